@@ -1,0 +1,169 @@
+"""Domain types shared by every layer (design §3).
+
+Frozen dataclasses, no behaviour beyond small derived properties, no I/O. Pydantic lives at
+the boundaries (config, webhook bodies); these are what flows between connectors, scoring
+and sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
+
+#: A value as a tracker holds it, before decoding: a number, a string (a select option's
+#: name, "1,200", "80%"), a list (multi-select), or None when the field is empty.
+RawValue: TypeAlias = str | int | float | bool | None | list["RawValue"]
+
+ModelName: TypeAlias = Literal["rice", "ice", "ice-avg", "wsjf", "formula"]
+
+
+# ── scoring rules (built from config, consumed by the pure scoring layer) ────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """How to turn an item's inputs into a score."""
+
+    model: ModelName
+    #: Model input names (reach, impact, …) in the order the model uses them.
+    inputs: tuple[str, ...]
+    #: Per input: option name → number (select options, t-shirt sizes). Matched case-insensitively.
+    scales: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    #: Inputs read as fractions: "80%" and 80 both become 0.8 (RICE confidence by default).
+    percent_inputs: frozenset[str] = frozenset()
+    #: The expression for ``model = "formula"``.
+    formula: str | None = None
+    decimals: int = 1
+    #: The input whose value is an item's size for ``capacity`` buckets (RICE/WSJF effort).
+    effort_input: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """One priority tier or roadmap bucket; the first whose condition matches wins.
+
+    Exactly one of ``min_score``, ``top``, ``top_percent``, ``capacity`` is set, or none for
+    the catch-all.
+    """
+
+    name: str
+    min_score: float | None = None
+    top: int | None = None
+    top_percent: float | None = None
+    capacity: float | None = None
+
+
+# ── what connectors read ─────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """The values priosync owns on an item.
+
+    In ``WorkItem.current`` ``labels`` holds every label the item carries (human ones too);
+    in a ``Change`` it holds only the labels priosync owns (the prefix and needs-input).
+    """
+
+    score: float | None = None
+    priority: str | None = None
+    labels: frozenset[str] = frozenset()
+    explanation: str | None = None
+    rank: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One backlog item as a connector read it."""
+
+    key: str
+    title: str
+    url: str
+    source: str
+    #: Raw values by model input name (reach, impact, …); an input the tracker lacks is absent.
+    inputs: Mapping[str, RawValue]
+    current: Outputs = Outputs()
+    updated_at: datetime | None = None
+    #: Connector-private handle (Jira issue id, GitHub project item / node ids). Opaque to all else.
+    handle: Any = None
+
+
+# ── what scoring produces ────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """An input that is absent or could not be read, with a reason a PM can act on."""
+
+    input: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A model's verdict on one item. ``value is None`` means it cannot be ranked."""
+
+    value: float | None
+    terms: Mapping[str, float] = field(default_factory=dict)
+    missing: tuple[Missing, ...] = ()
+    #: One line: "RICE 500×2×0.8/3 = 266.7"; empty when unscored.
+    explanation: str = ""
+    #: Notes that did not stop scoring ("Impact: list had 2 values, used the first").
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RankedItem:
+    """An item with its score and place. Unscored items have rank, tier and bucket None."""
+
+    item: WorkItem
+    score: Score
+    rank: int | None = None
+    tier: str | None = None
+    bucket: str | None = None
+    #: How many items were ranked alongside (the N of "rank 3 of N").
+    of: int = 0
+
+
+# ── what sync plans and writes ───────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What priosync will write to one item, and why, in one line."""
+
+    key: str
+    source: str
+    url: str
+    before: Outputs
+    after: Outputs
+    reason: str
+    item: WorkItem | None = None
+
+    @property
+    def labels_to_add(self) -> frozenset[str]:
+        return self.after.labels - self.before.labels
+
+    @property
+    def labels_to_remove(self) -> frozenset[str]:
+        return self.before.labels - self.after.labels
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An item priosync did not score, and why."""
+
+    key: str
+    source: str
+    missing: tuple[Missing, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything one sync would write, plus what it left alone."""
+
+    changes: tuple[Change, ...] = ()
+    unchanged: int = 0
+    skipped: tuple[Skipped, ...] = ()
+    ranking: tuple[RankedItem, ...] = ()

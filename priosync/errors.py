@@ -1,0 +1,138 @@
+"""The one error tree of priosync.
+
+Every error priosync raises on purpose is a ``PriosyncError``; callers decide on the
+type, never on ``str(exc)``. The tree::
+
+    PriosyncError
+    ├─ ConfigError                      file, key path, expected, found          → exit 1
+    ├─ FieldMappingError                a configured field the tracker lacks     → exit 1
+    ├─ TrackerError(tracker, status)    the tracker's own message is kept
+    │  ├─ TrackerUnavailable            5xx, timeouts, resets                    → retried
+    │  ├─ RateLimited(reset_at_s)       429 / secondary limits                   → wait, retried
+    │  ├─ AuthFailed                    401 / 403 that is not a rate limit       → exit 2
+    │  ├─ NotFound                      404
+    │  └─ ChangeRejected(errors)        400 / 422 on a write                     → that item fails
+    └─ WebhookRejected(status)          bad signature, size, body                → 4xx
+
+This module is a leaf: it imports nothing of ours, so every layer may import it.
+Messages never contain secrets; connectors redact before raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class PriosyncError(Exception):
+    """Base of every error priosync raises on purpose."""
+
+
+class ConfigError(PriosyncError):
+    """The configuration is invalid: names the file, the key path, what was expected and found."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        key: str | None = None,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        self.file = file
+        self.key = key
+        self.expected = expected
+        self.found = found
+        self.detail = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ", ".join(p for p in (self.file, self.key) if p)
+        text = f"{where}: {self.detail}" if where else self.detail
+        if self.expected is not None:
+            text += f" (expected {self.expected}"
+            text += f", found {self.found})" if self.found is not None else ")"
+        return text
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration problems found at once; each is a ``ConfigError``."""
+
+    def __init__(self, errors: Sequence[ConfigError]) -> None:
+        self.errors = tuple(errors)
+        PriosyncError.__init__(self, "\n".join(str(e) for e in self.errors))
+        self.file = self.errors[0].file if self.errors else None
+        self.key = self.errors[0].key if self.errors else None
+        self.expected = None
+        self.found = None
+        self.detail = str(self)
+
+
+class FieldMappingError(PriosyncError):
+    """A configured field name or id does not resolve to exactly one usable tracker field."""
+
+    def __init__(self, message: str, *, field: str, candidates: Sequence[str] = ()) -> None:
+        self.field = field
+        self.candidates = tuple(candidates)
+        super().__init__(message)
+
+
+class TrackerError(PriosyncError):
+    """A tracker answered with an error, or could not be reached."""
+
+    def __init__(self, message: str, *, tracker: str, status: int | None = None) -> None:
+        self.tracker = tracker
+        self.status = status
+        super().__init__(message)
+
+
+class TrackerUnavailable(TrackerError):
+    """5xx, a timeout or a dropped connection: safe to retry with backoff."""
+
+
+class RateLimited(TrackerError):
+    """The tracker asked us to slow down; ``reset_at_s`` is seconds to wait, when it said."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tracker: str,
+        status: int | None = 429,
+        retry_after_s: float | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.retry_after_s = retry_after_s
+        self.reason = reason
+        super().__init__(message, tracker=tracker, status=status)
+
+
+class AuthFailed(TrackerError):
+    """401, or a 403 that is not a rate limit: credentials or permissions are wrong."""
+
+
+class NotFound(TrackerError):
+    """404: the issue, project or endpoint does not exist (or is hidden from us)."""
+
+
+class ChangeRejected(TrackerError):
+    """400 / 422 on a write: the tracker refused this change; other items go on."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tracker: str,
+        status: int | None = 400,
+        errors: Mapping[str, str] | None = None,
+    ) -> None:
+        self.errors = dict(errors or {})
+        super().__init__(message, tracker=tracker, status=status)
+
+
+class WebhookRejected(PriosyncError):
+    """An inbound webhook request is refused with ``status`` (400, 401, 413, …)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        self.status = status
+        super().__init__(message)
