@@ -167,3 +167,39 @@ class Plan:
     unchanged: int = 0
     skipped: tuple[Skipped, ...] = ()
     ranking: tuple[RankedItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """How one change fared: ``error`` is None when it landed."""
+
+    change: Change
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# ── what connectors describe about their tracker ─────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """A tracker field, for `priosync fields` and mapping checks."""
+
+    id: str
+    name: str
+    type: str
+    options: tuple[str, ...] = ()
+    custom: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One line of `priosync check`: what was checked, whether it is fine, how to fix it."""
+
+    what: str
+    ok: bool
+    detail: str = ""
+    fix: str = ""

@@ -49,10 +49,12 @@ class ConfigError(PriosyncError):
     def _render(self) -> str:
         where = ", ".join(p for p in (self.file, self.key) if p)
         text = f"{where}: {self.detail}" if where else self.detail
-        if self.expected is not None:
-            text += f" (expected {self.expected}"
-            text += f", found {self.found})" if self.found is not None else ")"
-        return text
+        said = [
+            f"{label} {value}"
+            for label, value in (("expected", self.expected), ("found", self.found))
+            if value is not None
+        ]
+        return f"{text} ({', '.join(said)})" if said else text
 
 
 class ConfigErrors(ConfigError):

@@ -1,0 +1,44 @@
+"""The interface every connector offers the sync engine.
+
+A connector turns one configured source into ``WorkItem``s and applies ``Change``s back.
+It owns its tracker's vocabulary, pacing, batching and retries; the engine only decides
+what to write and records what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
+
+
+class Connector(Protocol):
+    #: The configured source name, stamped on every WorkItem it reads.
+    name: str
+    #: False for read-only sources (files): the engine plans but never writes them.
+    writable: bool
+
+    async def read(self) -> list[WorkItem]:
+        """The whole backlog of the source, or a ``TrackerError``: never a partial list."""
+        ...
+
+    async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
+        """Re-read named items (webhooks, revert); keys the source does not hold are left out."""
+        ...
+
+    def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
+        """Write the changes with the tracker's pacing, yielding one result per change as it
+        settles. A refused item yields an error and the rest go on; a refusal that would hit
+        every item (credentials, the notify permission) raises ``AuthFailed`` and stops."""
+        ...
+
+    async def fields(self) -> list[FieldInfo]:
+        """The tracker's fields, for `priosync fields` and `init`."""
+        ...
+
+    async def check(self) -> list[CheckResult]:
+        """Credentials, field mapping, option coverage and write permission, one line each."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,305 @@
+"""Loading priosync.toml: examples load, bad configs get messages that name key, expected and found."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from priosync.config import FileSource, GitHubSource, JiraSource, load_config
+from priosync.errors import ConfigError, ConfigErrors
+
+EXAMPLES = Path(__file__).parents[3] / "examples"
+
+BASE = """
+[scoring]
+model = "rice"
+inputs = { reach = "Reach", impact = "Impact", confidence = "Confidence", effort = "Effort" }
+scales.impact = { High = 2, Low = 0.5 }
+
+[outputs]
+priority_field = "priority"
+priority = [{ name = "High", min_score = 100 }, { name = "Low" }]
+roadmap = [{ name = "now", capacity = 6 }, { name = "later" }]
+
+[[sources]]
+name = "web"
+kind = "jira"
+url = "https://acme.atlassian.net"
+jql = "project = WEB"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "priosync.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def load_error(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> ConfigError:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ=environ or {})
+    return info.value
+
+
+class TestExamples:
+    @pytest.mark.parametrize("name", ["jira.toml", "github.toml", "file.toml"])
+    def test_example_loads(self, name: str) -> None:
+        """Every shipped example config loads without errors."""
+        loaded = load_config(EXAMPLES / name, environ={})
+        assert loaded.config.sources
+        assert len(loaded.sha256) == 64
+
+    def test_example_kinds(self) -> None:
+        """The examples cover the three source kinds, with file paths resolved next to the config."""
+        jira = load_config(EXAMPLES / "jira.toml", environ={}).config.sources[0]
+        github = load_config(EXAMPLES / "github.toml", environ={}).config.sources
+        file = load_config(EXAMPLES / "file.toml", environ={}).config.sources[0]
+        assert isinstance(jira, JiraSource)
+        assert jira.url == "https://acme.atlassian.net"
+        assert [type(s) for s in github] == [GitHubSource, GitHubSource]
+        assert github[0].project == "acme/1"
+        assert github[1].repo == "acme/api"
+        assert isinstance(file, FileSource)
+        assert file.path == EXAMPLES / "backlog.csv"
+
+    def test_model_spec_from_config(self) -> None:
+        """The scoring section becomes a ModelSpec with RICE's percent input and effort."""
+        spec = load_config(EXAMPLES / "file.toml", environ={}).config.scoring.to_model_spec()
+        assert spec.inputs == ("reach", "impact", "confidence", "effort")
+        assert spec.percent_inputs == frozenset({"confidence"})
+        assert spec.effort_input == "effort"
+        assert spec.scales["impact"]["Massive"] == 3
+
+
+# (config text, key the error must name, fragments the message must contain)
+BAD_CONFIGS: list[tuple[str, str, str, list[str]]] = [
+    (
+        "capacity of the wrong type",
+        BASE.replace('{ name = "now", capacity = 6 }', '{ name = "now", capacity = "six" }'),
+        "outputs.roadmap[0].capacity",
+        ["expected a valid number", "found 'six'"],
+    ),
+    (
+        "typo in a bucket key",
+        BASE.replace('{ name = "now", capacity = 6 }', '{ name = "now", capacty = 6 }'),
+        "outputs.roadmap[0].capacty",
+        ["unknown key", "did you mean 'capacity'"],
+    ),
+    (
+        "typo in a section",
+        BASE.replace("[outputs]", "[output]"),
+        "output",
+        ["unknown key", "did you mean 'outputs'"],
+    ),
+    (
+        "unknown model",
+        BASE.replace('model = "rice"', 'model = "rise"'),
+        "scoring.model",
+        ["'rice'", "found 'rise'"],
+    ),
+    (
+        "RICE without effort",
+        BASE.replace(', effort = "Effort" }', " }"),
+        "scoring.inputs",
+        ["missing effort", "expected reach, impact, confidence, effort"],
+    ),
+    (
+        "scale for an input that does not exist",
+        BASE.replace("scales.impact", "scales.impakt"),
+        "scoring.scales.impakt",
+        ["not one of the inputs"],
+    ),
+    (
+        "token in a jira source",
+        BASE + 'token = "abc123"\n',
+        "sources[0].token",
+        ["environment only", "JIRA_API_TOKEN", "not shown"],
+    ),
+    (
+        "github token pasted as a value",
+        BASE.replace('jql = "project = WEB"', 'jql = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"'),
+        "sources[0].jql",
+        ["looks like a token", "not shown"],
+    ),
+    (
+        "unknown source kind",
+        BASE.replace('kind = "jira"', 'kind = "linear"'),
+        "sources[0].kind",
+        ["'jira' or 'github' or 'file'", "found 'linear'"],
+    ),
+    (
+        "jira source without url or cloud_id",
+        BASE.replace('url = "https://acme.atlassian.net"\n', ""),
+        "sources[0].url",
+        ["exactly one of url", "found neither"],
+    ),
+    (
+        "jira url without scheme",
+        BASE.replace('"https://acme.atlassian.net"', '"acme.atlassian.net"'),
+        "sources[0].url",
+        ["https://"],
+    ),
+    (
+        "two conditions on one tier",
+        BASE.replace('{ name = "High", min_score = 100 }', '{ name = "High", min_score = 100, top = 5 }'),
+        "outputs.priority[0]",
+        ["one of min_score, top, top_percent, capacity", "min_score, top"],
+    ),
+    (
+        "catch-all tier before others",
+        BASE.replace(
+            'priority = [{ name = "High", min_score = 100 }, { name = "Low" }]',
+            'priority = [{ name = "Low" }, { name = "High", min_score = 100 }]',
+        ),
+        "outputs.priority[0]",
+        ["catch-all last"],
+    ),
+    (
+        "capacity on a priority tier",
+        BASE.replace('{ name = "High", min_score = 100 }', '{ name = "High", capacity = 5 }'),
+        "outputs.priority[0].capacity",
+        ["roadmap buckets"],
+    ),
+    (
+        "top_percent over 100",
+        BASE.replace('{ name = "High", min_score = 100 }', '{ name = "High", top_percent = 150 }'),
+        "outputs.priority[0].top_percent",
+        ["less than or equal to 100", "found 150"],
+    ),
+    (
+        "label prefix with a space",
+        BASE.replace("[outputs]", '[outputs]\nlabel_prefix = "road map:"'),
+        "outputs.label_prefix",
+        ["cannot contain spaces"],
+    ),
+    (
+        "duplicate source names",
+        BASE + '\n[[sources]]\nname = "web"\nkind = "file"\npath = "x.csv"\n',
+        "sources[1].name",
+        ["unique", "web"],
+    ),
+    (
+        "bad cron",
+        BASE + '\n[schedule]\ncron = "every hour"\n',
+        "schedule.cron",
+        ["five fields", "'every hour'"],
+    ),
+    (
+        "port out of range",
+        BASE + "\n[server]\nport = 70000\n",
+        "server.port",
+        ["less than or equal to 65535", "found 70000"],
+    ),
+    (
+        "github source with both project and repo",
+        BASE + '\n[[sources]]\nname = "gh"\nkind = "github"\nproject = "acme/1"\nrepo = "acme/api"\n',
+        "sources[1].project",
+        ["exactly one of project or repo", "found both"],
+    ),
+    (
+        "capacity buckets with ICE",
+        BASE.replace('model = "rice"', 'model = "ice"')
+        .replace(
+            'inputs = { reach = "Reach", impact = "Impact", confidence = "Confidence", effort = "Effort" }',
+            'inputs = { impact = "Impact", confidence = "Confidence", ease = "Ease" }',
+        ),
+        "outputs.roadmap",
+        ["need an effort input", "ice"],
+    ),
+    (
+        "formula with an unknown name",
+        BASE.replace('model = "rice"', 'model = "formula"\nformula = "reach * impct / effort"'),
+        "scoring.formula",
+        ["impct", "impact"],
+    ),
+    (
+        "webhook secret in the server table",
+        BASE + '\n[server]\nwebhook_secret = "s3cret"\n',
+        "server.webhook_secret",
+        ["PRIOSYNC_GITHUB_WEBHOOK_SECRET"],
+    ),
+    (
+        "required scoring section missing",
+        '[[sources]]\nname = "x"\nkind = "file"\npath = "a.csv"\n',
+        "scoring",
+        ["required key is missing"],
+    ),
+]
+
+
+class TestBadConfigs:
+    @pytest.mark.parametrize(
+        ("text", "key", "fragments"),
+        [pytest.param(t, k, f, id=i) for i, t, k, f in BAD_CONFIGS],
+    )
+    def test_message_names_file_key_and_problem(
+        self, tmp_path: Path, text: str, key: str, fragments: list[str]
+    ) -> None:
+        """Each bad config fails with a message naming the file, the key path and the problem."""
+        error = load_error(tmp_path, text)
+        message = str(error)
+        assert str(tmp_path / "priosync.toml") in message
+        assert f"{key}:" in message or f"{key} " in message or message.rstrip().endswith(key), message
+        for fragment in fragments:
+            assert fragment in message, f"{fragment!r} not in {message!r}"
+
+    def test_secret_value_is_never_echoed(self, tmp_path: Path) -> None:
+        """A token written in the file is refused without printing it."""
+        error = load_error(tmp_path, BASE + 'api_token = "super-secret-value"\n')
+        assert "super-secret-value" not in str(error)
+
+    def test_invalid_toml_names_line(self, tmp_path: Path) -> None:
+        """A TOML syntax error names the file and the line."""
+        error = load_error(tmp_path, "[scoring\nmodel = 1\n")
+        assert "not valid TOML" in str(error)
+        assert "line 1" in str(error)
+
+    def test_missing_file_says_where_it_looked(self, tmp_path: Path) -> None:
+        """No config file: the error names the path and how to create one."""
+        with pytest.raises(ConfigError) as info:
+            load_config(tmp_path / "nope.toml", environ={})
+        assert "priosync init" in str(info.value)
+        assert "nope.toml" in str(info.value)
+
+    def test_several_problems_reported_together(self, tmp_path: Path) -> None:
+        """All problems in a file are reported at once, not one per run."""
+        text = BASE.replace("capacity = 6", 'capacity = "x"').replace("port", "port") + "\n[server]\nport = 0\n"
+        error = load_error(tmp_path, text)
+        assert isinstance(error, ConfigErrors)
+        keys = {e.key for e in error.errors}
+        assert {"outputs.roadmap[0].capacity", "server.port"} <= keys
+
+
+class TestEnvironment:
+    def test_env_overrides_a_setting(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """PRIOSYNC_<SECTION>__<KEY> overrides the file's value."""
+        monkeypatch.setenv("PRIOSYNC_SCORING__DECIMALS", "3")
+        monkeypatch.setenv("PRIOSYNC_SERVER__PORT", "9090")
+        path = write(tmp_path, BASE)
+        loaded = load_config(path)
+        assert loaded.config.scoring.decimals == 3
+        assert loaded.config.server.port == 9090
+
+    def test_env_override_is_validated(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A bad value from the environment is reported with its key like one from the file."""
+        monkeypatch.setenv("PRIOSYNC_SERVER__PORT", "http")
+        path = write(tmp_path, BASE)
+        with pytest.raises(ConfigError) as info:
+            load_config(path)
+        assert "server.port" in str(info.value)
+        assert "'http'" in str(info.value)
+
+    def test_unknown_priosync_variable_is_an_error(self, tmp_path: Path) -> None:
+        """A PRIOSYNC_ variable that overrides nothing is reported as a probable typo."""
+        error = load_error(tmp_path, BASE, environ={"PRIOSYNC_SCORNG__DECIMALS": "2"})
+        assert "PRIOSYNC_SCORNG__DECIMALS" in str(error)
+        assert "did you mean PRIOSYNC_SCORING" in str(error)
+
+    def test_config_path_from_environment(self, tmp_path: Path) -> None:
+        """PRIOSYNC_CONFIG names the file when --config is not given."""
+        path = write(tmp_path, BASE)
+        loaded = load_config(None, environ={"PRIOSYNC_CONFIG": str(path)})
+        assert loaded.path == path
