@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeAlias
 
 #: A value as a tracker holds it, before decoding: a number, a string (a select option's
 #: name, "1,200", "80%"), a list (multi-select), or None when the field is empty.
-RawValue: TypeAlias = str | int | float | bool | None | list["RawValue"]
+RawValue: TypeAlias = str | int | float | bool | list["RawValue"] | None
 
 ModelName: TypeAlias = Literal["rice", "ice", "ice-avg", "wsjf", "formula"]
 

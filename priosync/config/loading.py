@@ -49,7 +49,9 @@ class LoadedConfig:
     sha256: str
 
 
-def find_config_path(explicit: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
+def find_config_path(
+    explicit: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
     """The file to load, or a ``ConfigError`` that says where priosync looked."""
     env = os.environ if environ is None else environ
     if explicit is not None:
@@ -68,7 +70,9 @@ def find_config_path(explicit: Path | None = None, environ: Mapping[str, str] | 
     return path
 
 
-def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    path: Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> LoadedConfig:
     """Read and validate the configuration; raise ``ConfigError`` naming file, key, expected, found."""
     env = os.environ if environ is None else environ
     file = find_config_path(path, env)
@@ -147,7 +151,11 @@ def _secret_variable(key: str, table: Mapping[str, Any]) -> str:
     if "webhook" in key:
         return "PRIOSYNC_JIRA_WEBHOOK_SECRET" if "jira" in key else "PRIOSYNC_GITHUB_WEBHOOK_SECRET"
     if kind == "github":
-        return "GITHUB_APP_PRIVATE_KEY" if "private" in key else str(table.get("token_env", "GITHUB_TOKEN"))
+        return (
+            "GITHUB_APP_PRIVATE_KEY"
+            if "private" in key
+            else str(table.get("token_env", "GITHUB_TOKEN"))
+        )
     if kind == "jira":
         if key == "pat":
             return str(table.get("pat_env", "JIRA_PAT"))
@@ -228,7 +236,9 @@ def errors_from_validation(
                 file=file,
                 key=_join((*loc, "kind")),
                 expected=" or ".join(repr(k) for k in _SOURCE_KINDS),
-                found=_found((err.get("ctx") or {}).get("tag")) if kind == "union_tag_invalid" else "nothing",
+                found=_found((err.get("ctx") or {}).get("tag"))
+                if kind == "union_tag_invalid"
+                else "nothing",
             )
         elif kind == "value_error":
             yield ConfigError(
@@ -252,7 +262,12 @@ def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     # Discriminated unions add the tag to the path: ("sources", 0, "jira", "url").
     out: list[Any] = []
     for i, part in enumerate(loc):
-        if part in _SOURCE_KINDS and i >= 2 and loc[i - 2] == "sources" and isinstance(loc[i - 1], int):
+        if (
+            part in _SOURCE_KINDS
+            and i >= 2
+            and loc[i - 2] == "sources"
+            and isinstance(loc[i - 1], int)
+        ):
             continue
         out.append(part)
     return tuple(out)

@@ -41,7 +41,11 @@ class Problem(ValueError):
     """
 
     def __init__(
-        self, message: str, *, key: str | None = None, expected: str | None = None,
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        expected: str | None = None,
         found: object = None,
     ) -> None:
         super().__init__(message)
@@ -65,7 +69,11 @@ class CutConfig(Strict):
 
     @model_validator(mode="after")
     def _one_condition(self) -> Self:
-        set_ = [k for k in ("min_score", "top", "top_percent", "capacity") if getattr(self, k) is not None]
+        set_ = [
+            k
+            for k in ("min_score", "top", "top_percent", "capacity")
+            if getattr(self, k) is not None
+        ]
         if len(set_) > 1:
             raise ValueError(
                 f"a tier or bucket takes one of min_score, top, top_percent, capacity; "
@@ -101,8 +109,7 @@ def _check_cuts(cuts: list[CutConfig], *, what: str, key: str) -> None:
         if cut.is_catch_all:
             raise Problem(
                 key=f"{key}[{i}]",
-                message=
-                f"{what} '{cut.name}' has no condition, so it takes everything and the "
+                message=f"{what} '{cut.name}' has no condition, so it takes everything and the "
                 f"{what}s after it ({', '.join(names[i + 1 :])}) can never match; "
                 f"put the catch-all last",
             )
@@ -142,7 +149,8 @@ class ScoringConfig(Strict):
         else:
             if self.formula:
                 raise Problem(
-                    f'formula is only used with model = "formula", not "{self.model}"', key="formula"
+                    f'formula is only used with model = "formula", not "{self.model}"',
+                    key="formula",
                 )
             expected = MODEL_INPUTS[self.model]
             missing = [n for n in expected if n not in self.inputs]
@@ -160,7 +168,7 @@ class ScoringConfig(Strict):
                             f"unknown {', '.join(extra)}" if extra else "",
                         )
                         if part
-                    )
+                    ),
                 )
         for name in list(self.scales) + list(self.percent_inputs or []):
             if name not in self.inputs:
@@ -227,8 +235,7 @@ class OutputsConfig(Strict):
             if cut.capacity is not None:
                 raise Problem(
                     key=f"priority[{i}].capacity",
-                    message=
-                    f"priority tier '{cut.name}': capacity is for roadmap buckets; "
+                    message=f"priority tier '{cut.name}': capacity is for roadmap buckets; "
                     "use min_score, top or top_percent",
                 )
         if self.priority and not self.priority_field:
@@ -245,12 +252,14 @@ class OutputsConfig(Strict):
                     key=f"roadmap[{i}].name",
                     found=repr(cut.name),
                 )
-        for key, label in (("needs_input_label", self.needs_input_label), ("pin_label", self.pin_label)):
+        for key, label in (
+            ("needs_input_label", self.needs_input_label),
+            ("pin_label", self.pin_label),
+        ):
             if label and label.startswith(self.label_prefix):
                 raise Problem(
                     key=key,
-                    message=
-                    f"'{label}' starts with label_prefix '{self.label_prefix}'; priosync would "
+                    message=f"'{label}' starts with label_prefix '{self.label_prefix}'; priosync would "
                     "treat it as a roadmap label. Pick a label outside the prefix",
                 )
         return self
@@ -288,7 +297,7 @@ class JiraSource(SourceBase):
     #: ``auto`` asks serverInfo; set ``cloud`` or ``dc`` to skip that request.
     deployment: Literal["auto", "cloud", "dc"] = "auto"
     email_env: str = "JIRA_EMAIL"
-    token_env: str = "JIRA_API_TOKEN"
+    token_env: str = "JIRA_API_TOKEN"  # noqa: S105 - a variable name, not a token
     pat_env: str = "JIRA_PAT"
     #: Send notifications for priosync's edits (Jira's notifyUsers). Off needs project-admin.
     notify: bool = False
@@ -321,9 +330,11 @@ class GitHubSource(SourceBase):
     #: A GitHub Project as "owner/number": inputs come from its custom fields.
     project: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-]*/\d+$")] | None = None
     #: A repository as "owner/name": inputs come from the organization's issue fields.
-    repo: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-]*/[A-Za-z0-9_.\-]+$")] | None = None
+    repo: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-]*/[A-Za-z0-9_.\-]+$")] | None = (
+        None
+    )
     api_url: str = "https://api.github.com"
-    token_env: str = "GITHUB_TOKEN"
+    token_env: str = "GITHUB_TOKEN"  # noqa: S105 - a variable name, not a token
     include_pull_requests: bool = False
     state: Literal["open", "closed", "all"] = "open"
 
@@ -415,11 +426,13 @@ class PriosyncConfig(BaseSettings):
                 f"source names must be unique; {', '.join(dupes)} appears twice",
                 key=f"sources[{names.index(dupes[0], names.index(dupes[0]) + 1)}].name",
             )
-        if any(c.capacity is not None for c in self.outputs.roadmap) and self.scoring.effort is None:
+        if (
+            any(c.capacity is not None for c in self.outputs.roadmap)
+            and self.scoring.effort is None
+        ):
             raise Problem(
                 key="outputs.roadmap",
-                message=
-                f"capacity buckets need an effort input; model '{self.scoring.model}' has none "
+                message=f"capacity buckets need an effort input; model '{self.scoring.model}' has none "
                 "(use min_score, top or top_percent, or a formula with effort_input)",
             )
         for i, source in enumerate(self.sources):

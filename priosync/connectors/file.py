@@ -37,7 +37,9 @@ class FileConnector:
 
     writable = False
 
-    def __init__(self, source: FileSource, *, inputs: Mapping[str, str], outputs: OutputsConfig) -> None:
+    def __init__(
+        self, source: FileSource, *, inputs: Mapping[str, str], outputs: OutputsConfig
+    ) -> None:
         self.name = source.name
         self._source = source
         self._inputs = dict(inputs)
@@ -59,7 +61,8 @@ class FileConnector:
         url_col = columns.find(None, _URL_ALIASES)
         label_col = columns.find(None, _LABEL_ALIASES)
         input_cols = {
-            name: columns.require(field, (), what=f"input '{name}'") for name, field in self._inputs.items()
+            name: columns.require(field, (), what=f"input '{name}'")
+            for name, field in self._inputs.items()
         }
         owned = {
             "score": columns.find(self._outputs.score_field, ()),
@@ -81,7 +84,9 @@ class FileConnector:
                     inputs={name: row.get(col) for name, col in input_cols.items()},
                     current=Outputs(
                         score=_number(row.get(owned["score"])) if owned["score"] else None,
-                        priority=_text(row.get(owned["priority"])) or None if owned["priority"] else None,
+                        priority=_text(row.get(owned["priority"])) or None
+                        if owned["priority"]
+                        else None,
                         labels=frozenset(_values(row.get(label_col))) if label_col else frozenset(),
                         explanation=_text(row.get(owned["explanation"])) or None
                         if owned["explanation"]
@@ -149,7 +154,9 @@ class Columns:
         shown = sorted({self.display(n) for n in self.names})
         close = difflib.get_close_matches(wanted, shown, n=3, cutoff=0.5)
         hint = f"; closest: {', '.join(close)}" if close else f"; columns are: {', '.join(shown)}"
-        raise FieldMappingError(f"no column '{wanted}' for the {what}{hint}", field=wanted, candidates=close)
+        raise FieldMappingError(
+            f"no column '{wanted}' for the {what}{hint}", field=wanted, candidates=close
+        )
 
 
 def load_rows(path: Path, *, fmt: str = "auto") -> list[dict[str, RawValue]]:
@@ -177,7 +184,11 @@ def _csv_rows(text: str) -> list[dict[str, RawValue]]:
             value = cell.strip() or None
             if name in row and header.count(name) > 1:
                 previous = row[name]
-                merged = previous if isinstance(previous, list) else ([] if previous is None else [previous])
+                merged = (
+                    previous
+                    if isinstance(previous, list)
+                    else ([] if previous is None else [previous])
+                )
                 row[name] = merged + ([value] if value is not None else [])
             elif header.count(name) > 1:
                 row[name] = [value] if value is not None else []
@@ -196,7 +207,7 @@ def _json_rows(text: str, path: Path) -> list[dict[str, RawValue]]:
         data = data.get("items", data.get("issues"))
     if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
         raise ConfigError(
-            "a JSON backlog is a list of objects, or {\"items\": [...]}",
+            'a JSON backlog is a list of objects, or {"items": [...]}',
             file=str(path),
             expected="a list of objects",
             found=type(data).__name__,

@@ -59,7 +59,8 @@ class TestExamples:
         file = load_config(EXAMPLES / "file.toml", environ={}).config.sources[0]
         assert isinstance(jira, JiraSource)
         assert jira.url == "https://acme.atlassian.net"
-        assert [type(s) for s in github] == [GitHubSource, GitHubSource]
+        assert isinstance(github[0], GitHubSource)
+        assert isinstance(github[1], GitHubSource)
         assert github[0].project == "acme/1"
         assert github[1].repo == "acme/api"
         assert isinstance(file, FileSource)
@@ -144,7 +145,9 @@ BAD_CONFIGS: list[tuple[str, str, str, list[str]]] = [
     ),
     (
         "two conditions on one tier",
-        BASE.replace('{ name = "High", min_score = 100 }', '{ name = "High", min_score = 100, top = 5 }'),
+        BASE.replace(
+            '{ name = "High", min_score = 100 }', '{ name = "High", min_score = 100, top = 5 }'
+        ),
         "outputs.priority[0]",
         ["one of min_score, top, top_percent, capacity", "min_score, top"],
     ),
@@ -195,14 +198,14 @@ BAD_CONFIGS: list[tuple[str, str, str, list[str]]] = [
     ),
     (
         "github source with both project and repo",
-        BASE + '\n[[sources]]\nname = "gh"\nkind = "github"\nproject = "acme/1"\nrepo = "acme/api"\n',
+        BASE
+        + '\n[[sources]]\nname = "gh"\nkind = "github"\nproject = "acme/1"\nrepo = "acme/api"\n',
         "sources[1].project",
         ["exactly one of project or repo", "found both"],
     ),
     (
         "capacity buckets with ICE",
-        BASE.replace('model = "rice"', 'model = "ice"')
-        .replace(
+        BASE.replace('model = "rice"', 'model = "ice"').replace(
             'inputs = { reach = "Reach", impact = "Impact", confidence = "Confidence", effort = "Effort" }',
             'inputs = { impact = "Impact", confidence = "Confidence", ease = "Ease" }',
         ),
@@ -242,7 +245,9 @@ class TestBadConfigs:
         error = load_error(tmp_path, text)
         message = str(error)
         assert str(tmp_path / "priosync.toml") in message
-        assert f"{key}:" in message or f"{key} " in message or message.rstrip().endswith(key), message
+        assert f"{key}:" in message or f"{key} " in message or message.rstrip().endswith(key), (
+            message
+        )
         for fragment in fragments:
             assert fragment in message, f"{fragment!r} not in {message!r}"
 
@@ -266,7 +271,10 @@ class TestBadConfigs:
 
     def test_several_problems_reported_together(self, tmp_path: Path) -> None:
         """All problems in a file are reported at once, not one per run."""
-        text = BASE.replace("capacity = 6", 'capacity = "x"').replace("port", "port") + "\n[server]\nport = 0\n"
+        text = (
+            BASE.replace("capacity = 6", 'capacity = "x"').replace("port", "port")
+            + "\n[server]\nport = 0\n"
+        )
         error = load_error(tmp_path, text)
         assert isinstance(error, ConfigErrors)
         keys = {e.key for e in error.errors}
@@ -283,7 +291,9 @@ class TestEnvironment:
         assert loaded.config.scoring.decimals == 3
         assert loaded.config.server.port == 9090
 
-    def test_env_override_is_validated(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_env_override_is_validated(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A bad value from the environment is reported with its key like one from the file."""
         monkeypatch.setenv("PRIOSYNC_SERVER__PORT", "http")
         path = write(tmp_path, BASE)

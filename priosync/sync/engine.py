@@ -1,0 +1,199 @@
+"""The one pipeline: read (I/O) → score and rank (pure) → plan (pure) → apply (I/O).
+
+The command line, the scheduler and the webhook receiver only decide *when* and *for which
+sources* to run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from priosync.config.loading import LoadedConfig
+from priosync.config.models import FileSource, GitHubSource, JiraSource, PriosyncConfig
+from priosync.config.secrets import jira_credentials
+from priosync.connectors.base import Connector
+from priosync.connectors.file import FileConnector
+from priosync.domain import Plan, RankedItem, WorkItem, WriteResult
+from priosync.errors import ConfigError, PriosyncError
+from priosync.scoring import score_backlog
+from priosync.sync.audit import AuditLog
+from priosync.sync.plan import PlanRules, plan_changes
+from priosync.sync.writer import WriteReport, apply_plan
+
+Source = JiraSource | GitHubSource | FileSource
+
+
+@dataclass
+class SourceFailure:
+    source: str
+    error: PriosyncError
+
+
+@dataclass
+class Reads:
+    """What each source returned: its items, or why it could not be read."""
+
+    items: dict[str, list[WorkItem]] = field(default_factory=dict)
+    failures: list[SourceFailure] = field(default_factory=list)
+
+
+def select_sources(config: PriosyncConfig, only: Sequence[str] = ()) -> list[Source]:
+    """The configured sources, or the ones named by ``--source`` (a ConfigError for unknown names)."""
+    if not config.sources:
+        raise ConfigError(
+            "no sources configured",
+            key="sources",
+            expected='at least one [[sources]] table (kind = "jira", "github" or "file")',
+            found="none",
+        )
+    if not only:
+        return list(config.sources)
+    names = [s.name for s in config.sources]
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise ConfigError(
+            f"--source {unknown[0]} is not configured",
+            key="sources",
+            expected=f"one of {', '.join(names)}",
+            found=unknown[0],
+        )
+    return [s for s in config.sources if s.name in only]
+
+
+def open_connector(
+    source: Source,
+    config: PriosyncConfig,
+    *,
+    environ: Mapping[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Connector:
+    """Build the connector for one source; ``transport`` lets the demo and tests use a sandbox."""
+    inputs = config.inputs_for(source)
+    if isinstance(source, FileSource):
+        return FileConnector.from_config(source, inputs=inputs, outputs=config.outputs)
+    if isinstance(source, JiraSource):
+        from priosync.connectors.jira import JiraConnector
+
+        return JiraConnector.from_config(
+            source,
+            inputs=inputs,
+            outputs=config.outputs,
+            credentials=jira_credentials(source, environ),
+            transport=transport,
+            scales=config.scoring.scales,
+            priority_names=[c.name for c in config.outputs.priority],
+        )
+    raise ConfigError(
+        "GitHub sources are not supported by this version of priosync yet",
+        key=f"sources.{source.name}.kind",
+        expected='"jira" or "file"',
+        found='"github"',
+    )
+
+
+async def read_all(connectors: Sequence[Connector]) -> Reads:
+    """Read every source concurrently; a failing source is recorded, the others go on."""
+    results = await asyncio.gather(*(c.read() for c in connectors), return_exceptions=True)
+    reads = Reads()
+    for connector, result in zip(connectors, results, strict=True):
+        if isinstance(result, PriosyncError):
+            reads.failures.append(SourceFailure(connector.name, result))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            reads.items[connector.name] = result
+    return reads
+
+
+def rank_reads(config: PriosyncConfig, reads: Reads) -> tuple[RankedItem, ...]:
+    """Rank per source (each its own list) or across all sources as one portfolio."""
+    spec = config.scoring.to_model_spec()
+    tiers = [c.to_cut() for c in config.outputs.priority]
+    buckets = [c.to_cut() for c in config.outputs.roadmap]
+    if config.scoring.ranking == "global":
+        everything = [item for items in reads.items.values() for item in items]
+        return score_backlog(everything, spec, tiers=tiers, buckets=buckets)
+    ranked: list[RankedItem] = []
+    for items in reads.items.values():
+        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets))
+    return tuple(ranked)
+
+
+def plan_reads(config: PriosyncConfig, reads: Reads) -> Plan:
+    rules = PlanRules.from_config(config.outputs, decimals=config.scoring.decimals)
+    return plan_changes(rank_reads(config, reads), rules)
+
+
+@dataclass
+class SyncOutcome:
+    plan: Plan
+    reads: Reads
+    report: WriteReport | None = None
+    run_id: int | None = None
+
+
+async def run_sync(
+    loaded: LoadedConfig,
+    *,
+    only: Sequence[str] = (),
+    write: bool = False,
+    max_writes: int | None = None,
+    audit: AuditLog | None = None,
+    environ: Mapping[str, str] | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    on_result: Callable[[WriteResult], None] | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> SyncOutcome:
+    """Read, rank and plan every selected source; with ``write``, apply and record the plan."""
+    config = loaded.config
+    sources = select_sources(config, only)
+    connectors = {
+        s.name: open_connector(s, config, environ=environ, transport=(transports or {}).get(s.name))
+        for s in sources
+    }
+    try:
+        reads = await read_all(list(connectors.values()))
+        plan = plan_reads(config, reads)
+        if on_plan is not None:
+            on_plan(plan)
+        if not write:
+            return SyncOutcome(plan=plan, reads=reads)
+        run_id = None
+        if audit is not None:
+            run_id = audit.start_run(
+                command="sync", config_sha256=loaded.sha256, sources=[s.name for s in sources]
+            )
+        report = await apply_plan(
+            plan, connectors, audit=audit, run_id=run_id, max_writes=max_writes, on_result=on_result
+        )
+        if audit is not None and run_id is not None:
+            audit.finish_run(
+                run_id,
+                counts={
+                    "changes": len(plan.changes),
+                    "written": len(report.written),
+                    "failed": len(report.failed),
+                    "left": len(report.left),
+                    "unchanged": plan.unchanged,
+                    "skipped": len(plan.skipped),
+                    "read_failures": len(reads.failures),
+                },
+                outcome=outcome_of(reads, report),
+            )
+        return SyncOutcome(plan=plan, reads=reads, report=report, run_id=run_id)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in connectors.values()))
+
+
+def outcome_of(reads: Reads, report: WriteReport | None) -> str:
+    if reads.failures:
+        return "read-failed"
+    if report is not None and (report.failed or report.stopped):
+        return "some-writes-failed"
+    if report is not None and report.left:
+        return "partial"
+    return "ok"
