@@ -250,7 +250,9 @@ def report_read_failures(reads: Any) -> int:
             f"written for it: {failure.error}",
             markup=False,
         )
-    return EXIT_TRACKER
+    # A field the config names but the tracker lacks is the config's fault, not the tracker's.
+    config_fault = all(isinstance(f.error, (ConfigError, FieldMappingError)) for f in reads.failures)
+    return EXIT_CONFIG if config_fault else EXIT_TRACKER
 
 
 # ── demo ─────────────────────────────────────────────────────────────────────────────────

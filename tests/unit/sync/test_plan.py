@@ -1,0 +1,157 @@
+"""The planner: only owned values, only what differs, pins respected, idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from priosync.domain import Cut, ModelSpec, Outputs, RankedItem, WorkItem
+from priosync.scoring import score_backlog
+from priosync.sync.plan import PlanRules, explanation_text, plan_changes
+
+SPEC = ModelSpec(
+    model="rice",
+    inputs=("reach", "impact", "confidence", "effort"),
+    percent_inputs=frozenset({"confidence"}),
+    decimals=1,
+    effort_input="effort",
+)
+TIERS = [Cut("High", top=1), Cut("Low")]
+BUCKETS = [Cut("now", capacity=2), Cut("later")]
+RULES = PlanRules(
+    decimals=1,
+    label_prefix="roadmap:",
+    manage_buckets=True,
+    writes_score=True,
+    writes_priority=True,
+    writes_explanation=True,
+    needs_input_label="needs-scoring",
+    pin_label="pinned",
+)
+
+
+def item(key: str, reach: object, effort: object = 1, **current: object) -> WorkItem:
+    return WorkItem(
+        key=key,
+        title=key,
+        url=f"https://x/{key}",
+        source="web",
+        inputs={"reach": reach, "impact": 1, "confidence": 1, "effort": effort},  # type: ignore[dict-item]
+        current=Outputs(**current),  # type: ignore[arg-type]
+    )
+
+
+def ranked(*items: WorkItem) -> tuple[RankedItem, ...]:
+    return score_backlog(items, SPEC, tiers=TIERS, buckets=BUCKETS)
+
+
+def settle(ranking: tuple[RankedItem, ...]) -> tuple[RankedItem, ...]:
+    """Apply a plan's `after` to each item, as a tracker would after a sync."""
+    plan = plan_changes(ranking, RULES)
+    after = {c.key: c for c in plan.changes}
+    out = []
+    for r in ranking:
+        c = after.get(r.item.key)
+        if c is None:
+            out.append(r)
+            continue
+        human = r.item.current.labels - c.before.labels
+        current = replace(c.after, labels=human | c.after.labels)
+        out.append(replace(r, item=replace(r.item, current=current)))
+    return tuple(out)
+
+
+class TestPlanChanges:
+    def test_first_plan_sets_score_priority_bucket(self) -> None:
+        """A fresh item gets its score, tier, bucket label and explanation."""
+        plan = plan_changes(ranked(item("WEB-1", 100)), RULES)
+        (change,) = plan.changes
+        assert change.after == Outputs(
+            score=100.0,
+            priority="High",
+            labels=frozenset({"roadmap:now"}),
+            explanation="RICE 100×1×1/1 = 100 · High · now",
+        )
+        assert change.before == Outputs(labels=frozenset())
+        assert "rank 1/1" in change.reason
+
+    def test_second_plan_is_empty(self) -> None:
+        """Once the tracker holds the planned values, the next plan changes nothing."""
+        ranking = ranked(item("WEB-1", 100), item("WEB-2", 50), item("WEB-3", None))
+        settled = settle(ranking)
+        again = plan_changes(settled, RULES)
+        assert again.changes == ()
+        assert again.unchanged == 3
+
+    def test_human_labels_never_touched(self) -> None:
+        """Labels outside the prefix stay out of before/after; stale managed ones are removed."""
+        current = {"labels": frozenset({"customer", "roadmap:later", "q3"})}
+        plan = plan_changes(ranked(item("WEB-1", 100, **current)), RULES)
+        (change,) = plan.changes
+        assert change.before.labels == frozenset({"roadmap:later"})
+        assert change.labels_to_add == frozenset({"roadmap:now"})
+        assert change.labels_to_remove == frozenset({"roadmap:later"})
+
+    def test_float_noise_is_not_a_change(self) -> None:
+        """A tracker score that rounds to the planned one does not cause a write."""
+        settled = settle(ranked(item("WEB-1", 100)))
+        noisy = replace(
+            settled[0],
+            item=replace(settled[0].item, current=replace(settled[0].item.current, score=100.0000001)),
+        )
+        assert plan_changes((noisy,), RULES).changes == ()
+
+    def test_unscored_item_gets_only_needs_input(self) -> None:
+        """An unscored item keeps score and priority, loses its bucket label, gains needs-input."""
+        current = {"score": 12.0, "priority": "High", "labels": frozenset({"roadmap:now", "ux"})}
+        plan = plan_changes(ranked(item("WEB-1", "n/a", **current)), RULES)
+        (change,) = plan.changes
+        assert change.after.score == 12.0
+        assert change.after.priority == "High"
+        assert change.after.labels == frozenset({"needs-scoring"})
+        assert plan.skipped[0].key == "WEB-1"
+        assert "Reach" in plan.skipped[0].missing[0].reason
+        assert change.reason.startswith("needs input: Reach")
+
+    def test_needs_input_removed_once_scored(self) -> None:
+        """An item that gets its inputs loses the needs-input label."""
+        plan = plan_changes(ranked(item("WEB-1", 10, labels=frozenset({"needs-scoring"}))), RULES)
+        assert plan.changes[0].labels_to_remove == frozenset({"needs-scoring"})
+
+    def test_pinned_item_keeps_priority_and_bucket(self) -> None:
+        """A pinned item gets its score but keeps its priority and roadmap label."""
+        current = {"priority": "Low", "labels": frozenset({"pinned", "roadmap:later"})}
+        plan = plan_changes(ranked(item("WEB-1", 100, **current)), RULES)
+        (change,) = plan.changes
+        assert change.after.priority == "Low"
+        assert change.after.labels == frozenset({"roadmap:later"})
+        assert change.after.score == 100.0
+        assert "pinned" in change.reason
+
+    def test_unowned_outputs_are_ignored(self) -> None:
+        """Without score or priority fields configured, only labels are planned."""
+        rules = replace(RULES, writes_score=False, writes_priority=False, writes_explanation=False)
+        plan = plan_changes(ranked(item("WEB-1", 100, score=5.0, priority="Low")), rules)
+        (change,) = plan.changes
+        assert change.before.score is None
+        assert change.after.score is None
+        assert change.after.priority is None
+        assert change.after.labels == frozenset({"roadmap:now"})
+
+    def test_no_buckets_configured_leaves_prefixed_labels(self) -> None:
+        """When no roadmap buckets are configured, prefixed labels are not priosync's."""
+        rules = replace(RULES, manage_buckets=False)
+        ranking = ranked(item("WEB-1", 100, score=100.0, priority="High", labels=frozenset({"roadmap:x"})))
+        plan = plan_changes(ranking, rules)
+        assert all(not c.labels_to_remove for c in plan.changes)
+
+    def test_changes_follow_ranking_order(self) -> None:
+        """Changes come in rank order, so a write budget lands the top of the backlog first."""
+        plan = plan_changes(ranked(item("WEB-2", 10), item("WEB-1", 5), item("WEB-3", 50)), RULES)
+        assert [c.key for c in plan.changes] == ["WEB-3", "WEB-2", "WEB-1"]
+
+
+class TestExplanationText:
+    def test_leaves_out_the_rank(self) -> None:
+        """The explanation holds formula, tier and bucket, not the rank that moves with every item."""
+        (r,) = ranked(item("WEB-1", 100))
+        assert explanation_text(r) == "RICE 100×1×1/1 = 100 · High · now"
