@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -17,7 +17,7 @@ from priosync.config.models import FileSource, GitHubSource, JiraSource, Priosyn
 from priosync.config.secrets import jira_credentials
 from priosync.connectors.base import Connector
 from priosync.connectors.file import FileConnector
-from priosync.domain import Plan, RankedItem, WorkItem, WriteResult
+from priosync.domain import Change, Outputs, Plan, RankedItem, WorkItem, WriteResult
 from priosync.errors import ConfigError, PriosyncError
 from priosync.scoring import score_backlog
 from priosync.sync.audit import AuditLog
@@ -197,3 +197,57 @@ def outcome_of(reads: Reads, report: WriteReport | None) -> str:
     if report is not None and report.left:
         return "partial"
     return "ok"
+
+
+def settle_reads(reads: Reads, written: Sequence[Change]) -> Reads:
+    """The snapshot as the trackers hold it after ``written`` landed.
+
+    The service keeps the last full read in memory and replans from it when a webhook names
+    an item; folding each landed change back in means the next plan starts from the truth
+    and never writes the same value twice. Labels a person set are kept.
+    """
+    landed = {(c.source, c.key): c for c in written}
+    items: dict[str, list[WorkItem]] = {}
+    for source, source_items in reads.items.items():
+        updated = []
+        for item in source_items:
+            change = landed.get((source, item.key))
+            if change is not None:
+                human = item.current.labels - change.before.labels
+                current = replace(change.after, labels=human | change.after.labels)
+                item = replace(item, current=_keep_unowned(item.current, current, change))
+            updated.append(item)
+        items[source] = updated
+    return Reads(items=items, failures=list(reads.failures))
+
+
+def _keep_unowned(old: Outputs, new: Outputs, change: Change) -> Outputs:
+    # Fields priosync does not own are None in before/after; keep what the tracker holds.
+    return Outputs(
+        score=new.score
+        if change.after.score is not None or change.before.score is not None
+        else old.score,
+        priority=new.priority
+        if change.after.priority is not None or change.before.priority is not None
+        else old.priority,
+        labels=new.labels,
+        explanation=new.explanation
+        if change.after.explanation is not None or change.before.explanation is not None
+        else old.explanation,
+        rank=new.rank
+        if change.after.rank is not None or change.before.rank is not None
+        else old.rank,
+    )
+
+
+def replace_items(
+    reads: Reads, source: str, fresh: Sequence[WorkItem], asked: Sequence[str]
+) -> Reads:
+    """Swap re-read items into the snapshot; asked-for keys the source no longer returns
+    (closed, moved out of the JQL) leave it."""
+    by_key = {i.key: i for i in fresh}
+    gone = set(asked) - set(by_key)
+    kept = [by_key.pop(i.key, i) for i in reads.items.get(source, []) if i.key not in gone]
+    items = dict(reads.items)
+    items[source] = kept + list(by_key.values())
+    return Reads(items=items, failures=list(reads.failures))
