@@ -15,16 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from priosync.domain import Cut, ModelName, ModelSpec
+from priosync.scoring import DEFAULT_EFFORT_INPUT, MODEL_INPUTS, check_formula
 
-#: Model input names per model, in the order the formula uses them.
-MODEL_INPUTS: dict[str, tuple[str, ...]] = {
-    "rice": ("reach", "impact", "confidence", "effort"),
-    "ice": ("impact", "confidence", "ease"),
-    "ice-avg": ("impact", "confidence", "ease"),
-    "wsjf": ("business_value", "time_criticality", "risk_reduction", "job_size"),
-}
-#: The input whose value sizes an item for ``capacity`` buckets.
-EFFORT_INPUT: dict[str, str] = {"rice": "effort", "wsjf": "job_size"}
 #: Inputs read as fractions ("80%" → 0.8) unless the config says otherwise.
 PERCENT_INPUTS: dict[str, tuple[str, ...]] = {"rice": ("confidence",)}
 
@@ -141,8 +133,6 @@ class ScoringConfig(Strict):
                     expected='an expression such as "reach * impact / effort"',
                     found="nothing",
                 )
-            from priosync.scoring import check_formula
-
             problem = check_formula(self.formula, list(self.inputs))
             if problem:
                 raise Problem(problem, key="formula")
@@ -190,7 +180,7 @@ class ScoringConfig(Strict):
 
     @property
     def effort(self) -> str | None:
-        return self.effort_input or EFFORT_INPUT.get(self.model)
+        return self.effort_input or DEFAULT_EFFORT_INPUT.get(self.model)
 
     def to_model_spec(self) -> ModelSpec:
         percent = (
