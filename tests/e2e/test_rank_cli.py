@@ -58,7 +58,16 @@ class TestRankCommand:
         assert all(i["rank"] is None and i["score"] is None for i in items[10:])
         assert items[0]["terms"] == {"reach": 500, "impact": 1, "confidence": 1, "effort": 0.5}
         assert set(items[0]) == {
-            "key", "title", "url", "source", "rank", "score", "terms", "priority", "bucket", "missing",
+            "key",
+            "title",
+            "url",
+            "source",
+            "rank",
+            "score",
+            "terms",
+            "priority",
+            "bucket",
+            "missing",
         }
 
     def test_csv_and_markdown(self) -> None:
@@ -82,7 +91,10 @@ class TestRankCommand:
         ("args", "message"),
         [
             (["rank", "--config", "nope.toml"], "no configuration file at nope.toml"),
-            (["rank", "--config", str(EXAMPLE), "--source", "web"], "--source web is not configured"),
+            (
+                ["rank", "--config", str(EXAMPLE), "--source", "web"],
+                "--source web is not configured",
+            ),
         ],
     )
     def test_bad_usage_exits_1_without_traceback(self, args: list[str], message: str) -> None:

@@ -1,0 +1,148 @@
+"""Sandbox responses validated against Atlassian's official OpenAPI description."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+from priosync.connectors.sandbox.jira import JiraSandbox
+
+CONTRACTS = Path(__file__).resolve().parents[3].parent / "shared" / "contracts"
+SPEC_HOST = "https://your-domain.atlassian.net"
+
+
+@pytest.fixture(scope="module")
+def openapi() -> OpenAPI:
+    return OpenAPI.from_dict(json.loads((CONTRACTS / "jira-cloud-v3-subset.json").read_text()))
+
+
+def check(openapi: OpenAPI, response: httpx.Response, *, path_pattern: str | None = None) -> None:
+    """Validate one sandbox response against the contract's operation for its request."""
+    request = response.request
+    args: dict[str, Any] = dict(request.url.params)
+    mock_request = MockRequest(
+        SPEC_HOST,
+        request.method.lower(),
+        request.url.path,
+        path_pattern=path_pattern,
+        args=args,
+        data=request.content or None,
+    )
+    content_type = response.headers.get("content-type", "application/json").split(";")[0]
+    mock_response = MockResponse(
+        response.content, status_code=response.status_code, content_type=content_type
+    )
+    openapi.validate_response(mock_request, mock_response)
+
+
+class TestContract:
+    async def test_search_jql_get_and_post(
+        self, openapi: OpenAPI, client: httpx.AsyncClient
+    ) -> None:
+        """Enhanced search pages (GET and POST, ids only and with fields) match SearchAndReconcileResults."""
+        get = await client.get(
+            "/rest/api/3/search/jql",
+            params={
+                "jql": "project = WEB",
+                "maxResults": 5,
+                "fields": "summary,labels,customfield_10051",
+                "expand": "names,schema",
+            },
+        )
+        post = await client.post(
+            "/rest/api/3/search/jql", json={"jql": "project = WEB", "maxResults": 100}
+        )
+        assert get.status_code == post.status_code == 200
+        assert get.json()["nextPageToken"]
+        check(openapi, get)
+        check(openapi, post)
+
+    async def test_fields(self, openapi: OpenAPI, client: httpx.AsyncClient) -> None:
+        """GET /field matches FieldDetails[] and includes two custom fields named Team."""
+        response = await client.get("/rest/api/3/field")
+        check(openapi, response)
+        assert [f["name"] for f in response.json()].count("Team") == 2
+
+    async def test_issue_get_and_edit(self, openapi: OpenAPI, client: httpx.AsyncClient) -> None:
+        """GET issue (all fields) and PUT issue (204, and 200 with returnIssue) match the contract."""
+        pattern = "/rest/api/3/issue/{issueIdOrKey}"
+        got = await client.get("/rest/api/3/issue/WEB-3", params={"expand": "names,schema"})
+        check(openapi, got, path_pattern=pattern)
+        edit = await client.put(
+            "/rest/api/3/issue/WEB-3", json={"fields": {"customfield_10059": 12.5}}
+        )
+        assert edit.status_code == 204
+        returned = await client.put(
+            "/rest/api/3/issue/WEB-3",
+            params={"returnIssue": "true"},
+            json={"fields": {"customfield_10059": 13}},
+        )
+        assert returned.status_code == 200
+        check(openapi, returned, path_pattern=pattern)
+
+    async def test_priorities(self, openapi: OpenAPI, client: httpx.AsyncClient) -> None:
+        """Both priority endpoints match Priority[] and PageBeanPriority."""
+        listed = await client.get("/rest/api/3/priority")
+        page = await client.get("/rest/api/3/priority/search", params={"maxResults": "2"})
+        check(openapi, listed)
+        check(openapi, page)
+        assert [p["id"] for p in listed.json()] == ["1", "2", "3", "4", "5"]
+        assert page.json()["isLast"] is False
+
+    async def test_site_endpoints(self, openapi: OpenAPI, client: httpx.AsyncClient) -> None:
+        """myself, serverInfo and mypermissions match User, ServerInformation and Permissions."""
+        for response in (
+            await client.get("/rest/api/3/myself"),
+            await client.get("/rest/api/3/serverInfo"),
+            await client.get(
+                "/rest/api/3/mypermissions",
+                params={"permissions": "EDIT_ISSUES,ADMINISTER_PROJECTS"},
+            ),
+        ):
+            assert response.status_code == 200
+            check(openapi, response)
+
+    async def test_bulkfetch_count_and_editmeta(
+        self, openapi: OpenAPI, client: httpx.AsyncClient
+    ) -> None:
+        """bulkfetch (with an unknown key), approximate-count and editmeta match the contract."""
+        fetched = await client.post(
+            "/rest/api/3/issue/bulkfetch",
+            json={"issueIdsOrKeys": ["WEB-2", "10001", "WEB-999"], "fields": ["summary", "labels"]},
+        )
+        check(openapi, fetched)
+        assert [i["key"] for i in fetched.json()["issues"]] == ["WEB-1", "WEB-2"]
+        assert fetched.json()["issueErrors"][0]["id"] == "WEB-999"
+        counted = await client.post(
+            "/rest/api/3/search/approximate-count", json={"jql": "project = WEB"}
+        )
+        check(openapi, counted)
+        assert counted.json() == {"count": 40}
+        meta = await client.get("/rest/api/3/issue/WEB-1/editmeta")
+        check(openapi, meta, path_pattern="/rest/api/3/issue/{issueIdOrKey}/editmeta")
+
+    async def test_error_bodies(self, openapi: OpenAPI, sandbox: JiraSandbox) -> None:
+        """A 404 issue, a 400 edit and a 403 edit carry the ErrorCollection shape the contract names."""
+        from priosync.connectors.sandbox.jira.testing import asgi_client
+
+        sandbox.account.project_admin = False
+        async with asgi_client(sandbox) as client:
+            missing = await client.get("/rest/api/3/issue/WEB-999")
+            rejected = await client.put("/rest/api/3/issue/WEB-1", json={"fields": {"nope": 1}})
+            forbidden = await client.put(
+                "/rest/api/3/issue/WEB-1", params={"notifyUsers": "false"}, json={"fields": {}}
+            )
+        schema = json.loads((CONTRACTS / "jira-cloud-v3-subset.json").read_text())["components"][
+            "schemas"
+        ]
+        allowed = set(schema["ErrorCollection"]["properties"])
+        for response, status in ((missing, 404), (rejected, 400), (forbidden, 403)):
+            assert response.status_code == status
+            assert set(response.json()) <= allowed
+            assert set(response.json()) == {"errorMessages", "errors"}
