@@ -175,25 +175,21 @@ def _csv_rows(text: str) -> list[dict[str, RawValue]]:
     if header is None:
         return []
     header = [h.strip() for h in header]
+    repeated = {h for h in header if header.count(h) > 1}
     rows: list[dict[str, RawValue]] = []
     for cells in reader:
         if not any(c.strip() for c in cells):
             continue
         row: dict[str, RawValue] = {}
+        lists: dict[str, list[RawValue]] = {name: [] for name in repeated}
         for name, cell in zip(header, cells, strict=False):
             value = cell.strip() or None
-            if name in row and header.count(name) > 1:
-                previous = row[name]
-                merged = (
-                    previous
-                    if isinstance(previous, list)
-                    else ([] if previous is None else [previous])
-                )
-                row[name] = merged + ([value] if value is not None else [])
-            elif header.count(name) > 1:
-                row[name] = [value] if value is not None else []
+            if name in repeated:
+                if value is not None:
+                    lists[name].append(value)
             else:
                 row[name] = value
+        row.update(lists)
         rows.append(row)
     return rows
 

@@ -1,0 +1,1 @@
+"""The sync: engine (read → score → plan → write), planner, writer, audit log, reports, CLI."""
