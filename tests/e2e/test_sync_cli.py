@@ -101,12 +101,15 @@ class Site:
     url: str
     tmp: Path
 
-    def config(self, top_tier: str = "Highest") -> Path:
+    def config(self, top_tier: str = "Highest", swap: tuple[str, str] = ("", "")) -> Path:
         path = self.tmp / f"priosync-{top_tier}.toml"
-        path.write_text(CONFIG.format(url=self.url, keys=", ".join(KEYS), top_tier=top_tier))
+        text = CONFIG.format(url=self.url, keys=", ".join(KEYS), top_tier=top_tier)
+        path.write_text(text.replace(*swap) if swap[0] else text)
         return path
 
-    def run(self, *args: str, top_tier: str = "Highest") -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, top_tier: str = "Highest", swap: tuple[str, str] = ("", "")
+    ) -> subprocess.CompletedProcess[str]:
         env = {
             k: v
             for k, v in os.environ.items()
@@ -119,7 +122,7 @@ class Site:
             NO_COLOR="1",
         )
         return subprocess.run(
-            [sys.executable, "-m", "priosync", *args, "--config", str(self.config(top_tier))],
+            [sys.executable, "-m", "priosync", *args, "--config", str(self.config(top_tier, swap))],
             capture_output=True,
             text=True,
             env=env,
@@ -264,3 +267,69 @@ class TestSecrets:
         assert result.returncode == 2
         assert site.writes() == 0
         assert TOKEN not in result.stderr
+
+
+class TestSetupCommands:
+    def test_check_passes_on_a_good_site(self, site: Site) -> None:
+        """check prints one ok line per thing checked and exits 0."""
+        result = site.run("check")
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0].startswith("ok")
+        assert "config" in lines[0]
+        assert any("credentials" in line for line in lines)
+        assert all(line.startswith("ok") for line in lines)
+
+    def test_check_names_unknown_field_with_closest(self, site: Site) -> None:
+        """A mapped field the site lacks is a problem line naming the closest fields; exit 1."""
+        env_run = site.run("check", swap=('reach = "Reach"', 'reach = "Reech"'))
+        assert env_run.returncode == 1
+        assert "problem" in env_run.stdout
+        assert "Reech" in env_run.stdout
+        assert "Reach" in env_run.stdout
+
+    def test_fields_lists_options(self, site: Site) -> None:
+        """fields shows each field's id, type and select options."""
+        result = site.run("fields")
+        assert result.returncode == 0, result.stderr
+        assert "customfield_10051" in result.stdout
+        assert "Massive, High, Medium, Low, Minimal" in result.stdout
+
+    def test_init_discovers_the_mapping(self, site: Site) -> None:
+        """init --discover writes a config whose mapping the site's fields satisfy."""
+        target = site.tmp / "new.toml"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
+        env.update(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "priosync",
+                "init",
+                "--path",
+                str(target),
+                "--url",
+                site.url,
+                "--jql",
+                "project = WEB",
+                "--discover",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        text = target.read_text()
+        assert 'rank_field = "Backlog rank"' in text
+        assert 'explain_field = "Score rationale"' in text
+        check = subprocess.run(
+            [sys.executable, "-m", "priosync", "check", "--config", str(target)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert check.returncode == 0, check.stdout
