@@ -86,6 +86,14 @@ StateOpt = Annotated[
     ),
 ]
 
+
+def webhook_option(variable: str) -> Any:
+    return typer.Option(
+        help=f"POST a signed webhook here on each change; secret from ${variable}.",
+        show_default=False,
+    )
+
+
 T = TypeVar("T")
 
 
@@ -251,7 +259,9 @@ def report_read_failures(reads: Any) -> int:
             markup=False,
         )
     # A field the config names but the tracker lacks is the config's fault, not the tracker's.
-    config_fault = all(isinstance(f.error, (ConfigError, FieldMappingError)) for f in reads.failures)
+    config_fault = all(
+        isinstance(f.error, (ConfigError, FieldMappingError)) for f in reads.failures
+    )
     return EXIT_CONFIG if config_fault else EXIT_TRACKER
 
 
@@ -444,6 +454,7 @@ def sandbox_jira(
     dc: Annotated[
         bool, typer.Option("--dc", help="Behave as Jira Data Center (REST v2, PAT).")
     ] = False,
+    webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_JIRA_WEBHOOK_SECRET")] = None,
 ) -> int:
     """A local Jira (Cloud REST v3, or Data Center with --dc) seeded with a realistic backlog."""
     from priosync.connectors.sandbox.jira import run_jira_sandbox
@@ -458,6 +469,8 @@ def sandbox_jira(
         state_path=state,
         dc=dc,
         echo=lambda line: out_console().print(line, markup=False),
+        webhook_url=webhook_url,
+        webhook_secret=os.environ.get("PRIOSYNC_JIRA_WEBHOOK_SECRET") or None,
     )
     return EXIT_OK
 
@@ -478,6 +491,7 @@ def sandbox_github(
     state: Annotated[
         Path | None, typer.Option(help="Load from and save to this JSON file.")
     ] = None,
+    webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_GITHUB_WEBHOOK_SECRET")] = None,
 ) -> int:
     """A local GitHub (REST + GraphQL) with an organization, repositories and a Project."""
     from priosync.connectors.sandbox.github import run_github_sandbox
@@ -491,6 +505,8 @@ def sandbox_github(
         token=token,
         state_path=state,
         echo=lambda line: out_console().print(line, markup=False),
+        webhook_url=webhook_url,
+        webhook_secret=os.environ.get("PRIOSYNC_GITHUB_WEBHOOK_SECRET") or None,
     )
     return EXIT_OK
 

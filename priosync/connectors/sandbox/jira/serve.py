@@ -67,8 +67,13 @@ def run_jira_sandbox(
     state_path: Path | None,
     dc: bool,
     echo: Callable[[str], None],
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
 ) -> None:
-    """Serve a sandbox Jira at ``http://host:port`` until interrupted; save state on exit."""
+    """Serve a sandbox Jira at ``http://host:port`` until interrupted; save state on exit.
+
+    With ``webhook_url`` every change is POSTed there as a signed ``jira:issue_updated``.
+    """
     sandbox = build_sandbox(
         issues=issues,
         seed=seed,
@@ -80,8 +85,12 @@ def run_jira_sandbox(
     )
     url = f"http://{host}:{port}"
     sandbox.site_url = url
+    sandbox.webhook_url = webhook_url
+    sandbox.webhook_secret = webhook_secret
     for line in describe_sandbox(sandbox, url=url, token_given=token is not None):
         echo(line)
+    if webhook_url:
+        echo(f"Webhooks: {webhook_url} ({'signed' if webhook_secret else 'unsigned'})")
     server = uvicorn.Server(
         uvicorn.Config(
             create_jira_app(sandbox), host=host, port=port, log_level="warning", lifespan="off"
