@@ -341,17 +341,20 @@ def init(
     ] = None,
     file: Annotated[Path | None, typer.Option(help="CSV/JSON backlog (file).")] = None,
     discover: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            help="Ask the tracker for its fields and pre-fill the mapping (needs credentials)."
+            "--discover/--no-discover",
+            help="Ask the tracker for its fields and pre-fill the mapping. "
+            "Default: when a source and its credentials are given.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> int:
     """Write a commented starter priosync.toml."""
     from priosync.sync.init import write_starter_config
 
-    written = run(
+    written, note = run(
         write_starter_config(
             path,
             kind=kind,
@@ -363,7 +366,10 @@ def init(
             force=force,
         )
     )
-    out_console().print(f"wrote {written}; next: `priosync check --config {written}`", markup=False)
+    console = out_console()
+    if note:
+        console.print(note, markup=False)
+    console.print(f"wrote {written}; next: `priosync check --config {written}`", markup=False)
     return EXIT_OK
 
 

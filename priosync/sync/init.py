@@ -1,15 +1,18 @@
-"""`priosync init`: a commented starter config; with --discover, the mapping filled in from
-the tracker's own field names."""
+"""`priosync init`: a commented starter config; when a source and its credentials are given,
+the mapping is filled in from the tracker's own field names."""
 
 from __future__ import annotations
 
 import difflib
 import json
+import os
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from priosync.config import validate_config
 from priosync.domain import FieldInfo
-from priosync.errors import ConfigError
+from priosync.errors import ConfigError, PriosyncError
 from priosync.sync.engine import open_connector
 
 #: What each model input and owned field is usually called in a tracker.
@@ -153,26 +156,58 @@ async def write_starter_config(
     jql: str | None,
     project: str | None,
     file: Path | None,
-    discover: bool,
+    discover: bool | None,
     force: bool,
-) -> Path:
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Path, str]:
+    """Write the file; return it and a note on discovery (empty when none was tried).
+
+    ``discover=None`` discovers when a source and its credentials are given, and falls back
+    to the plain template (saying why) when the tracker cannot be asked.
+    """
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force to overwrite it", file=str(path))
+    env = os.environ if environ is None else environ
     source = source_block(kind, url=url, jql=jql, project=project, file=file)
+    wanted = (
+        discover
+        if discover is not None
+        else can_discover(kind, url=url, project=project, environ=env)
+    )
     mapping: dict[str, str | None] = {}
-    if discover:
-        draft = render_config(kind, source, {})
-        loaded = validate_config(_toml_loads(draft), file=path)
-        connector = open_connector(loaded.config.sources[0], loaded.config)
+    note = ""
+    if wanted:
         try:
-            mapping = guess_mapping(await connector.fields())
-        finally:
-            await connector.aclose()
+            mapping = await discover_mapping(kind, source, path=path, environ=env)
+            found = sum(1 for v in mapping.values() if v)
+            note = f"discovered {found} of {len(mapping)} fields from the tracker"
+        except PriosyncError as exc:
+            if discover:
+                raise
+            note = f"could not ask the tracker for its fields ({exc}); wrote the template"
     path.write_text(render_config(kind, source, mapping), encoding="utf-8")
-    return path
+    return path, note
 
 
-def _toml_loads(text: str) -> dict[str, object]:
-    import tomllib
+def can_discover(
+    kind: str, *, url: str | None, project: str | None, environ: Mapping[str, str]
+) -> bool:
+    if kind == "jira" and url:
+        return bool(
+            environ.get("JIRA_PAT") or (environ.get("JIRA_EMAIL") and environ.get("JIRA_API_TOKEN"))
+        )
+    if kind == "github" and project:
+        return bool(environ.get("GITHUB_TOKEN") or environ.get("GITHUB_APP_ID"))
+    return False
 
-    return tomllib.loads(text)
+
+async def discover_mapping(
+    kind: str, source: str, *, path: Path, environ: Mapping[str, str]
+) -> dict[str, str | None]:
+    draft = render_config(kind, source, {})
+    loaded = validate_config(tomllib.loads(draft), file=path, environ={})
+    connector = open_connector(loaded.config.sources[0], loaded.config, environ=environ)
+    try:
+        return guess_mapping(await connector.fields())
+    finally:
+        await connector.aclose()

@@ -296,7 +296,7 @@ class TestSetupCommands:
         assert "Massive, High, Medium, Low, Minimal" in result.stdout
 
     def test_init_discovers_the_mapping(self, site: Site) -> None:
-        """init --discover writes a config whose mapping the site's fields satisfy."""
+        """Given a site and credentials, init asks for the fields and writes a config that checks."""
         target = site.tmp / "new.toml"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
         env.update(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN)
@@ -312,7 +312,6 @@ class TestSetupCommands:
                 site.url,
                 "--jql",
                 "project = WEB",
-                "--discover",
             ],
             capture_output=True,
             text=True,
@@ -321,6 +320,7 @@ class TestSetupCommands:
             check=False,
         )
         assert result.returncode == 0, result.stderr
+        assert "discovered 7 of 7 fields from the tracker" in result.stdout
         text = target.read_text()
         assert 'rank_field = "Backlog rank"' in text
         assert 'explain_field = "Score rationale"' in text
