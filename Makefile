@@ -23,6 +23,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
+	scripts/ensure-chromium.sh
 	$(BIN)/pytest
 
 test: lint typecheck unit

@@ -12,9 +12,10 @@ import enum
 import functools
 import logging
 import os
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -28,6 +29,9 @@ from priosync.errors import (
     PriosyncError,
     TrackerError,
 )
+
+if TYPE_CHECKING:
+    from priosync.sync.report import Format as TextFormat
 
 EXIT_OK, EXIT_CONFIG, EXIT_TRACKER, EXIT_WRITES, EXIT_PENDING = 0, 1, 2, 3, 4
 
@@ -55,6 +59,7 @@ class Format(enum.StrEnum):
     json = "json"
     markdown = "markdown"
     csv = "csv"
+    html = "html"
 
 
 ConfigOpt = Annotated[
@@ -164,7 +169,10 @@ def rank(
 
     setup_logging(verbose)
     outcome = run(run_sync(load(config), only=source or ()))
-    render_rank(outcome.plan.ranking, fmt.value, out_console())
+    if fmt == Format.html:
+        write_html(outcome.plan)
+    else:
+        render_rank(outcome.plan.ranking, text_format(fmt), out_console())
     return report_read_failures(outcome.reads)
 
 
@@ -185,7 +193,10 @@ def plan(
 
     setup_logging(verbose)
     outcome = run(run_sync(load(config), only=source or ()))
-    render_plan(outcome.plan, fmt.value, out_console())
+    if fmt == Format.html:
+        write_html(outcome.plan)
+    else:
+        render_plan(outcome.plan, text_format(fmt), out_console())
     code = report_read_failures(outcome.reads)
     if code == EXIT_OK and detailed_exitcode and outcome.plan.changes:
         return EXIT_PENDING
@@ -212,14 +223,13 @@ def sync(
     from priosync.sync.audit import AuditLog, default_state_path
     from priosync.sync.engine import run_sync
     from priosync.sync.progress import WriteProgress
-    from priosync.sync.report import render_plan
 
     setup_logging(verbose)
     loaded = load(config)
     console = out_console()
     if dry_run:
         outcome = run(run_sync(loaded, only=source or ()))
-        render_plan(outcome.plan, fmt.value, console)
+        show_plan(outcome.plan, fmt, console)
         return report_read_failures(outcome.reads)
     audit = AuditLog(state or loaded.config.state or default_state_path())
     progress_console = err_console() if fmt != Format.table else console
@@ -239,13 +249,40 @@ def sync(
     finally:
         audit.close()
     assert outcome.report is not None
-    render_plan(outcome.plan, fmt.value, console, outcome.report)
+    show_plan(outcome.plan, fmt, console, outcome.report)
     code = report_read_failures(outcome.reads)
     if code != EXIT_OK:
         return code
     if outcome.report.failed or outcome.report.stopped:
         return EXIT_WRITES
     return EXIT_OK
+
+
+def text_format(fmt: Format) -> TextFormat:
+    """The report formats the text renderers take (html has its own renderer)."""
+    if fmt == Format.html:
+        raise ValueError("html is rendered by write_html")
+    return cast("TextFormat", fmt.value)
+
+
+def show_plan(plan: Any, fmt: Format, console: Console, report: Any = None) -> None:
+    from priosync.sync.report import render_plan
+
+    if fmt == Format.html:
+        write_html(plan)
+    else:
+        render_plan(plan, text_format(fmt), console, report)
+
+
+def write_html(plan: Any) -> None:
+    """The self-contained HTML report (ranking, boundaries, pending changes) on stdout."""
+    from datetime import UTC, datetime
+
+    from priosync.sync.html_report import render_html
+
+    names = ", ".join(sorted({r.item.source for r in plan.ranking})) or "backlog"
+    generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    sys.stdout.write(render_html(plan, title=f"priosync · {names}", generated_at=generated_at))
 
 
 def report_read_failures(reads: Any) -> int:
