@@ -319,6 +319,40 @@ def demo(
     return run(run_demo(out_console(), issues=issues, seed=seed))
 
 
+# ── serve ────────────────────────────────────────────────────────────────────────────────
+
+
+@app.command()
+@exits_cleanly
+def serve(
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    host: Annotated[str | None, typer.Option(help="Bind address. Default: server.host.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port. Default: server.port.")] = None,
+    accept_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unsigned",
+            help="Accept webhooks without a configured secret. Only for trying things out.",
+        ),
+    ] = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Rescore issues within seconds of a webhook, and run the full sync on the configured schedule."""
+    from priosync.sync.server import run_service
+
+    setup_logging(verbose)
+    logging.getLogger("priosync").setLevel(logging.DEBUG if verbose else logging.INFO)
+    return run_service(
+        load(config),
+        host=host,
+        port=port,
+        accept_unsigned=accept_unsigned,
+        state_path=state,
+        echo=lambda line: err_console().print(line, markup=False),
+    )
+
+
 # ── fields / check / init ────────────────────────────────────────────────────────────────
 
 

@@ -1,0 +1,110 @@
+"""Webhook-triggered rescoring against a sandbox Jira that sends real signed webhooks."""
+
+from __future__ import annotations
+
+import time
+
+from priosync.connectors.sandbox.jira import catalog
+
+from .conftest import eventually, running_service
+
+
+class TestRescoring:
+    async def test_an_input_change_lands_as_score_priority_and_label(self) -> None:
+        """Raising an item's reach makes the service write its new score, tier and bucket."""
+        async with running_service() as svc:
+            ranking = svc.ranking()
+            low = max((r for r in ranking.values() if r.rank is not None), key=lambda r: r.rank)
+            writes_before = len(svc.bot_edits())
+            began = time.monotonic()
+            svc.sandbox.human_edit(
+                low.item.key, fields={catalog.REACH: 1_000_000, catalog.EFFORT: 1}
+            )
+            await svc.deliver()
+
+            def landed() -> bool:
+                issue = svc.sandbox.issue(low.item.key)
+                return "roadmap:now" in issue.labels and issue.priority == "Highest"
+
+            await eventually(landed, what="the rescored values in the sandbox")
+            latency = time.monotonic() - began
+            await svc.settled()
+            issue = svc.sandbox.issue(low.item.key)
+            assert issue.fields[catalog.RICE_SCORE] == svc.ranking()[low.item.key].score.value
+            assert latency < 5
+            assert len(svc.bot_edits()) > writes_before
+            assert svc.metric("priosync_rescores_total", outcome="ok") == 1
+
+    async def test_own_writes_come_back_and_cause_nothing(self) -> None:
+        """The first sync's writes return as webhooks; all are ignored, no rescore, no write."""
+        async with running_service() as svc:
+            writes = [e for e in svc.bot_edits() if e.changes]
+            assert len(writes) > 10
+            assert len(svc.sandbox.webhook_log) == len(writes)
+            assert {d.status for d in svc.sandbox.webhook_log} == {202}
+            assert svc.metric(
+                "priosync_webhook_events_total", tracker="jira", outcome="ignored"
+            ) == len(writes)
+            assert svc.app.state.metrics.total("priosync_rescores_total") == 0
+            assert len(svc.bot_edits()) == len(writes)
+
+    async def test_a_burst_of_200_events_on_5_issues_costs_a_handful_of_rescores(self) -> None:
+        """200 edits to 5 issues within a second: few rescores, one write per item per rescore."""
+        async with running_service() as svc:
+            keys = sorted(svc.ranking())[:5]
+            edits_before = len(svc.bot_edits())
+            for n in range(200):
+                svc.sandbox.human_edit(keys[n % 5], fields={catalog.REACH: 1000 + n})
+            began = time.monotonic()
+            await svc.deliver()
+            delivered_s = time.monotonic() - began
+            await svc.settled()
+            rescores = svc.app.state.metrics.total("priosync_rescores_total")
+            new_edits = svc.bot_edits()[edits_before:]
+            per_key = {k: sum(1 for e in new_edits if e.key == k) for k in keys}
+            assert delivered_s < 1.5
+            assert 1 <= rescores <= 3
+            assert (
+                svc.metric("priosync_webhook_events_total", tracker="jira", outcome="accepted")
+                == 200
+            )
+            assert all(e.changes for e in new_edits), "a write that changed nothing"
+            assert all(count <= rescores for count in per_key.values())
+            assert svc.metric("priosync_rescored_items_total") <= 5 * rescores
+            for key in keys:
+                assert svc.sandbox.issue(key).fields[catalog.REACH] >= 1195
+
+    async def test_a_move_into_now_displaces_the_last_now_item_to_next(self) -> None:
+        """Boosting one item into `now` (capacity) pushes the last `now` item into `next`."""
+        async with running_service() as svc:
+            ranking = svc.ranking()
+            now = [r for r in ranking.values() if r.bucket == "now"]
+            slack = 10 - sum(r.score.terms["effort"] for r in now)
+            candidates = [
+                r for r in ranking.values()
+                if r.bucket == "later" and slack < r.score.terms["effort"] <= 10 - min(
+                    x.score.terms["effort"] for x in now)
+            ]  # fmt: skip
+            assert candidates, "the seeded backlog has no item that would displace one"
+            boosted = candidates[0].item.key
+            svc.sandbox.human_edit(boosted, fields={catalog.REACH: 10_000_000})
+            await svc.deliver()
+            await eventually(lambda: "roadmap:now" in svc.sandbox.issue(boosted).labels)
+            await svc.settled()
+            after = svc.ranking()
+            displaced = [r.item.key for r in now if after[r.item.key].bucket != "now"]
+            assert displaced
+            for key in displaced:
+                assert after[key].bucket == "next"
+                assert "roadmap:next" in svc.sandbox.issue(key).labels
+                assert "roadmap:now" not in svc.sandbox.issue(key).labels
+
+    async def test_shutdown_drains_the_queue(self) -> None:
+        """Stopping the server with work queued rescores it before the process ends."""
+        async with running_service(quiet_s=30.0, max_delay_s=30.0) as svc:
+            key = max(svc.ranking().values(), key=lambda r: r.rank or 0).item.key
+            svc.sandbox.human_edit(key, fields={catalog.REACH: 5_000_000})
+            await svc.deliver()
+            assert svc.service.queue.depth == 1
+        assert "roadmap:now" in svc.sandbox.issue(key).labels
+        assert svc.metric("priosync_rescores_total", outcome="ok") == 1
