@@ -17,7 +17,8 @@ TERM_DECIMALS = 6
 def display_name(name: str) -> str:
     """Return the input name as a PM reads it: ``business_value`` → ``Business value``."""
     words = name.replace("_", " ").replace("-", " ").split()
-    text = " ".join(words) or name
+    # Messages are one line: a blank or whitespace-only name must not break that.
+    text = " ".join(words) or "Input"
     return text[:1].upper() + text[1:]
 
 
