@@ -228,7 +228,8 @@ class TestDisplayName:
             ("time_criticality", "Time criticality"),
             ("job-size", "Job size"),
             ("RICE", "RICE"),
-            ("", ""),
+            ("", "Input"),
+            ("\n", "Input"),
         ],
     )
     def test_display_name(self, name: str, shown: str) -> None:
