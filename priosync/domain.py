@@ -85,6 +85,9 @@ class WorkItem:
     inputs: Mapping[str, RawValue]
     current: Outputs = Outputs()
     updated_at: datetime | None = None
+    #: False where the tracker cannot put labels on the item (GitHub draft issues): the
+    #: planner then plans no label changes for it, so it never shows as pending.
+    labelable: bool = True
     #: Connector-private handle (Jira issue id, GitHub project item / node ids). Opaque to all else.
     handle: Any = None
 

@@ -14,7 +14,7 @@ import httpx
 
 from priosync.config.loading import LoadedConfig
 from priosync.config.models import FileSource, GitHubSource, JiraSource, PriosyncConfig
-from priosync.config.secrets import jira_credentials
+from priosync.config.secrets import github_credentials, jira_credentials
 from priosync.connectors.base import Connector
 from priosync.connectors.file import FileConnector
 from priosync.domain import Change, Outputs, Plan, RankedItem, WorkItem, WriteResult
@@ -87,11 +87,16 @@ def open_connector(
             scales=config.scoring.scales,
             priority_names=[c.name for c in config.outputs.priority],
         )
-    raise ConfigError(
-        "GitHub sources are not supported by this version of priosync yet",
-        key=f"sources.{source.name}.kind",
-        expected='"jira" or "file"',
-        found='"github"',
+    from priosync.connectors.github import GitHubConnector
+
+    return GitHubConnector.from_config(
+        source,
+        inputs=inputs,
+        outputs=config.outputs,
+        credentials=github_credentials(source, environ),
+        transport=transport,
+        scales=config.scoring.scales,
+        priority_names=[c.name for c in config.outputs.priority],
     )
 
 

@@ -18,7 +18,7 @@ keep their priority and roadmap labels (a person's override) but get their score
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from priosync.config.models import OutputsConfig
 from priosync.domain import Change, Outputs, Plan, RankedItem, Skipped, WorkItem
@@ -108,6 +108,11 @@ def owned_now(item: WorkItem, rules: PlanRules) -> Outputs:
 def owned_target(r: RankedItem, rules: PlanRules) -> Outputs:
     """The owned values the item should hold after a sync."""
     now = owned_now(r.item, rules)
+    target = _owned_target(r, rules, now)
+    return target if r.item.labelable else replace(target, labels=now.labels)
+
+
+def _owned_target(r: RankedItem, rules: PlanRules, now: Outputs) -> Outputs:
     pinned = rules.pin_label is not None and rules.pin_label in r.item.current.labels
     bucket_labels = frozenset(label for label in now.labels if rules.is_bucket_label(label))
     if r.rank is None:

@@ -155,3 +155,14 @@ class TestExplanationText:
         """The explanation holds formula, tier and bucket, not the rank that moves with every item."""
         (r,) = ranked(item("WEB-1", 100))
         assert explanation_text(r) == "RICE 100×1×1/1 = 100 · High · now"
+
+
+class TestUnlabelable:
+    def test_no_label_changes_for_items_that_cannot_carry_labels(self) -> None:
+        """A draft issue gets its score and priority but no planned labels, so it settles."""
+        draft = replace(item("draft:1", 100), labelable=False)
+        (change,) = plan_changes(ranked(draft), RULES).changes
+        assert change.after.labels == frozenset()
+        assert change.after.score == 100.0
+        settled = settle(ranked(draft))
+        assert plan_changes(settled, RULES).changes == ()

@@ -1,0 +1,208 @@
+"""GraphQL documents priosync sends to GitHub, and pure builders for the dynamic ones.
+
+Every document asks for ``rateLimit { cost remaining resetAt }`` alongside its data, so the
+client always knows the hourly budget (tracker-apis.md §3.7). Values never go into document
+text: field names and mutation inputs travel as variables, so a name with quotes cannot
+break a document and the document for a given shape is always the same string.
+
+Projects v2 API: https://docs.github.com/en/issues/planning-and-tracking-with-projects/automating-your-project/using-the-api-to-manage-projects
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+#: Every connection is capped at 100 nodes a page (tracker-apis.md §3.4).
+PAGE_SIZE = 100
+#: Labels read per issue; an issue with more loses the rest from view (logged, not guessed).
+LABELS_PER_ITEM = 100
+#: Mutations per document. GitHub documents no cap on aliases, but a request running over
+#: 10 s is killed with 502/504 and still costs points (§3.7); aliased mutations run one after
+#: another server-side, so documents stay short enough to finish well inside that.
+MUTATIONS_PER_DOCUMENT = 50
+
+RATE_LIMIT = "rateLimit { cost remaining resetAt }"
+
+#: An organization's Project and its field definitions (ids, types, single-select options).
+ORG_PROJECT_QUERY = f"""query($owner: String!, $number: Int!) {{
+  organization(login: $owner) {{
+    projectV2(number: $number) {{
+      id title url
+      fields(first: {PAGE_SIZE}) {{
+        nodes {{
+          ... on ProjectV2FieldCommon {{ id name dataType }}
+          ... on ProjectV2SingleSelectField {{ options {{ id name }} }}
+        }}
+      }}
+    }}
+  }}
+  {RATE_LIMIT}
+}}"""
+
+#: The same for a user-owned Project (asked only when the owner is not an organization).
+USER_PROJECT_QUERY = ORG_PROJECT_QUERY.replace("organization(login: $owner)", "user(login: $owner)")
+
+#: The token's own login, for ``check``.
+VIEWER_QUERY = f"query {{ viewer {{ login }} {RATE_LIMIT} }}"
+
+#: A repository's labels with their node ids (label mutations take ids, not names, §3.3).
+REPO_LABELS_QUERY = f"""query($owner: String!, $name: String!, $after: String) {{
+  repository(owner: $owner, name: $name) {{
+    id
+    labels(first: {PAGE_SIZE}, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ id name }}
+    }}
+  }}
+  {RATE_LIMIT}
+}}"""
+
+_FIELD_VALUE = """__typename
+      ... on ProjectV2ItemFieldNumberValue { number }
+      ... on ProjectV2ItemFieldTextValue { text }
+      ... on ProjectV2ItemFieldSingleSelectValue { name optionId }"""
+
+_CONTENT = f"""content {{
+      __typename
+      ... on DraftIssue {{ id title }}
+      ... on Issue {{
+        id number title url closed updatedAt
+        repository {{ nameWithOwner }}
+        labels(first: {LABELS_PER_ITEM}) {{ nodes {{ id name }} }}
+      }}
+      ... on PullRequest {{
+        id number title url closed updatedAt
+        repository {{ nameWithOwner }}
+        labels(first: {LABELS_PER_ITEM}) {{ nodes {{ id name }} }}
+      }}
+    }}"""
+
+
+def field_alias(index: int) -> str:
+    """The alias under which the ``index``-th mapped field's value comes back."""
+    return f"f{index}"
+
+
+def build_items_query(field_count: int) -> str:
+    """The item page query asking only for ``field_count`` named fields' values.
+
+    Each mapped field is read with ``fieldValueByName(name: $fN)`` under alias ``fN``, so a
+    page carries exactly the values priosync uses, never every field of the project.
+    """
+    names = "".join(f", ${field_alias(i)}: String!" for i in range(field_count))
+    values = "".join(
+        f"\n    {field_alias(i)}: fieldValueByName(name: ${field_alias(i)}) {{\n      {_FIELD_VALUE}\n    }}"
+        for i in range(field_count)
+    )
+    return f"""query($project: ID!, $after: String{names}) {{
+  node(id: $project) {{
+    ... on ProjectV2 {{
+      items(first: {PAGE_SIZE}, after: $after) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{
+          id type updatedAt
+          {_CONTENT}{values}
+        }}
+      }}
+    }}
+  }}
+  {RATE_LIMIT}
+}}"""
+
+
+def build_items_variables(
+    project_id: str, field_names: Sequence[str], after: str | None
+) -> dict[str, Any]:
+    """Variables for ``build_items_query(len(field_names))``."""
+    variables: dict[str, Any] = {"project": project_id, "after": after}
+    variables.update({field_alias(i): name for i, name in enumerate(field_names)})
+    return variables
+
+
+# ── mutations ────────────────────────────────────────────────────────────────────────────
+
+MutationName: TypeAlias = Literal[
+    "updateProjectV2ItemFieldValue",
+    "clearProjectV2ItemFieldValue",
+    "addLabelsToLabelable",
+    "removeLabelsFromLabelable",
+]
+
+_INPUT_TYPES: dict[MutationName, str] = {
+    "updateProjectV2ItemFieldValue": "UpdateProjectV2ItemFieldValueInput!",
+    "clearProjectV2ItemFieldValue": "ClearProjectV2ItemFieldValueInput!",
+    "addLabelsToLabelable": "AddLabelsToLabelableInput!",
+    "removeLabelsFromLabelable": "RemoveLabelsFromLabelableInput!",
+}
+_SELECTIONS: dict[MutationName, str] = {
+    "updateProjectV2ItemFieldValue": "projectV2Item { id }",
+    "clearProjectV2ItemFieldValue": "projectV2Item { id }",
+    "addLabelsToLabelable": "clientMutationId",
+    "removeLabelsFromLabelable": "clientMutationId",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    """One mutation field of a batch: its name and its ``input`` object."""
+
+    name: MutationName
+    input: Mapping[str, Any]
+
+
+def mutation_alias(index: int) -> str:
+    """The alias of the ``index``-th mutation of a batch; errors name it in their path."""
+    return f"m{index}"
+
+
+def build_mutation_batch(mutations: Sequence[Mutation]) -> tuple[str, dict[str, Any]]:
+    """One document running ``mutations`` in order as aliased fields, and its variables.
+
+    Each input is a variable ``$iN`` of the mutation's input type, under alias ``mN``.
+    """
+    if not mutations:
+        raise ValueError("a mutation batch needs at least one mutation")
+    params = ", ".join(f"$i{n}: {_INPUT_TYPES[m.name]}" for n, m in enumerate(mutations))
+    fields = "\n".join(
+        f"  {mutation_alias(n)}: {m.name}(input: $i{n}) {{ {_SELECTIONS[m.name]} }}"
+        for n, m in enumerate(mutations)
+    )
+    document = f"mutation({params}) {{\n{fields}\n}}"
+    return document, {f"i{n}": dict(m.input) for n, m in enumerate(mutations)}
+
+
+def update_field(project_id: str, item_id: str, field_id: str, value: Mapping[str, Any]) -> Mutation:
+    """Set one project field; ``value`` holds exactly one of text, number, singleSelectOptionId."""
+    return Mutation(
+        "updateProjectV2ItemFieldValue",
+        {"projectId": project_id, "itemId": item_id, "fieldId": field_id, "value": dict(value)},
+    )
+
+
+def clear_field(project_id: str, item_id: str, field_id: str) -> Mutation:
+    """Empty one project field."""
+    return Mutation(
+        "clearProjectV2ItemFieldValue",
+        {"projectId": project_id, "itemId": item_id, "fieldId": field_id},
+    )
+
+
+def add_labels(labelable_id: str, label_ids: Sequence[str]) -> Mutation:
+    """Add labels (by node id) to an issue or pull request, keeping the others."""
+    return Mutation("addLabelsToLabelable", {"labelableId": labelable_id, "labelIds": list(label_ids)})
+
+
+def remove_labels(labelable_id: str, label_ids: Sequence[str]) -> Mutation:
+    """Remove labels (by node id) from an issue or pull request, keeping the others."""
+    return Mutation(
+        "removeLabelsFromLabelable", {"labelableId": labelable_id, "labelIds": list(label_ids)}
+    )
+
+
+#: How many items a Project holds (``check`` prices a full sync with it).
+PROJECT_SIZE_QUERY = f"""query($project: ID!) {{
+  node(id: $project) {{ ... on ProjectV2 {{ items(first: 1) {{ totalCount }} }} }}
+  {RATE_LIMIT}
+}}"""
