@@ -175,4 +175,7 @@ def _as_fraction(number: float) -> float:
 
 
 def _missing(name: str, why: str) -> Decoded:
-    return Decoded(None, Missing(input=name, reason=f"{display_name(name)}: {why}"))
+    # Option names come from the config and values from the tracker: either may hold a
+    # newline, but a reason is shown on one line (tables, labels, the JSON report).
+    reason = " ".join(f"{display_name(name)}: {why}".split())
+    return Decoded(None, Missing(input=name, reason=reason))
