@@ -8,17 +8,15 @@ webhook carries its token in the query string, and URLs must not reach the log.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
 
 from priosync.config.loading import LoadedConfig
 from priosync.errors import ConfigError
+from priosync.serving import GracefulServer
 from priosync.sync.audit import AuditLog, default_state_path
 from priosync.sync.server.app import create_service_app
 
@@ -26,29 +24,6 @@ log = logging.getLogger("priosync.server")
 
 #: How long requests in flight may take once SIGTERM arrived (GitHub waits at most 10 s).
 GRACEFUL_REQUESTS_S = 10
-
-
-class DrainingServer(uvicorn.Server):
-    """uvicorn's server, but a SIGTERM/SIGINT that led to a clean drain exits with 0.
-
-    uvicorn re-raises the captured signal after shutdown, so the process would die of
-    SIGTERM (exit -15) even after draining; a supervisor should see a clean exit instead.
-    """
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        original = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
-        try:
-            yield
-        finally:
-            for sig, handler in original.items():
-                signal.signal(sig, handler)
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def run_service(
@@ -71,7 +46,7 @@ def run_service(
         app = create_service_app(loaded, audit=audit, accept_unsigned=accept_unsigned)
         bind_host, bind_port = host or config.server.host, port or config.server.port
         show_service_log()
-        server = DrainingServer(
+        server = GracefulServer(
             uvicorn.Config(
                 app,
                 host=bind_host,

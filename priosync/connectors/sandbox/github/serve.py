@@ -7,6 +7,8 @@ from pathlib import Path
 
 import uvicorn
 
+from priosync.serving import GracefulServer
+
 from .app import GitHubSandbox, create_github_app
 
 #: Printed at start and documented: a local sandbox's token, not a secret.
@@ -77,7 +79,7 @@ def run_github_sandbox(
         access_log=False,
     )
     try:
-        uvicorn.Server(config).run()
+        GracefulServer(config).run()  # returns on Ctrl-C or SIGTERM, so the state is saved
     finally:
         if state_path is not None:
             sandbox.save(state_path)

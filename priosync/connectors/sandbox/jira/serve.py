@@ -7,6 +7,8 @@ from pathlib import Path
 
 import uvicorn
 
+from priosync.serving import GracefulServer
+
 from .app import create_jira_app
 from .state import DEFAULT_EMAIL, DEFAULT_PAT, DEFAULT_TOKEN, JiraSandbox
 
@@ -91,15 +93,13 @@ def run_jira_sandbox(
         echo(line)
     if webhook_url:
         echo(f"Webhooks: {webhook_url} ({'signed' if webhook_secret else 'unsigned'})")
-    server = uvicorn.Server(
+    server = GracefulServer(
         uvicorn.Config(
             create_jira_app(sandbox), host=host, port=port, log_level="warning", lifespan="off"
         )
     )
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is how the user stops the sandbox; uvicorn re-raises it after shutdown.
+        server.run()  # returns on Ctrl-C or SIGTERM (GracefulServer), so the state is saved
     finally:
         if state_path is not None:
             sandbox.save(state_path)
