@@ -36,7 +36,7 @@ from collections.abc import (
     Mapping,
 )
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeAlias, TypeVar
@@ -231,6 +231,9 @@ class ErrorText:
 
     message: str
     errors: Mapping[str, str] = field(default_factory=dict)
+    #: Set by a tracker's ``describe`` when the body says "rate limit" though the headers
+    #: do not (GitHub's secondary limit may come as a bare 403): how long to wait.
+    rate_limit_wait_s: float | None = None
 
 
 def describe_plain(status: int, body: bytes) -> ErrorText:
@@ -250,12 +253,13 @@ def error_for_status(
 ) -> TrackerError:
     """The error an HTTP error status means, carrying the tracker's message."""
     message = f"{tracker} answered {status}: {text.message}"
-    if is_rate_limited(status, headers):
+    if is_rate_limited(status, headers) or text.rate_limit_wait_s is not None:
+        wait = rate_limit_wait_s(headers, now_epoch_s=now_epoch_s)
         return RateLimited(
             message,
             tracker=tracker,
             status=status,
-            retry_after_s=rate_limit_wait_s(headers, now_epoch_s=now_epoch_s),
+            retry_after_s=wait if wait is not None else text.rate_limit_wait_s,
             reason=headers.get("ratelimit-reason"),
         )
     if status >= 500:
@@ -541,8 +545,10 @@ class TrackerHttp:
         self, method: str, response: httpx.Response, kind: Kind, issue: str | None
     ) -> TrackerError:
         text = self._describe(response.status_code, response.content)
-        safe = ErrorText(
-            self.redact(text.message), {k: self.redact(v) for k, v in text.errors.items()}
+        safe = replace(
+            text,
+            message=self.redact(text.message),
+            errors={k: self.redact(v) for k, v in text.errors.items()},
         )
         error = error_for_status(
             tracker=self.tracker,

@@ -201,12 +201,3 @@ def decode(response: httpx.Response) -> Any:
         ) from exc
 
 
-async def mark_rate_limits(response: httpx.Response) -> None:
-    """httpx response hook: give a secondary limit without ``retry-after`` GitHub's 60 s.
-
-    Works around the shared layer, which only treats a 403 as a rate limit when it carries
-    ``retry-after`` or ``x-ratelimit-remaining: 0`` (see ``protocol.rate_limit_headers``).
-    """
-    if response.status_code in (403, 429):
-        await response.aread()
-        response.headers.update(p.rate_limit_headers(response.status_code, response.headers, response.content))

@@ -33,7 +33,7 @@ from priosync.connectors.github import graphql as g
 from priosync.connectors.github import protocol as p
 from priosync.connectors.github.auth import GitHubAppAuth
 from priosync.connectors.github.checks import run_checks
-from priosync.connectors.github.client import GitHubClient, mark_rate_limits
+from priosync.connectors.github.client import GitHubClient
 from priosync.connectors.github.fields import (
     FieldMap,
     GitHubField,
@@ -146,7 +146,6 @@ class GitHubConnector:
             transport=transport,
             headers={"Accept": p.ACCEPT, "X-GitHub-Api-Version": p.API_VERSION},
         )
-        client.event_hooks["response"].append(mark_rate_limits)
         pacer = Pacer(
             concurrency=concurrency,
             rates_per_s={

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeAlias
 from urllib.parse import quote
@@ -235,28 +235,25 @@ def is_secondary_limit(status: int, body: bytes) -> bool:
     """A 403/429 whose message names a secondary rate limit (octokit matches the same text)."""
     if status not in (403, 429):
         return False
-    return bool(_SECONDARY.search(describe_error(status, body).message))
-
-
-def rate_limit_headers(status: int, headers: httpx.Headers, body: bytes) -> dict[str, str]:
-    """Headers to add so the shared HTTP layer sees a GitHub rate limit for what it is.
-
-    The shared layer treats a 403 as a rate limit only with ``retry-after`` or
-    ``x-ratelimit-remaining: 0``; GitHub's secondary limit may come without either, and
-    then the wait is 60 s. Returns ``{"retry-after": "60"}`` for that case, else nothing.
-    """
-    if "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0":
-        return {}
-    if is_secondary_limit(status, body):
-        return {"retry-after": str(SECONDARY_FALLBACK_S)}
-    return {}
+    return bool(_SECONDARY.search(_describe(status, body).message))
 
 
 # ── REST ─────────────────────────────────────────────────────────────────────────────────
 
 
 def describe_error(status: int, body: bytes) -> ErrorText:
-    """GitHub's error body: ``message`` plus ``errors[]`` (``field`` → ``code``/``message``)."""
+    """GitHub's error body: ``message`` plus ``errors[]`` (``field`` → ``code``/``message``).
+
+    A 403/429 whose message names a secondary rate limit is marked as one, waiting 60 s
+    unless a header says otherwise: GitHub may send it without ``retry-after``.
+    """
+    text = _describe(status, body)
+    if status in (403, 429) and _SECONDARY.search(text.message):
+        return replace(text, rate_limit_wait_s=float(SECONDARY_FALLBACK_S))
+    return text
+
+
+def _describe(status: int, body: bytes) -> ErrorText:
     try:
         data = json.loads(body) if body else None
     except ValueError:

@@ -76,9 +76,8 @@ class TestProtocol:
     def test_secondary_limit_without_retry_after_gets_60_seconds(self) -> None:
         """A 403 naming a secondary limit with budget left is given GitHub's 60 s fallback."""
         body = b'{"message": "You have exceeded a secondary rate limit."}'
-        assert p.rate_limit_headers(403, httpx.Headers({"x-ratelimit-remaining": "10"}), body) == {"retry-after": "60"}
-        assert p.rate_limit_headers(403, httpx.Headers({"retry-after": "3"}), body) == {}
-        assert p.rate_limit_headers(403, httpx.Headers(), b'{"message": "Resource not accessible"}') == {}
+        assert p.describe_error(403, body).rate_limit_wait_s == 60
+        assert p.describe_error(403, b'{"message": "Resource not accessible"}').rate_limit_wait_s is None
 
     def test_secondary_wait_order(self) -> None:
         """retry-after first, then the reset when the budget is spent, else 60 s."""
