@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from priosync.connectors.sandbox.jira import catalog
 
@@ -108,3 +109,36 @@ class TestRescoring:
             assert svc.service.queue.depth == 1
         assert "roadmap:now" in svc.sandbox.issue(key).labels
         assert svc.metric("priosync_rescores_total", outcome="ok") == 1
+
+
+class RefuseFirstFieldRead:
+    """Answers the first GET /field with 401, as a site does while a token is being fixed."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.refused = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/field") and not self.refused:
+            self.refused += 1
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b'{"errorMessages": ["nope"]}'})
+            return
+        await self.app(scope, receive, send)
+
+
+class TestFirstSync:
+    async def test_a_failed_first_sync_is_tried_again(self) -> None:
+        """When the first sync cannot read a source, the service tries again until it can."""
+        wrappers: list[RefuseFirstFieldRead] = []
+
+        def wrap(app: Any) -> Any:
+            wrappers.append(RefuseFirstFieldRead(app))
+            return wrappers[0]
+
+        async with running_service(wrap=wrap, first_sync_retry_s=(0.05,)) as svc:
+            await eventually(lambda: svc.service.rescorer.complete, what="a complete snapshot")
+            assert wrappers[0].refused == 1
+            assert svc.metric("priosync_syncs_total", trigger="start", outcome="read-failed") == 1
+            assert svc.metric("priosync_syncs_total", trigger="retry", outcome="ok") == 1
+            assert svc.bot_edits()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -316,6 +316,7 @@ def create_service_app(
     own_actors: Collection[str] = (),
     dedupe_capacity: int = 10_000,
     drain_timeout_s: float = 60.0,
+    first_sync_retry_s: Sequence[float] = (30.0, 60.0, 120.0, 300.0),
 ) -> Starlette:
     """The service app; its lifespan runs the first sync, the worker and the schedule.
 
@@ -343,6 +344,7 @@ def create_service_app(
         schedule_trigger=trigger,
         sync_at_start=sync_at_start,
         drain_timeout_s=drain_timeout_s,
+        first_sync_retry_s=first_sync_retry_s,
     )
     receiver = WebhookReceiver(
         config=config,

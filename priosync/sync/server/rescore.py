@@ -118,6 +118,11 @@ class Rescorer:
 
     # ── full sync ────────────────────────────────────────────────────────────────────
 
+    @property
+    def complete(self) -> bool:
+        """A snapshot exists and every source was read into it."""
+        return self.snapshot is not None and not self.snapshot.failures
+
     async def full_sync(self, trigger: str) -> RunSummary:
         """Read, plan and write every source, then keep what was read as the snapshot."""
         async with self._lock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ class Service:
         schedule_trigger: Any = None,
         sync_at_start: bool = True,
         drain_timeout_s: float = 60.0,
+        first_sync_retry_s: Sequence[float] = (30.0, 60.0, 120.0, 300.0),
     ) -> None:
         self.rescorer = rescorer
         self.queue = queue
@@ -42,6 +43,7 @@ class Service:
         self.schedule_trigger = schedule_trigger
         self.sync_at_start = sync_at_start
         self.drain_timeout_s = drain_timeout_s
+        self.first_sync_retry_s = tuple(first_sync_retry_s)
         self.schedule: Schedule | None = None
         self.next_sync_at: datetime | None = None
         self._stopping = asyncio.Event()
@@ -52,7 +54,7 @@ class Service:
         """Start the worker, the first full sync and the schedule in the running loop."""
         self._worker = asyncio.create_task(self._work(), name="priosync-rescore-worker")
         if self.sync_at_start:
-            self._track(self._guarded_sync("start"), name="priosync-first-sync")
+            self._track(self._first_sync(), name="priosync-first-sync")
         if self.schedule_trigger is not None:
             self.schedule = Schedule(
                 self._scheduled_sync,
@@ -124,6 +126,24 @@ class Service:
         finally:
             if task is not None:
                 self._tasks.discard(task)
+
+    async def _first_sync(self) -> None:
+        """The first full sync, tried again with growing pauses until every source was read.
+
+        Webhooks wait for it (they replan from its snapshot), and without a schedule nothing
+        else would ever try again. The last pause repeats.
+        """
+        await self._guarded_sync("start")
+        delays = iter(self.first_sync_retry_s)
+        delay = 0.0
+        while not self.rescorer.complete and not self._stopping.is_set():
+            delay = next(delays, delay)
+            log.warning("first sync did not read every source; trying again in %.0f s", delay)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._stopping.wait()
+            if not self._stopping.is_set():
+                await self._guarded_sync("retry")
 
     async def _guarded_sync(self, trigger: str) -> None:
         try:
