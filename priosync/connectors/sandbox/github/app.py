@@ -222,6 +222,8 @@ class _Outcome:
     resource: Resource
     status: int = 0
     outcome: str | None = None
+    started: float = 0.0
+    logged: bool = False
 
 
 class _Pipeline:
@@ -235,20 +237,27 @@ class _Pipeline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        method, path = scope["method"], scope["path"]
-        kind = _classify(method, path)
-        outcome = _Outcome(kind, "graphql" if kind == "graphql" else "core")
+        kind = _classify(scope["method"], scope["path"])
+        outcome = _Outcome(kind, "graphql" if kind == "graphql" else "core", started=time.perf_counter())
         scope.setdefault("state", {}).update(events=[], log={})
         try:
             await self._serve(scope, receive, send, outcome)
         finally:
-            log = scope["state"]["log"]
-            self.sandbox.request_log.append(RequestLogEntry(
-                method, path, outcome.status, round((time.perf_counter() - started) * 1000, 3),
-                kind, log.get("mutations", 0), log.get("cost"), outcome.outcome or log.get("outcome"),
-            ))  # fmt: skip
+            self._record(scope, outcome)
         await self._send_webhooks(scope)
+
+    def _record(self, scope: Scope, outcome: _Outcome) -> None:
+        """Log the request once: before its last byte leaves, so a client that has the
+        answer always finds the request in the log."""
+        if outcome.logged:
+            return
+        outcome.logged = True
+        log = scope["state"]["log"]
+        self.sandbox.request_log.append(RequestLogEntry(
+            scope["method"], scope["path"], outcome.status,
+            round((time.perf_counter() - outcome.started) * 1000, 3), outcome.kind,
+            log.get("mutations", 0), log.get("cost"), outcome.outcome or log.get("outcome"),
+        ))  # fmt: skip
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, outcome: _Outcome) -> None:
         sandbox = self.sandbox
@@ -312,6 +321,8 @@ class _Pipeline:
                     outcome.status, outcome.outcome = 0, "dropped"
                     raise DroppedConnection("sandbox dropped the connection (injected)")
             else:
+                if not message.get("more_body", False):
+                    self._record(scope, outcome)
                 await send(message)
 
     def _headers(self, resource: Resource, start: Message) -> list[tuple[bytes, bytes]]:

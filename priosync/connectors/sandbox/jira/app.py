@@ -155,24 +155,15 @@ class SandboxMiddleware:
         endpoint, kind, issue_key = classify(method, path)
         self.sandbox.site_url = _site_url(scope)
         status = [0]
-
-        async def send_logged(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
         fault: list[str | None] = [None]
-        try:
-            await self.dispatch(
-                scope,
-                receive,
-                send_logged,
-                endpoint=endpoint,
-                kind=kind,
-                issue_key=issue_key,
-                fault=fault,
-            )
-        finally:
+        logged = [False]
+
+        def record() -> None:
+            # Once, before the last byte leaves: a client holding the answer finds the
+            # request in the log (tests and benchmarks count right after a response).
+            if logged[0]:
+                return
+            logged[0] = True
             self.sandbox.request_log.append(
                 RequestLogEntry(
                     method=method,
@@ -185,6 +176,26 @@ class SandboxMiddleware:
                     fault=fault[0],
                 )
             )
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()
+            await send(message)
+
+        try:
+            await self.dispatch(
+                scope,
+                receive,
+                send_logged,
+                endpoint=endpoint,
+                kind=kind,
+                issue_key=issue_key,
+                fault=fault,
+            )
+        finally:
+            record()
 
     async def dispatch(
         self,
