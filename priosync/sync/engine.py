@@ -7,7 +7,7 @@ sources* to run it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import httpx
@@ -153,16 +153,22 @@ async def run_sync(
     on_result: Callable[[WriteResult], None] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
 ) -> SyncOutcome:
-    """Read, rank and plan every selected source; with ``write``, apply and record the plan."""
+    """Read, rank and plan every selected source; with ``write``, apply and record the plan.
+
+    With ``ranking = "global"`` every source is read, because each item's rank depends on
+    all of them, but only the selected sources are planned and written.
+    """
     config = loaded.config
     sources = select_sources(config, only)
+    selected = {s.name for s in sources}
+    read_from = list(config.sources) if config.scoring.ranking == "global" else sources
     connectors = {
         s.name: open_connector(s, config, environ=environ, transport=(transports or {}).get(s.name))
-        for s in sources
+        for s in read_from
     }
     try:
         reads = await read_all(list(connectors.values()))
-        plan = plan_reads(config, reads)
+        plan = for_sources(plan_reads(config, reads), selected)
         if on_plan is not None:
             on_plan(plan)
         if not write:
@@ -170,11 +176,20 @@ async def run_sync(
         run_id = None
         if audit is not None:
             run_id = audit.start_run(
-                command="sync", config_sha256=loaded.sha256, sources=[s.name for s in sources]
+                command="sync", config_sha256=loaded.sha256, sources=sorted(selected)
             )
-        report = await apply_plan(
-            plan, connectors, audit=audit, run_id=run_id, max_writes=max_writes, on_result=on_result
-        )
+        reason = held_back(config, reads)
+        if reason is not None:
+            report = WriteReport(left=list(plan.changes), stopped={"all sources": reason})
+        else:
+            report = await apply_plan(
+                plan,
+                connectors,
+                audit=audit,
+                run_id=run_id,
+                max_writes=max_writes,
+                on_result=on_result,
+            )
         if audit is not None and run_id is not None:
             audit.finish_run(
                 run_id,
@@ -192,6 +207,32 @@ async def run_sync(
         return SyncOutcome(plan=plan, reads=reads, report=report, run_id=run_id)
     finally:
         await asyncio.gather(*(c.aclose() for c in connectors.values()))
+
+
+def for_sources(plan: Plan, names: Collection[str]) -> Plan:
+    """The plan restricted to the named sources; ranks stay as the full ranking set them."""
+    if all(r.item.source in names for r in plan.ranking):
+        return plan
+    changes = tuple(c for c in plan.changes if c.source in names)
+    ranking = tuple(r for r in plan.ranking if r.item.source in names)
+    return Plan(
+        changes=changes,
+        unchanged=len(ranking) - len(changes),
+        skipped=tuple(s for s in plan.skipped if s.source in names),
+        ranking=ranking,
+    )
+
+
+def held_back(config: PriosyncConfig, reads: Reads) -> str | None:
+    """Why nothing may be written from these reads, or None.
+
+    A global ranking missing a source would give every other item a wrong rank, tier and
+    bucket, so one unreadable source holds back every write.
+    """
+    if config.scoring.ranking == "global" and reads.failures:
+        names = ", ".join(f.source for f in reads.failures)
+        return f"the global ranking needs every source and {names} could not be read; nothing was written"
+    return None
 
 
 def outcome_of(reads: Reads, report: WriteReport | None) -> str:

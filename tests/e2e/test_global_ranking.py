@@ -107,3 +107,46 @@ class TestGlobalRanking:
             again = priosync(config, "plan", "--format", "json")
             assert again.returncode == 0, again.stderr
             assert json.loads(again.stdout)["changes"] == []
+
+    def test_one_source_selected_keeps_global_ranks(self, tmp_path: Path) -> None:
+        """--source web writes only Jira, with the ranks the full portfolio gives them."""
+        jira = JiraSandbox.seeded(issues=15, seed=5)
+        github = GitHubSandbox.seeded(issues=20, seed=5)
+        with (
+            serve_in_thread(create_jira_app(jira)) as jira_url,
+            serve_in_thread(create_github_app(github)) as github_url,
+        ):
+            config = tmp_path / "priosync.toml"
+            config.write_text(CONFIG.format(jira=jira_url, github=github_url))
+            github_before = github.count_requests("graphql")
+            only_web = priosync(config, "sync", "--source", "web", "--format", "json")
+            assert only_web.returncode == 0, only_web.stderr
+            written = json.loads(only_web.stdout)["changes"]
+            assert written
+            assert {c["source"] for c in written} == {"web"}
+            mutations = sum(e.mutations for e in github.request_log)
+            assert mutations == 0
+            assert github.count_requests("graphql") > github_before  # read for the ranking
+
+            everything = priosync(config, "plan", "--format", "json")
+            changes = json.loads(everything.stdout)["changes"]
+            assert changes
+            assert {c["source"] for c in changes} == {"app"}  # Jira already holds global ranks
+
+    def test_unreadable_source_holds_back_every_write(self, tmp_path: Path) -> None:
+        """If one source of a global ranking cannot be read, nothing is written anywhere; exit 2."""
+        jira = JiraSandbox.seeded(issues=15, seed=5)
+        github = GitHubSandbox.seeded(issues=20, seed=5, token="another-token")
+        with (
+            serve_in_thread(create_jira_app(jira)) as jira_url,
+            serve_in_thread(create_github_app(github)) as github_url,
+        ):
+            config = tmp_path / "priosync.toml"
+            config.write_text(CONFIG.format(jira=jira_url, github=github_url))
+            result = priosync(config, "sync", "--format", "json")
+            assert result.returncode == 2
+            assert "app could not be read" in result.stderr
+            report = json.loads(result.stdout)
+            assert report["written"] == 0
+            assert "nothing was written" in report["stopped"]["all sources"]
+            assert not [e for e in jira.request_log if e.kind == "write"]

@@ -32,6 +32,7 @@ from priosync.errors import PriosyncError
 from priosync.sync.audit import AuditLog
 from priosync.sync.engine import (
     Reads,
+    held_back,
     open_connector,
     outcome_of,
     plan_reads,
@@ -203,6 +204,10 @@ class Rescorer:
         reads, asked = await self._reread(batch, sources, reads)
         plan = plan_reads(self.loaded.config, reads)
         wanted = self._caused_by_batch(plan, asked)
+        reason = held_back(self.loaded.config, reads)
+        if reason is not None:
+            log.warning("rescore wrote nothing: %s", reason)
+            wanted = []
         run_id = self._start_audit_run(sources) if wanted else None
         report = await apply_plan(
             Plan(changes=tuple(wanted)),

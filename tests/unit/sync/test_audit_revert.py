@@ -10,12 +10,18 @@ from priosync.sync.plan import PlanRules
 from priosync.sync.revert import plan_revert
 
 RULES = PlanRules(
-    decimals=1, label_prefix="roadmap:", manage_buckets=True, writes_score=True, writes_priority=True
+    decimals=1,
+    label_prefix="roadmap:",
+    manage_buckets=True,
+    writes_score=True,
+    writes_priority=True,
 )
 
 
 def change(key: str, before: Outputs, after: Outputs) -> Change:
-    return Change(key=key, source="web", url=f"https://x/{key}", before=before, after=after, reason="r")
+    return Change(
+        key=key, source="web", url=f"https://x/{key}", before=before, after=after, reason="r"
+    )
 
 
 def item(key: str, current: Outputs) -> WorkItem:
@@ -49,7 +55,9 @@ class TestAuditLog:
         """A refused write is stored as failed with the tracker's message."""
         audit = AuditLog(tmp_path / "a.sqlite3")
         run = audit.start_run(command="sync", config_sha256="abc", sources=["web"])
-        audit.record_write(run, change("WEB-1", Outputs(score=1.0), Outputs(score=2.0)), error="nope")
+        audit.record_write(
+            run, change("WEB-1", Outputs(score=1.0), Outputs(score=2.0)), error="nope"
+        )
         (w,) = audit.writes(run_id=run)
         assert (w.status, w.error) == ("failed", "nope")
         audit.close()
@@ -89,7 +97,9 @@ class TestPlanRevert:
         run = audit.start_run(command="sync", config_sha256="x", sources=["web"])
         audit.record_write(
             run,
-            change("WEB-1", Outputs(score=1.0, priority="Low"), Outputs(score=2.0, priority="High")),
+            change(
+                "WEB-1", Outputs(score=1.0, priority="Low"), Outputs(score=2.0, priority="High")
+            ),
             error=None,
         )
         now = item("WEB-1", Outputs(score=2.0, priority="Medium"))

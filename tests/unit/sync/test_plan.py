@@ -96,7 +96,9 @@ class TestPlanChanges:
         settled = settle(ranked(item("WEB-1", 100)))
         noisy = replace(
             settled[0],
-            item=replace(settled[0].item, current=replace(settled[0].item.current, score=100.0000001)),
+            item=replace(
+                settled[0].item, current=replace(settled[0].item.current, score=100.0000001)
+            ),
         )
         assert plan_changes((noisy,), RULES).changes == ()
 
@@ -140,7 +142,9 @@ class TestPlanChanges:
     def test_no_buckets_configured_leaves_prefixed_labels(self) -> None:
         """When no roadmap buckets are configured, prefixed labels are not priosync's."""
         rules = replace(RULES, manage_buckets=False)
-        ranking = ranked(item("WEB-1", 100, score=100.0, priority="High", labels=frozenset({"roadmap:x"})))
+        ranking = ranked(
+            item("WEB-1", 100, score=100.0, priority="High", labels=frozenset({"roadmap:x"}))
+        )
         plan = plan_changes(ranking, rules)
         assert all(not c.labels_to_remove for c in plan.changes)
 
@@ -166,3 +170,42 @@ class TestUnlabelable:
         assert change.after.score == 100.0
         settled = settle(ranked(draft))
         assert plan_changes(settled, RULES).changes == ()
+
+
+class TestGlobalScope:
+    def test_for_sources_keeps_global_ranks(self) -> None:
+        """Restricting a global plan to one source keeps the ranks the full ranking gave."""
+        from priosync.sync.engine import for_sources
+
+        a = replace(item("WEB-1", 100), source="web")
+        b = replace(item("acme/app#1", 200), source="app")
+        plan = plan_changes(ranked(a, b), RULES)
+        web = for_sources(plan, {"web"})
+        assert [r.item.key for r in web.ranking] == ["WEB-1"]
+        assert web.ranking[0].rank == 2
+        assert [c.key for c in web.changes] == ["WEB-1"]
+        assert web.unchanged == 0
+
+    def test_global_ranking_with_a_failed_source_holds_back_writes(self) -> None:
+        """One unreadable source in a global ranking means nothing is written."""
+        from pathlib import Path
+
+        from priosync.config import validate_config
+        from priosync.errors import AuthFailed
+        from priosync.sync.engine import Reads, SourceFailure, held_back
+
+        raw = {
+            "scoring": {
+                "ranking": "global",
+                "inputs": {"reach": "R", "impact": "I", "confidence": "C", "effort": "E"},
+            },
+            "sources": [{"name": "x", "kind": "file", "path": "x.csv"}],
+        }
+        config = validate_config(raw, file=Path("t.toml"), environ={}).config
+        failed = Reads(failures=[SourceFailure("app", AuthFailed("no", tracker="GitHub"))])
+        assert "app could not be read" in (held_back(config, failed) or "")
+        assert held_back(config, Reads()) is None
+        per_source = config.model_copy(
+            update={"scoring": config.scoring.model_copy(update={"ranking": "per-source"})}
+        )
+        assert held_back(per_source, failed) is None
