@@ -8,6 +8,7 @@ service reaches the sandbox through ``httpx.ASGITransport``, and the sandbox pos
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -25,6 +26,7 @@ from priosync.config import LoadedConfig, validate_config
 from priosync.connectors.sandbox.jira import JiraSandbox, create_jira_app
 from priosync.connectors.sandbox.jira.webhooks import deliver_pending
 from priosync.connectors.sandbox.loopback import bind_free_socket
+from priosync.sync.demo import DEMO_CONFIG
 from priosync.sync.engine import plan_reads
 from priosync.sync.server import create_service_app
 from priosync.sync.server.service import Service
@@ -35,45 +37,12 @@ ENVIRON = {
     "JIRA_API_TOKEN": "sandbox-token",
     "PRIOSYNC_JIRA_WEBHOOK_SECRET": SECRET,
 }
+# The demo's scoring and outputs, with a faster-paced source and a small body limit.
 CONFIG: dict[str, Any] = {
-    "scoring": {
-        "model": "rice",
-        "decimals": 1,
-        "inputs": {
-            "reach": "Reach",
-            "impact": "Impact",
-            "confidence": "Confidence",
-            "effort": "Effort",
-        },
-        "scales": {
-            "impact": {"Massive": 3, "High": 2, "Medium": 1, "Low": 0.5, "Minimal": 0.25},
-            "confidence": {"High": 1.0, "Medium": 0.8, "Low": 0.5},
-        },
-    },
-    "outputs": {
-        "score_field": "RICE score",
-        "priority_field": "priority",
-        "label_prefix": "roadmap:",
-        "needs_input_label": "needs-scoring",
-        "explain_field": "Score rationale",
-        "priority": [
-            {"name": "Highest", "top": 3},
-            {"name": "High", "top_percent": 25},
-            {"name": "Medium", "top_percent": 70},
-            {"name": "Low"},
-        ],
-        "roadmap": [
-            {"name": "now", "capacity": 10},
-            {"name": "next", "capacity": 20},
-            {"name": "later"},
-        ],
-    },
+    **copy.deepcopy(DEMO_CONFIG),
     "sources": [
         {
-            "name": "web",
-            "kind": "jira",
-            "url": "https://jira.sandbox.invalid",
-            "jql": "project = WEB AND statusCategory != Done ORDER BY key",
+            **DEMO_CONFIG["sources"][0],
             "pacing": {"reads_per_second": 1000, "writes_per_second": 1000},
         }
     ],
