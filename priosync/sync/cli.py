@@ -33,7 +33,10 @@ from priosync.errors import (
 if TYPE_CHECKING:
     from priosync.sync.report import Format as TextFormat
 
-EXIT_OK, EXIT_CONFIG, EXIT_TRACKER, EXIT_WRITES, EXIT_PENDING = 0, 1, 2, 3, 4
+from priosync.sync import exit_codes
+
+EXIT_OK, EXIT_CONFIG, EXIT_TRACKER = exit_codes.OK, exit_codes.CONFIG, exit_codes.TRACKER
+EXIT_WRITES, EXIT_PENDING = exit_codes.WRITES, exit_codes.PENDING
 
 app = typer.Typer(
     name="priosync",
@@ -189,14 +192,10 @@ def plan(
 ) -> int:
     """Read and score, then print the changes a sync would make. Writes nothing."""
     from priosync.sync.engine import run_sync
-    from priosync.sync.report import render_plan
 
     setup_logging(verbose)
     outcome = run(run_sync(load(config), only=source or ()))
-    if fmt == Format.html:
-        write_html(outcome.plan)
-    else:
-        render_plan(outcome.plan, text_format(fmt), out_console())
+    show_plan(outcome.plan, fmt, out_console())
     code = report_read_failures(outcome.reads)
     if code == EXIT_OK and detailed_exitcode and outcome.plan.changes:
         return EXIT_PENDING

@@ -16,6 +16,7 @@ import httpx
 from rich.console import Console
 
 from priosync.config import validate_config
+from priosync.sync import exit_codes
 from priosync.sync.audit import AuditLog
 from priosync.sync.engine import run_sync
 from priosync.sync.progress import WriteProgress
@@ -115,7 +116,7 @@ async def run_demo(console: Console, *, issues: int = 40, seed: int = 7) -> int:
         finally:
             audit.close()
     failed = bool(wrote.report.failed or again.plan.changes)
-    return 3 if failed else 0
+    return exit_codes.WRITES if failed else exit_codes.OK
 
 
 def count_requests(log: list[Any]) -> str:

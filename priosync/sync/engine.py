@@ -259,31 +259,23 @@ def settle_reads(reads: Reads, written: Sequence[Change]) -> Reads:
         for item in source_items:
             change = landed.get((source, item.key))
             if change is not None:
-                human = item.current.labels - change.before.labels
-                current = replace(change.after, labels=human | change.after.labels)
-                item = replace(item, current=_keep_unowned(item.current, current, change))
+                item = replace(item, current=landed_outputs(item.current, change))
             updated.append(item)
         items[source] = updated
     return Reads(items=items, failures=list(reads.failures))
 
 
-def _keep_unowned(old: Outputs, new: Outputs, change: Change) -> Outputs:
-    # Fields priosync does not own are None in before/after; keep what the tracker holds.
-    return Outputs(
-        score=new.score
-        if change.after.score is not None or change.before.score is not None
-        else old.score,
-        priority=new.priority
-        if change.after.priority is not None or change.before.priority is not None
-        else old.priority,
-        labels=new.labels,
-        explanation=new.explanation
-        if change.after.explanation is not None or change.before.explanation is not None
-        else old.explanation,
-        rank=new.rank
-        if change.after.rank is not None or change.before.rank is not None
-        else old.rank,
-    )
+def landed_outputs(now: Outputs, change: Change) -> Outputs:
+    """What an item holds once ``change`` landed: the owned values it wrote, the person's
+    labels, and fields priosync does not own (None on both sides of a change) as they were."""
+    values = {
+        name: getattr(change.after, name)
+        if getattr(change.before, name) is not None or getattr(change.after, name) is not None
+        else getattr(now, name)
+        for name in ("score", "priority", "explanation", "rank")
+    }
+    human = now.labels - change.before.labels
+    return Outputs(labels=human | change.after.labels, **values)
 
 
 def replace_items(

@@ -8,13 +8,12 @@ from rich.table import Table
 from priosync.config import LoadedConfig
 from priosync.domain import Plan
 from priosync.errors import ConfigError
+from priosync.sync import exit_codes
 from priosync.sync.audit import AuditLog
 from priosync.sync.engine import open_connector, select_sources
 from priosync.sync.plan import PlanRules
 from priosync.sync.revert import plan_revert
 from priosync.sync.writer import apply_plan
-
-EXIT_OK, EXIT_WRITES = 0, 3
 
 
 def render_history(audit: AuditLog, console: Console, *, item: str | None, limit: int) -> None:
@@ -89,7 +88,7 @@ async def revert_run(loaded: LoadedConfig, audit: AuditLog, run_id: int, console
         f"{len(conflicts)} conflicts left alone, {len(report.failed)} failed",
         markup=False,
     )
-    return EXIT_WRITES if report.failed or report.stopped else EXIT_OK
+    return exit_codes.WRITES if report.failed or report.stopped else exit_codes.OK
 
 
 def _show(value: object) -> str:

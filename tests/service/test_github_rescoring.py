@@ -10,6 +10,7 @@ import httpx
 
 from priosync.config import validate_config
 from priosync.connectors.sandbox.github import GitHubSandbox, create_github_app
+from priosync.sync.demo import DEMO_CONFIG
 from priosync.sync.server import create_service_app
 
 from .conftest import eventually, serve
@@ -18,19 +19,7 @@ SECRET = "gh-webhook-s3cret"
 TOKEN = "sandbox-token"
 ENVIRON = {"GITHUB_TOKEN": TOKEN, "PRIOSYNC_GITHUB_WEBHOOK_SECRET": SECRET}
 CONFIG: dict[str, Any] = {
-    "scoring": {
-        "model": "rice",
-        "inputs": {
-            "reach": "Reach",
-            "impact": "Impact",
-            "confidence": "Confidence",
-            "effort": "Effort",
-        },
-        "scales": {
-            "impact": {"Massive": 3, "High": 2, "Medium": 1, "Low": 0.5, "Minimal": 0.25},
-            "confidence": {"High": 1.0, "Medium": 0.8, "Low": 0.5},
-        },
-    },
+    "scoring": DEMO_CONFIG["scoring"],
     "outputs": {
         "score_field": "RICE score",
         "priority_field": "Priority",
