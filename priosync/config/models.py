@@ -262,6 +262,13 @@ class OutputsConfig(Strict):
         return label.startswith(self.label_prefix) or label == self.needs_input_label
 
 
+def http_url(value: str, *, key: str) -> str:
+    """A tracker's base URL without its trailing slash; only http(s) schemes."""
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"{key} must start with https://")
+    return value.rstrip("/")
+
+
 class Pacing(Strict):
     """Overrides for a connector's default pacing; leave unset to keep the tracker's safe defaults."""
 
@@ -295,11 +302,7 @@ class JiraSource(SourceBase):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            if not re.match(r"^https?://[^\s/]+", value):
-                raise ValueError("url must start with https://")
-            value = value.rstrip("/")
-        return value
+        return None if value is None else http_url(value, key="url")
 
     @model_validator(mode="after")
     def _one_address(self) -> Self:
@@ -331,9 +334,7 @@ class GitHubSource(SourceBase):
     @field_validator("api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("api_url must start with https://")
-        return value.rstrip("/")
+        return http_url(value, key="api_url")
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
