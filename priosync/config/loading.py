@@ -37,7 +37,14 @@ _SECRET_VALUE = re.compile(
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
 )
 _ENV_SECTIONS = ("SCORING", "OUTPUTS", "SOURCES", "SCHEDULE", "SERVER", "STATE")
-_ENV_OTHER = ("PRIOSYNC_CONFIG", "PRIOSYNC_GITHUB_WEBHOOK_SECRET", "PRIOSYNC_JIRA_WEBHOOK_SECRET")
+# Variables priosync reads that are not settings overrides (secrets, the service's options).
+_ENV_OTHER = (
+    "PRIOSYNC_CONFIG",
+    "PRIOSYNC_GITHUB_WEBHOOK_SECRET",
+    "PRIOSYNC_JIRA_WEBHOOK_SECRET",
+    "PRIOSYNC_JIRA_WEBHOOK_TOKEN",
+    "PRIOSYNC_WEBHOOK_IGNORE_ACTORS",
+)
 _SOURCE_KINDS = ("jira", "github", "file")
 
 

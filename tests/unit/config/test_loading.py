@@ -308,6 +308,17 @@ class TestEnvironment:
         assert "PRIOSYNC_SCORNG__DECIMALS" in str(error)
         assert "did you mean PRIOSYNC_SCORING" in str(error)
 
+    def test_service_variables_are_not_typos(self, tmp_path: Path) -> None:
+        """The variables the service reads are known, not reported as overrides gone wrong."""
+        environ = {
+            "PRIOSYNC_JIRA_WEBHOOK_TOKEN": "t",
+            "PRIOSYNC_WEBHOOK_IGNORE_ACTORS": "bot",
+            "PRIOSYNC_GITHUB_WEBHOOK_SECRET": "s",
+            "PRIOSYNC_JIRA_WEBHOOK_SECRET": "s",
+        }
+        loaded = load_config(write(tmp_path, BASE), environ=environ)
+        assert loaded.config.sources
+
     def test_config_path_from_environment(self, tmp_path: Path) -> None:
         """PRIOSYNC_CONFIG names the file when --config is not given."""
         path = write(tmp_path, BASE)
