@@ -15,6 +15,14 @@ WORKDIR /app
 # Only what the package needs (see .dockerignore): tests, docs and examples stay out.
 COPY pyproject.toml README.md ./
 COPY priosync ./priosync
+COPY config ./config
+COPY scoring ./scoring
+COPY connectors ./connectors
+COPY sync ./sync
+COPY reports ./reports
+COPY service ./service
+COPY cli ./cli
+COPY sandbox ./sandbox
 RUN pip install . && rm -rf /app/build
 
 # An unprivileged user owning only the state volume; the config is mounted read-only.

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from jira import JIRA
     from jira.resources import Issue
 
-    from priosync.connectors.sandbox.jira import JiraSandbox
+    from sandbox.jira import JiraSandbox
 
 # ── the job, stated once: both the priosync config and the script are built from this ────
 
@@ -164,7 +164,7 @@ def raw_value(value: Any) -> str | float | None:
 
 def score_backlog_of(items: Sequence[WorkItem]) -> tuple[RankedItem, ...]:
     """priosync's pure scoring, so both programs compute the very same targets."""
-    from priosync.scoring import score_backlog
+    from scoring import score_backlog
 
     return score_backlog(items, SPEC, tiers=TIERS, buckets=BUCKETS)
 
@@ -178,7 +178,7 @@ def edit_for(
     missing): score and priority are left alone, the roadmap label goes, ``needs-scoring``
     comes. Naive mode sends the score, the priority and the label for every issue.
     """
-    from priosync.scoring import round_half_up
+    from scoring import round_half_up
 
     current = issue.fields
     owned = {
@@ -308,8 +308,8 @@ def tracker_state(sandbox: JiraSandbox) -> dict[str, IssueState]:
 @contextmanager
 def served_sandbox(size: int, latency_ms: float) -> Iterator[tuple[JiraSandbox, str]]:
     """A freshly seeded sandbox Jira on a free loopback port; the same seed every time."""
-    from priosync.connectors.sandbox.jira import Faults, JiraSandbox, create_jira_app
-    from priosync.connectors.sandbox.loopback import serve_in_thread
+    from sandbox.jira import Faults, JiraSandbox, create_jira_app
+    from sandbox.loopback import serve_in_thread
 
     sandbox = JiraSandbox.seeded(issues=size, seed=SEED, faults=Faults(latency_ms=latency_ms))
     with serve_in_thread(create_jira_app(sandbox)) as url:

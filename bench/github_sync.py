@@ -24,14 +24,14 @@ from collections import Counter
 
 from pydantic import SecretStr
 
-from priosync.config.models import CutConfig, GitHubSource, OutputsConfig, PriosyncConfig
-from priosync.config.secrets import BearerCredentials
-from priosync.connectors.github import GitHubConnector
-from priosync.connectors.github.client import GRAPHQL_POINTS_PER_MINUTE, WRITE_POINTS
-from priosync.connectors.sandbox.github import Faults, GitHubSandbox, create_github_app
-from priosync.connectors.sandbox.loopback import serve_in_thread
-from priosync.sync.engine import Reads, plan_reads
-from priosync.sync.writer import apply_plan
+from config.models import CutConfig, GitHubSource, OutputsConfig, PriosyncConfig
+from config.secrets import BearerCredentials
+from connectors.github import GitHubConnector
+from connectors.github.client import GRAPHQL_POINTS_PER_MINUTE, WRITE_POINTS
+from sandbox.github import Faults, GitHubSandbox, create_github_app
+from sandbox.loopback import serve_in_thread
+from sync.pipeline import Reads, plan_reads
+from sync.writer import apply_plan
 
 INPUTS = {"reach": "Reach", "impact": "Impact", "confidence": "Confidence", "effort": "Effort"}
 SCALES = {

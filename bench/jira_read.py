@@ -18,11 +18,11 @@ from collections import Counter
 
 from pydantic import SecretStr
 
-from priosync.config.models import JiraSource, OutputsConfig
-from priosync.config.secrets import BasicCredentials
-from priosync.connectors.jira import JiraConnector
-from priosync.connectors.sandbox.jira import Faults, JiraSandbox, create_jira_app
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from config.models import JiraSource, OutputsConfig
+from config.secrets import BasicCredentials
+from connectors.jira import JiraConnector
+from sandbox.jira import Faults, JiraSandbox, create_jira_app
+from sandbox.loopback import serve_in_thread
 
 INPUTS = {"reach": "Reach", "impact": "Impact", "confidence": "Confidence", "effort": "Effort"}
 OUTPUTS = OutputsConfig(

@@ -1,5 +1,5 @@
 """`python -m priosync` is the `priosync` command."""
 
-from priosync.sync.cli import main
+from cli.main import main
 
 main()

@@ -27,8 +27,8 @@ from typing import Any
 from rich.console import Console
 
 from priosync.domain import Change, Outputs, Plan, Skipped, WriteResult
-from priosync.sync.report import plan_summary, render_plan
-from priosync.sync.writer import WriteReport
+from reports.text import plan_summary, render_plan
+from sync.writer import WriteReport
 
 COMMANDS = ("sync", "plan")
 #: GitHub caps one step's summary at 1 MiB; a few thousand rows stay well below it.

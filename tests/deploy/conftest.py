@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from priosync.config import validate_config
-from priosync.connectors.sandbox.jira import JiraSandbox, create_jira_app
+from cli.demo import DEMO_CONFIG
+from config import validate_config
 from priosync.domain import Plan
-from priosync.sync.demo import DEMO_CONFIG
-from priosync.sync.engine import run_sync
+from sandbox.jira import JiraSandbox, create_jira_app
+from sync.pipeline import run_sync
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

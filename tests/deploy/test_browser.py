@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from priosync.domain import Plan
-from priosync.sync.html_report import render_html
+from reports.html import render_html
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "docs" / "report.png"

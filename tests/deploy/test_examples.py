@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from priosync.config import validate_config
+from config import validate_config
 
 REPO = Path(__file__).resolve().parents[2]
+PACKAGES = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
 WORKFLOWS = REPO / "examples" / "github-actions"
 DEPLOY = REPO / "examples" / "deploy"
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PRIVATE_KEY|_PAT$|EMAIL")
@@ -206,10 +207,13 @@ class TestDockerfile:
         assert self.args("VOLUME") == ['["/state"]']
 
     def test_dockerignore_keeps_the_context_small(self) -> None:
-        """The build context admits only the package: no .venv, .git or tests."""
+        """The build context admits only the packages the wheel ships: no .venv, .git or tests."""
         lines = (REPO / ".dockerignore").read_text().splitlines()
         assert lines[lines.index("**")] == "**"
-        assert {"!pyproject.toml", "!priosync/"} <= set(lines)
+        top = {p.split(".")[0] for p in PACKAGES}
+        assert {"!pyproject.toml", *(f"!{name}/" for name in top)} <= set(lines)
+        copied = {a.split()[0] for a in self.args("COPY")}
+        assert top <= copied
 
 
 def k8s_documents() -> list[dict[str, Any]]:

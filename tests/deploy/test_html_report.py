@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from priosync.domain import Change, Missing, Outputs, Plan, RankedItem, Score, Skipped, WorkItem
-from priosync.sync.html_report import bar_percent, render_html, render_link, split_segments
+from reports.html import bar_percent, render_html, render_link, split_segments
 
 #: Every tag the report may contain; anything else came from tracker text and was not escaped.
 ALLOWED_TAGS = {

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from priosync.connectors.sandbox.github import GitHubSandbox, create_github_app
-from priosync.connectors.sandbox.jira import JiraSandbox, create_jira_app
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from sandbox.github import GitHubSandbox, create_github_app
+from sandbox.jira import JiraSandbox, create_jira_app
+from sandbox.loopback import serve_in_thread
 
 CONFIG = """
 [scoring]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from priosync.connectors.sandbox.jira import JiraSandbox, create_jira_app
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from sandbox.jira import JiraSandbox, create_jira_app
+from sandbox.loopback import serve_in_thread
 
 ROOT = Path(__file__).parents[2]
 TOKEN = "tok-SECRET-9f8e7d6c5b4a"

@@ -21,14 +21,14 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from priosync.config import LoadedConfig, validate_config
-from priosync.connectors.sandbox.jira import JiraSandbox, create_jira_app
-from priosync.connectors.sandbox.jira.webhooks import deliver_pending
-from priosync.connectors.sandbox.loopback import bind_free_socket
-from priosync.sync.demo import DEMO_CONFIG
-from priosync.sync.engine import plan_reads
-from priosync.sync.server import create_service_app
-from priosync.sync.server.service import Service
+from cli.demo import DEMO_CONFIG
+from config import LoadedConfig, validate_config
+from sandbox.jira import JiraSandbox, create_jira_app
+from sandbox.jira.webhooks import deliver_pending
+from sandbox.loopback import bind_free_socket
+from service import create_service_app
+from service.service import Service
+from sync.pipeline import plan_reads
 
 SECRET = "webhook-s3cret"
 ENVIRON = {

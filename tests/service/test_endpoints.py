@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from priosync.connectors.sandbox.jira import catalog
 from priosync.errors import ConfigError
-from priosync.sync.server import create_service_app
+from sandbox.jira import catalog
+from service import create_service_app
 
 from .conftest import ENVIRON, SECRET, eventually, load_test_config, running_service
 
@@ -63,7 +63,7 @@ class TestStartup:
         raw["schedule"] = {"cron": "0 * * * *", "timezone": "Mars/Olympus"}
         from pathlib import Path
 
-        from priosync.config import validate_config
+        from config import validate_config
 
         bad = validate_config(raw, file=Path("t.toml"), environ={})
         with pytest.raises(ConfigError) as caught:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from priosync.config import validate_config
+from config import validate_config
 from priosync.errors import WebhookRejected
-from priosync.sync.server.events import (
+from service.events import (
     OwnedFields,
     Target,
     parse_github_event,

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 
-from priosync.config import validate_config
-from priosync.connectors.sandbox.github import GitHubSandbox, create_github_app
-from priosync.sync.demo import DEMO_CONFIG
-from priosync.sync.server import create_service_app
+from cli.demo import DEMO_CONFIG
+from config import validate_config
+from sandbox.github import GitHubSandbox, create_github_app
+from service import create_service_app
 
 from .conftest import eventually, serve
 

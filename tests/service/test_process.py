@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from priosync.connectors.sandbox.jira import JiraSandbox, catalog, create_jira_app
-from priosync.connectors.sandbox.jira.webhooks import deliver_pending
-from priosync.connectors.sandbox.loopback import bind_free_socket, serve_in_thread
+from sandbox.jira import JiraSandbox, catalog, create_jira_app
+from sandbox.jira.webhooks import deliver_pending
+from sandbox.loopback import bind_free_socket, serve_in_thread
 
 from .conftest import SECRET
 
@@ -44,8 +44,8 @@ cron = "0 3 * * *"
 """
 
 RUN = (
-    "import sys; from pathlib import Path; from priosync.config import load_config; "
-    "from priosync.sync.server import run_service; "
+    "import sys; from pathlib import Path; from config import load_config; "
+    "from service import run_service; "
     "sys.exit(run_service(load_config(Path(sys.argv[1])), host='127.0.0.1', port=int(sys.argv[2]), "
     "accept_unsigned=False, state_path=Path(sys.argv[3]), echo=print))"
 )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from priosync.sync.server.events import Target
-from priosync.sync.server.queue import CoalescingQueue, RecentDeliveries
+from service.events import Target
+from service.queue import CoalescingQueue, RecentDeliveries
 
 
 class TestCoalescingQueue:

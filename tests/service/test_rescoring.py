@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from priosync.connectors.sandbox.jira import catalog
+from sandbox.jira import catalog
 
 from .conftest import eventually, running_service
 

@@ -10,7 +10,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from priosync.errors import ConfigError
-from priosync.sync.server.schedule import build_cron_trigger, cron_weekdays
+from service.schedule import build_cron_trigger, cron_weekdays
 
 from .conftest import eventually, running_service
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from priosync.errors import WebhookRejected
-from priosync.sync.server.verify import compute_signature, verify_signature, verify_token
+from service.verify import compute_signature, verify_signature, verify_token
 
 # GitHub's published test vector (docs: validating webhook deliveries).
 SECRET = b"It's a Secret to Everybody"

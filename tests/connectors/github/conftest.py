@@ -8,10 +8,10 @@ from collections.abc import Mapping
 import httpx
 from pydantic import SecretStr
 
-from priosync.config.models import CutConfig, GitHubSource, OutputsConfig
-from priosync.config.secrets import BearerCredentials, GitHubAppCredentials
-from priosync.connectors.github import GitHubConnector
-from priosync.connectors.http import RetryPolicy
+from config.models import CutConfig, GitHubSource, OutputsConfig
+from config.secrets import BearerCredentials, GitHubAppCredentials
+from connectors.github import GitHubConnector
+from connectors.http import RetryPolicy
 
 API = "https://api.github.com"
 TOKEN = "sandbox-token"

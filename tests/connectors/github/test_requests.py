@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from priosync.config.secrets import GitHubAppCredentials
-from priosync.connectors.github import graphql as g
-from priosync.connectors.github.auth import GitHubAppAuth
-from priosync.connectors.github.mapping import ItemHandle
-from priosync.connectors.http import RetryPolicy
+from config.secrets import GitHubAppCredentials
+from connectors.github import graphql as g
+from connectors.github.auth import GitHubAppAuth
+from connectors.github.mapping import ItemHandle
+from connectors.http import RetryPolicy
 from priosync.domain import Change, Outputs, WorkItem
 
 from .conftest import API, make_connector, make_outputs, make_source

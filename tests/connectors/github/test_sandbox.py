@@ -11,14 +11,14 @@ from collections import Counter
 import httpx
 import pytest
 
-from priosync.config.models import GitHubSource, OutputsConfig, PriosyncConfig
-from priosync.connectors.github import GitHubConnector
-from priosync.connectors.sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from config.models import GitHubSource, OutputsConfig, PriosyncConfig
+from connectors.github import GitHubConnector
 from priosync.domain import Plan
 from priosync.errors import FieldMappingError
-from priosync.sync.engine import Reads, plan_reads
-from priosync.sync.writer import WriteReport, apply_plan
+from sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
+from sandbox.loopback import serve_in_thread
+from sync.pipeline import Reads, plan_reads
+from sync.writer import WriteReport, apply_plan
 
 from .conftest import INPUTS, SCALES, make_connector, make_outputs, make_source
 
@@ -239,9 +239,9 @@ def connector_for_clock(
     sandbox: GitHubSandbox, source: GitHubSource, outputs: OutputsConfig, clock: VirtualClock
 ) -> GitHubConnector:
     """A connector whose pacing, retries and budgets run on ``clock``."""
-    from priosync.connectors.github.client import GitHubClient, PointBudget
-    from priosync.connectors.github.protocol import describe_error
-    from priosync.connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
+    from connectors.github.client import GitHubClient, PointBudget
+    from connectors.github.protocol import describe_error
+    from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
 
     retry = RetryPolicy(sleep=clock.sleep, max_wait_s=3600)
     client = build_client(base_url=source.api_url, auth=BearerAuth("sandbox-token"), user_agent="t",

@@ -11,11 +11,11 @@ from graphql import GraphQLSchema, build_schema, parse, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from priosync.connectors.github import graphql as g
-from priosync.connectors.github import protocol as p
-from priosync.connectors.github.connector import pack_batches
-from priosync.connectors.github.fields import GitHubField, resolve_field
-from priosync.connectors.github.mapping import (
+from connectors.github import graphql as g
+from connectors.github import protocol as p
+from connectors.github.connector import pack_batches
+from connectors.github.fields import GitHubField, resolve_field
+from connectors.github.mapping import (
     FieldWrite,
     UnknownOption,
     dropped_fields,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from priosync.connectors.http import (
+from connectors.http import (
     BearerAuth,
     Pacer,
     Redactor,

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from priosync.config.models import CutConfig, JiraSource, OutputsConfig
-from priosync.config.secrets import BasicCredentials, BearerCredentials
-from priosync.connectors.http import RetryPolicy
-from priosync.connectors.jira import JiraConnector
+from config.models import CutConfig, JiraSource, OutputsConfig
+from config.secrets import BasicCredentials, BearerCredentials
+from connectors.http import RetryPolicy
+from connectors.jira import JiraConnector
 
 SITE = "https://acme.atlassian.net"
 EMAIL = "demo@example.com"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from priosync.connectors.jira.connector import GATEWAY
+from connectors.jira.connector import GATEWAY
 from priosync.domain import Change, Outputs, WorkItem
 from priosync.errors import AuthFailed, TrackerUnavailable
 

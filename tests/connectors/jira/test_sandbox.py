@@ -10,11 +10,11 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from priosync.connectors.jira import JiraConnector
-from priosync.connectors.sandbox.jira import JiraSandbox, create_jira_app
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from connectors.jira import JiraConnector
 from priosync.domain import Change, Outputs, WorkItem
 from priosync.errors import AuthFailed
+from sandbox.jira import JiraSandbox, create_jira_app
+from sandbox.loopback import serve_in_thread
 
 from .conftest import make_connector, make_source
 

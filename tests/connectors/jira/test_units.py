@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from priosync.connectors.jira import protocol as p
-from priosync.connectors.jira.fields import (
+from connectors.jira import protocol as p
+from connectors.jira.fields import (
     FieldMap,
     JiraField,
     field_from_json,
     resolve_field,
     resolve_field_map,
 )
-from priosync.connectors.jira.mapping import (
+from connectors.jira.mapping import (
     adf_to_text,
     edit_payload,
     text_to_adf,

@@ -16,7 +16,7 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from priosync.connectors.sandbox.github import GitHubSandbox, create_github_app
+from sandbox.github import GitHubSandbox, create_github_app
 
 CONTRACTS = Path(__file__).resolve().parents[3].parent / "shared" / "contracts"
 TOKEN = "test-token"

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from graphql import FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, parse
 
-from priosync.connectors.sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
-from priosync.connectors.sandbox.github.graphql_cost import analyse_operation
+from sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
+from sandbox.github.graphql_cost import analyse_operation
 
 ITEMS = """
 query($org: String!, $num: Int!, $after: String) {

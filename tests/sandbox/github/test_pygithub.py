@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from github import Auth, Github, GithubException
 
-from priosync.connectors.sandbox.github import GitHubSandbox, create_github_app
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from sandbox.github import GitHubSandbox, create_github_app
+from sandbox.loopback import serve_in_thread
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from priosync.connectors.sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
+from sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
 
 Check = Callable[[httpx.Response], None]
 

@@ -10,14 +10,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from priosync.connectors.sandbox.github import (
+from sandbox.github import (
     DroppedConnection,
     Faults,
     GitHubSandbox,
     create_github_app,
     sign_body,
 )
-from priosync.connectors.sandbox.github.faults import FaultInjector
+from sandbox.github.faults import FaultInjector
 
 
 class TestSeeding:

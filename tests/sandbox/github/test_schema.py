@@ -14,10 +14,10 @@ from graphql import (
     print_type,
 )
 
-from priosync.connectors.sandbox.github.graphql_api import RESOLVERS, load_schema
-from priosync.connectors.sandbox.github.schema_trim import trim_schema
+from sandbox.github.graphql_api import RESOLVERS, load_schema
+from sandbox.github.schema_trim import trim_schema
 
-PACKAGE = "priosync.connectors.sandbox.github"
+PACKAGE = "sandbox.github"
 
 
 def _signature(field: object) -> str:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from priosync.connectors.sandbox.jira import JiraSandbox
-from priosync.connectors.sandbox.jira.testing import asgi_client
+from sandbox.jira import JiraSandbox
+from sandbox.jira.testing import asgi_client
 
 
 @pytest.fixture

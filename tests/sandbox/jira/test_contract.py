@@ -11,7 +11,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from priosync.connectors.sandbox.jira import JiraSandbox
+from sandbox.jira import JiraSandbox
 
 CONTRACTS = Path(__file__).resolve().parents[3].parent / "shared" / "contracts"
 SPEC_HOST = "https://your-domain.atlassian.net"
@@ -129,7 +129,7 @@ class TestContract:
 
     async def test_error_bodies(self, openapi: OpenAPI, sandbox: JiraSandbox) -> None:
         """A 404 issue, a 400 edit and a 403 edit carry the ErrorCollection shape the contract names."""
-        from priosync.connectors.sandbox.jira.testing import asgi_client
+        from sandbox.jira.testing import asgi_client
 
         sandbox.account.project_admin = False
         async with asgi_client(sandbox) as client:

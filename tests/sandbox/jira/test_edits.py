@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from priosync.connectors.sandbox.jira import NOTIFY_FORBIDDEN, JiraSandbox
-from priosync.connectors.sandbox.jira import catalog as c
-from priosync.connectors.sandbox.jira.testing import asgi_client
+from sandbox.jira import NOTIFY_FORBIDDEN, JiraSandbox
+from sandbox.jira import catalog as c
+from sandbox.jira.testing import asgi_client
 
 CANNOT_SET = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 

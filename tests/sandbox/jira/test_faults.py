@@ -7,12 +7,12 @@ from datetime import datetime
 import httpx
 import pytest
 
-from priosync.connectors.sandbox.jira import DEFAULT_EMAIL as EMAIL
-from priosync.connectors.sandbox.jira import DEFAULT_TOKEN as TOKEN
-from priosync.connectors.sandbox.jira import Faults, JiraSandbox, create_jira_app
-from priosync.connectors.sandbox.jira import catalog as c
-from priosync.connectors.sandbox.jira.testing import asgi_client
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from sandbox.jira import DEFAULT_EMAIL as EMAIL
+from sandbox.jira import DEFAULT_TOKEN as TOKEN
+from sandbox.jira import Faults, JiraSandbox, create_jira_app
+from sandbox.jira import catalog as c
+from sandbox.jira.testing import asgi_client
+from sandbox.loopback import serve_in_thread
 
 
 class FakeClock:

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 from jira import JIRA, JIRAError
 
-from priosync.connectors.sandbox.jira import DEFAULT_EMAIL as EMAIL
-from priosync.connectors.sandbox.jira import DEFAULT_TOKEN as TOKEN
-from priosync.connectors.sandbox.jira import JiraSandbox, create_jira_app
-from priosync.connectors.sandbox.jira import catalog as c
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from sandbox.jira import DEFAULT_EMAIL as EMAIL
+from sandbox.jira import DEFAULT_TOKEN as TOKEN
+from sandbox.jira import JiraSandbox, create_jira_app
+from sandbox.jira import catalog as c
+from sandbox.loopback import serve_in_thread
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from priosync.connectors.sandbox.jira.jql import JqlError, Query, parse_jql
-from priosync.connectors.sandbox.jira.model import StoredIssue
+from sandbox.jira.jql import JqlError, Query, parse_jql
+from sandbox.jira.model import StoredIssue
 
 WORDS = st.sampled_from(
     [

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from priosync.connectors.sandbox.jira import JiraSandbox
-from priosync.connectors.sandbox.jira import catalog as c
-from priosync.connectors.sandbox.jira.testing import asgi_client
+from sandbox.jira import JiraSandbox
+from sandbox.jira import catalog as c
+from sandbox.jira.testing import asgi_client
 
 
 async def search(client: httpx.AsyncClient, jql: str, **params: str | int) -> httpx.Response:

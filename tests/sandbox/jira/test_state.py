@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from priosync.connectors.sandbox.jira import JiraSandbox
-from priosync.connectors.sandbox.jira import catalog as c
-from priosync.connectors.sandbox.jira.backlog import generate_backlog
-from priosync.connectors.sandbox.jira.serve import build_sandbox, describe_sandbox
+from sandbox.jira import JiraSandbox
+from sandbox.jira import catalog as c
+from sandbox.jira.backlog import generate_backlog
+from sandbox.jira.serve import build_sandbox, describe_sandbox
 
 
 class TestBacklog:

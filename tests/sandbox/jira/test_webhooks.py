@@ -14,13 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from priosync.connectors.sandbox.jira import DEFAULT_EMAIL as EMAIL
-from priosync.connectors.sandbox.jira import DEFAULT_TOKEN as TOKEN
-from priosync.connectors.sandbox.jira import JiraSandbox, create_jira_app
-from priosync.connectors.sandbox.jira import catalog as c
-from priosync.connectors.sandbox.jira.testing import asgi_client
-from priosync.connectors.sandbox.jira.webhooks import deliver_pending
-from priosync.connectors.sandbox.loopback import serve_in_thread
+from sandbox.jira import DEFAULT_EMAIL as EMAIL
+from sandbox.jira import DEFAULT_TOKEN as TOKEN
+from sandbox.jira import JiraSandbox, create_jira_app
+from sandbox.jira import catalog as c
+from sandbox.jira.testing import asgi_client
+from sandbox.jira.webhooks import deliver_pending
+from sandbox.loopback import serve_in_thread
 
 SECRET = "s3cret"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from priosync.config import FileSource, GitHubSource, JiraSource, load_config
+from config import FileSource, GitHubSource, JiraSource, load_config
 from priosync.errors import ConfigError, ConfigErrors
 
 EXAMPLES = Path(__file__).parents[3] / "examples"

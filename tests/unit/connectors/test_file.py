@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from priosync.config import FileSource, OutputsConfig
-from priosync.connectors.file import FileConnector
+from config import FileSource, OutputsConfig
+from connectors.file import FileConnector
 from priosync.errors import ConfigError
 
 INPUTS = {"reach": "Reach", "impact": "Impact", "confidence": "Confidence", "effort": "Effort"}

@@ -1,11 +1,11 @@
-"""Formula checking and safe evaluation (priosync.scoring.formula)."""
+"""Formula checking and safe evaluation (scoring.formula)."""
 
 from __future__ import annotations
 
 import pytest
 
-from priosync.scoring import check_formula
-from priosync.scoring.formula import ALLOWED_FUNCTIONS, FormulaResult, evaluate_formula
+from scoring import check_formula
+from scoring.formula import ALLOWED_FUNCTIONS, FormulaResult, evaluate_formula
 
 NAMES = ("reach", "impact", "effort")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from priosync.domain import Missing, ModelSpec, RawValue, Score
-from priosync.scoring import DEFAULT_EFFORT_INPUT, MODEL_INPUTS, input_names, score_inputs
-from priosync.scoring.formatting import format_number, round_half_up
+from scoring import DEFAULT_EFFORT_INPUT, MODEL_INPUTS, input_names, score_inputs
+from scoring.formatting import format_number, round_half_up
 
 IMPACT = {"Massive": 3.0, "High": 2.0, "Medium": 1.0, "Low": 0.5, "Minimal": 0.25}
 CONFIDENCE = {"High": 1.0, "Medium": 0.8, "Low": 0.5}

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from priosync.domain import Cut, ModelSpec, RankedItem, Score, WorkItem
-from priosync.scoring import (
+from scoring import (
     MODEL_INPUTS,
     check_formula,
     decode_value,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import priosync.scoring
+import scoring
 
-#: Pure standard-library modules, simpleeval, and our own package (checked more closely below).
+#: Pure standard-library modules, simpleeval, and our own packages (checked more closely below).
 ALLOWED_TOP_LEVEL = frozenset(
     {
         "__future__",
@@ -25,16 +25,17 @@ ALLOWED_TOP_LEVEL = frozenset(
         "typing",
         "simpleeval",
         "priosync",
+        "scoring",
     }
 )
-ALLOWED_OWN = ("priosync.domain", "priosync.errors", "priosync.scoring")
+ALLOWED_OWN = ("priosync.domain", "priosync.errors", "scoring")
 
-SCORING_DIR = Path(priosync.scoring.__file__).parent
+SCORING_DIR = Path(scoring.__file__).parent
 
 
 def imported_modules(path: Path) -> set[str]:
     """Return the absolute module names a source file imports (relative ones resolved)."""
-    package = "priosync.scoring"  # every file here is a module of this package
+    package = "scoring"  # every file here is a module of this package
     modules: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -72,7 +73,7 @@ class TestScoringPurity:
             f"{path.name}: {module}"
             for path in SCORING_DIR.rglob("*.py")
             for module in imported_modules(path)
-            if module.split(".")[0] == "priosync" and not module.startswith(ALLOWED_OWN)
+            if module.split(".")[0] in ("priosync", "scoring") and not module.startswith(ALLOWED_OWN)
         }
         assert offenders == set()
 
@@ -93,4 +94,4 @@ class TestScoringPurity:
         """The import walker sees plain, dotted and from-imports."""
         sample = tmp_path / "sample.py"
         sample.write_text("import os.path\nfrom time import monotonic\nfrom . import values\n")
-        assert imported_modules(sample) == {"os.path", "time", "priosync.scoring"}
+        assert imported_modules(sample) == {"os.path", "time", "scoring"}

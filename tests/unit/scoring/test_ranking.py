@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from priosync.domain import Cut, Missing, ModelSpec, RankedItem, Score, WorkItem
-from priosync.scoring import (
+from scoring import (
     MODEL_INPUTS,
     assign_cuts,
     effort_input_for,

@@ -1,12 +1,12 @@
-"""Value decoding: every rule of priosync.scoring.values and the messages a PM reads."""
+"""Value decoding: every rule of scoring.values and the messages a PM reads."""
 
 from __future__ import annotations
 
 import pytest
 
 from priosync.domain import Missing, RawValue
-from priosync.scoring.formatting import display_name
-from priosync.scoring.values import Decoded, decode_value
+from scoring.formatting import display_name
+from scoring.values import Decoded, decode_value
 
 IMPACT_SCALE = {"Massive": 3.0, "High": 2.0, "Medium": 1.0, "Low": 0.5, "Minimal": 0.25}
 SIZES = {"XS": 1.0, "S": 2.0, "M": 3.0, "L": 5.0, "XL": 8.0}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from priosync.domain import Change, Outputs, WorkItem
-from priosync.sync.audit import AuditLog, field_changes
-from priosync.sync.plan import PlanRules
-from priosync.sync.revert import plan_revert
+from sync.audit import AuditLog, field_changes
+from sync.plan import PlanRules
+from sync.revert import plan_revert
 
 RULES = PlanRules(
     decimals=1,

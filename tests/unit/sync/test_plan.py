@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from priosync.domain import Cut, ModelSpec, Outputs, RankedItem, WorkItem
-from priosync.scoring import score_backlog
-from priosync.sync.plan import PlanRules, explanation_text, plan_changes
+from scoring import score_backlog
+from sync.plan import PlanRules, explanation_text, plan_changes
 
 SPEC = ModelSpec(
     model="rice",
@@ -175,7 +175,7 @@ class TestUnlabelable:
 class TestGlobalScope:
     def test_for_sources_keeps_global_ranks(self) -> None:
         """Restricting a global plan to one source keeps the ranks the full ranking gave."""
-        from priosync.sync.engine import for_sources
+        from sync.pipeline import for_sources
 
         a = replace(item("WEB-1", 100), source="web")
         b = replace(item("acme/app#1", 200), source="app")
@@ -190,9 +190,9 @@ class TestGlobalScope:
         """One unreadable source in a global ranking means nothing is written."""
         from pathlib import Path
 
-        from priosync.config import validate_config
+        from config import validate_config
         from priosync.errors import AuthFailed
-        from priosync.sync.engine import Reads, SourceFailure, held_back
+        from sync.pipeline import Reads, SourceFailure, held_back
 
         raw = {
             "scoring": {

@@ -1,0 +1,1 @@
+"""The ``priosync`` command line: one command per module where it is more than a call."""

@@ -1,0 +1,63 @@
+"""`priosync check`: one line per thing checked — ok, or the problem and how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from config import load_config
+from priosync.domain import CheckResult
+from priosync.errors import ConfigError, PriosyncError
+from sync.pipeline import open_connector, select_sources
+
+
+async def run_checks(config_path: Path | None, only: Sequence[str], console: Console) -> bool:
+    """Print each check; True when everything is fine."""
+    results: list[CheckResult] = []
+    try:
+        loaded = load_config(config_path)
+    except ConfigError as exc:
+        show(
+            console,
+            CheckResult(
+                what="config", ok=False, detail=str(exc), fix="edit the file as the message says"
+            ),
+        )
+        return False
+    results.append(
+        CheckResult(
+            what="config", ok=True, detail=f"{loaded.path} ({len(loaded.config.sources)} sources)"
+        )
+    )
+    try:
+        sources = select_sources(loaded.config, only)
+    except ConfigError as exc:
+        results.append(CheckResult(what="sources", ok=False, detail=str(exc)))
+        sources = []
+    for source in sources:
+        try:
+            connector = open_connector(source, loaded.config)
+        except PriosyncError as exc:
+            results.append(CheckResult(what=f"{source.name}: setup", ok=False, detail=str(exc)))
+            continue
+        try:
+            results.extend(await connector.check())
+        except PriosyncError as exc:
+            results.append(CheckResult(what=f"{source.name}: tracker", ok=False, detail=str(exc)))
+        finally:
+            await connector.aclose()
+    for result in results:
+        show(console, result)
+    return all(r.ok for r in results)
+
+
+def show(console: Console, result: CheckResult) -> None:
+    mark = "ok     " if result.ok else "problem"
+    line = f"{mark} {result.what}"
+    if result.detail:
+        line += f": {result.detail}"
+    if result.fix and not result.ok:
+        line += f" — fix: {result.fix}"
+    console.print(line, markup=False, highlight=False)

@@ -1,0 +1,591 @@
+"""The ``priosync`` command line: parse arguments, call one function, return an exit code.
+
+Exit codes (design §6): 0 done; 1 bad config or usage (nothing written); 2 a tracker was
+unreachable or refused the credentials; 3 some writes failed (the rest landed);
+4 ``plan --detailed-exitcode`` with changes pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config import LoadedConfig, load_config
+from priosync.errors import (
+    AuthFailed,
+    ConfigError,
+    FieldMappingError,
+    PriosyncError,
+    TrackerError,
+)
+
+if TYPE_CHECKING:
+    from reports.text import Format as TextFormat
+
+from cli import exit_codes
+
+EXIT_OK, EXIT_CONFIG, EXIT_TRACKER = exit_codes.OK, exit_codes.CONFIG, exit_codes.TRACKER
+EXIT_WRITES, EXIT_PENDING = exit_codes.WRITES, exit_codes.PENDING
+
+app = typer.Typer(
+    name="priosync",
+    help=(
+        "Score a Jira or GitHub backlog with RICE, ICE or WSJF and write the score, the priority "
+        "and roadmap labels (now / next / later) back where the team works.\n\n"
+        "Start with `priosync demo` (no account needed), then `priosync init`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals in a traceback could hold a token: never show them.
+    pretty_exceptions_show_locals=False,
+)
+sandbox_app = typer.Typer(
+    help="Run a local tracker on loopback that speaks the real API, to try priosync against.",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+class Format(enum.StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    csv = "csv"
+    html = "html"
+
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Config file. Default: $PRIOSYNC_CONFIG, else ./priosync.toml.",
+        show_default=False,
+    ),
+]
+SourceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source", "-s", help="Only this source (by name); repeat for several.", show_default=False
+    ),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log each request (never secrets).")
+]
+StateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        envvar="PRIOSYNC_STATE",
+        help="Audit log (SQLite). Default: ~/.local/state/priosync/audit.sqlite3.",
+        show_default=False,
+    ),
+]
+
+
+def webhook_option(variable: str) -> Any:
+    return typer.Option(
+        help=f"POST a signed webhook here on each change; secret from ${variable}.",
+        show_default=False,
+    )
+
+
+T = TypeVar("T")
+
+
+def out_console() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=None if _is_tty() else 200)
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False, width=None if _is_tty() else 200)
+
+
+def _is_tty() -> bool:
+    return os.isatty(1)
+
+
+def exits_cleanly(func: Callable[..., int]) -> Callable[..., None]:
+    """Turn our errors into a one-line message and the documented exit code; no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            code = func(*args, **kwargs)
+        except (ConfigError, FieldMappingError) as exc:
+            err_console().print(f"error: {exc}", markup=False)
+            code = EXIT_CONFIG
+        except (AuthFailed, TrackerError) as exc:
+            err_console().print(f"error: {exc}", markup=False)
+            code = EXIT_TRACKER
+        except PriosyncError as exc:
+            err_console().print(f"error: {exc}", markup=False)
+            code = EXIT_CONFIG
+        raise typer.Exit(code)
+
+    return wrapper
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs full URLs at INFO; ours redact, theirs we keep quiet unless verbose.
+    logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def load(config: Path | None) -> LoadedConfig:
+    return load_config(config)
+
+
+# ── rank / plan / sync ───────────────────────────────────────────────────────────────────
+
+
+@app.command()
+@exits_cleanly
+def rank(
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    fmt: FormatOpt = Format.table,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Show the ranked backlog: score and its terms, priority tier, roadmap bucket, missing inputs."""
+    from reports.text import render_rank
+    from sync.pipeline import run_sync
+
+    setup_logging(verbose)
+    outcome = run(run_sync(load(config), only=source or ()))
+    if fmt == Format.html:
+        write_html(outcome.plan)
+    else:
+        render_rank(outcome.plan.ranking, text_format(fmt), out_console())
+    return report_read_failures(outcome.reads)
+
+
+@app.command()
+@exits_cleanly
+def plan(
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    fmt: FormatOpt = Format.table,
+    verbose: VerboseOpt = False,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 4 when changes are pending.")
+    ] = False,
+) -> int:
+    """Read and score, then print the changes a sync would make. Writes nothing."""
+    from sync.pipeline import run_sync
+
+    setup_logging(verbose)
+    outcome = run(run_sync(load(config), only=source or ()))
+    show_plan(outcome.plan, fmt, out_console())
+    code = report_read_failures(outcome.reads)
+    if code == EXIT_OK and detailed_exitcode and outcome.plan.changes:
+        return EXIT_PENDING
+    return code
+
+
+@app.command()
+@exits_cleanly
+def sync(
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    fmt: FormatOpt = Format.table,
+    verbose: VerboseOpt = False,
+    state: StateOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
+    max_writes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-writes", min=0, help="Write at most N items; the next run does the rest."
+        ),
+    ] = None,
+) -> int:
+    """Plan, then write the changes: only what differs, recorded in the audit log."""
+    from cli.progress import WriteProgress
+    from sync.audit import AuditLog, default_state_path
+    from sync.pipeline import run_sync
+
+    setup_logging(verbose)
+    loaded = load(config)
+    console = out_console()
+    if dry_run:
+        outcome = run(run_sync(loaded, only=source or ()))
+        show_plan(outcome.plan, fmt, console)
+        return report_read_failures(outcome.reads)
+    audit = AuditLog(state or loaded.config.state or default_state_path())
+    progress_console = err_console() if fmt != Format.table else console
+    try:
+        with WriteProgress(progress_console) as progress:
+            outcome = run(
+                run_sync(
+                    loaded,
+                    only=source or (),
+                    write=True,
+                    max_writes=max_writes,
+                    audit=audit,
+                    on_plan=progress.start,
+                    on_result=progress.tick,
+                )
+            )
+    finally:
+        audit.close()
+    assert outcome.report is not None
+    show_plan(outcome.plan, fmt, console, outcome.report)
+    code = report_read_failures(outcome.reads)
+    if code != EXIT_OK:
+        return code
+    if outcome.report.failed or outcome.report.stopped:
+        return EXIT_WRITES
+    return EXIT_OK
+
+
+def text_format(fmt: Format) -> TextFormat:
+    """The report formats the text renderers take (html has its own renderer)."""
+    if fmt == Format.html:
+        raise ValueError("html is rendered by write_html")
+    return cast("TextFormat", fmt.value)
+
+
+def show_plan(plan: Any, fmt: Format, console: Console, report: Any = None) -> None:
+    from reports.text import render_plan
+
+    if fmt == Format.html:
+        write_html(plan)
+    else:
+        render_plan(plan, text_format(fmt), console, report)
+
+
+def write_html(plan: Any) -> None:
+    """The self-contained HTML report (ranking, boundaries, pending changes) on stdout."""
+    from datetime import UTC, datetime
+
+    from reports.html import render_html
+
+    names = ", ".join(sorted({r.item.source for r in plan.ranking})) or "backlog"
+    generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    sys.stdout.write(render_html(plan, title=f"priosync · {names}", generated_at=generated_at))
+
+
+def report_read_failures(reads: Any) -> int:
+    if not reads.failures:
+        return EXIT_OK
+    console = err_console()
+    for failure in reads.failures:
+        console.print(
+            f"error: source {failure.source} could not be read, so nothing was planned or "
+            f"written for it: {failure.error}",
+            markup=False,
+        )
+    # A field the config names but the tracker lacks is the config's fault, not the tracker's.
+    config_fault = all(
+        isinstance(f.error, (ConfigError, FieldMappingError)) for f in reads.failures
+    )
+    return EXIT_CONFIG if config_fault else EXIT_TRACKER
+
+
+# ── demo ─────────────────────────────────────────────────────────────────────────────────
+
+
+@app.command()
+@exits_cleanly
+def demo(
+    issues: Annotated[
+        int, typer.Option(help="Issues to seed in the sandbox.", min=5, max=2000)
+    ] = 40,
+    seed: Annotated[int, typer.Option(help="Seed for the sandbox backlog.")] = 7,
+) -> int:
+    """Run read → score → plan → write against an embedded sandbox Jira. No account, no network."""
+    from cli.demo import run_demo
+
+    return run(run_demo(out_console(), issues=issues, seed=seed))
+
+
+# ── serve ────────────────────────────────────────────────────────────────────────────────
+
+
+@app.command()
+@exits_cleanly
+def serve(
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    host: Annotated[str | None, typer.Option(help="Bind address. Default: server.host.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port. Default: server.port.")] = None,
+    accept_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unsigned",
+            help="Accept webhooks without a configured secret. Only for trying things out.",
+        ),
+    ] = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Rescore issues within seconds of a webhook, and run the full sync on the configured schedule."""
+    from service import run_service
+
+    setup_logging(verbose)
+    logging.getLogger("priosync").setLevel(logging.DEBUG if verbose else logging.INFO)
+    return run_service(
+        load(config),
+        host=host,
+        port=port,
+        accept_unsigned=accept_unsigned,
+        state_path=state,
+        echo=lambda line: err_console().print(line, markup=False),
+    )
+
+
+# ── fields / check / init ────────────────────────────────────────────────────────────────
+
+
+@app.command()
+@exits_cleanly
+def fields(
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    verbose: VerboseOpt = False,
+) -> int:
+    """List the tracker's fields (name, id, type, options) to map inputs and outputs."""
+    from sync.pipeline import open_connector, select_sources
+
+    setup_logging(verbose)
+    loaded = load(config)
+    console = out_console()
+
+    async def show() -> None:
+        for src in select_sources(loaded.config, source or ()):
+            connector = open_connector(src, loaded.config)
+            try:
+                found = await connector.fields()
+            finally:
+                await connector.aclose()
+            table = Table(title=f"{src.name}: {len(found)} fields")
+            for col in ("name", "id", "type", "options"):
+                table.add_column(col, overflow="fold")
+            for f in sorted(found, key=lambda f: (not f.custom, f.name.casefold())):
+                table.add_row(f.name, f.id, f.type, ", ".join(f.options))
+            console.print(table)
+
+    run(show())
+    return EXIT_OK
+
+
+@app.command()
+def check(config: ConfigOpt = None, source: SourceOpt = None, verbose: VerboseOpt = False) -> None:
+    """Check config, credentials, field mapping, option names and write permission; exit 1 on any problem."""
+    from cli.check import run_checks
+
+    setup_logging(verbose)
+    ok = run(run_checks(config, source or (), out_console()))
+    raise typer.Exit(EXIT_OK if ok else EXIT_CONFIG)
+
+
+@app.command()
+@exits_cleanly
+def init(
+    path: Annotated[Path, typer.Option("--path", help="Where to write the config.")] = Path(
+        "priosync.toml"
+    ),
+    kind: Annotated[str, typer.Option(help="Source kind: jira, github or file.")] = "jira",
+    url: Annotated[str | None, typer.Option(help="Jira site URL (jira).")] = None,
+    jql: Annotated[str | None, typer.Option(help="JQL for the backlog (jira).")] = None,
+    project: Annotated[
+        str | None, typer.Option(help="GitHub Project as owner/number (github).")
+    ] = None,
+    file: Annotated[Path | None, typer.Option(help="CSV/JSON backlog (file).")] = None,
+    discover: Annotated[
+        bool | None,
+        typer.Option(
+            "--discover/--no-discover",
+            help="Ask the tracker for its fields and pre-fill the mapping. "
+            "Default: when a source and its credentials are given.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> int:
+    """Write a commented starter priosync.toml."""
+    from cli.init import write_starter_config
+
+    written, note = run(
+        write_starter_config(
+            path,
+            kind=kind,
+            url=url,
+            jql=jql,
+            project=project,
+            file=file,
+            discover=discover,
+            force=force,
+        )
+    )
+    console = out_console()
+    if note:
+        console.print(note, markup=False)
+    console.print(f"wrote {written}; next: `priosync check --config {written}`", markup=False)
+    return EXIT_OK
+
+
+# ── history / revert ─────────────────────────────────────────────────────────────────────
+
+
+@app.command()
+@exits_cleanly
+def history(
+    state: StateOpt = None,
+    config: ConfigOpt = None,
+    item: Annotated[str | None, typer.Option(help="Show every write to this item.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs to show.", min=1)] = 20,
+) -> int:
+    """Show past runs, or every write to one item, from the audit log."""
+    from cli.history import render_history
+    from sync.audit import AuditLog
+
+    audit = AuditLog(_state_path(state, config))
+    try:
+        render_history(audit, out_console(), item=item, limit=limit)
+    finally:
+        audit.close()
+    return EXIT_OK
+
+
+@app.command()
+@exits_cleanly
+def revert(
+    run_id: Annotated[
+        int, typer.Argument(metavar="RUN", help="The run to undo (see `priosync history`).")
+    ],
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Write back what a run replaced, only where the tracker still holds what that run wrote."""
+    from cli.history import revert_run
+    from sync.audit import AuditLog
+
+    setup_logging(verbose)
+    loaded = load(config)
+    audit = AuditLog(state or loaded.config.state or _default_state())
+    try:
+        return run(revert_run(loaded, audit, run_id, out_console()))
+    finally:
+        audit.close()
+
+
+def _default_state() -> Path:
+    from sync.audit import default_state_path
+
+    return default_state_path()
+
+
+def _state_path(state: Path | None, config: Path | None) -> Path:
+    if state is not None:
+        return state
+    try:
+        configured = load(config).config.state
+    except ConfigError:
+        configured = None
+    return configured or _default_state()
+
+
+# ── sandbox ──────────────────────────────────────────────────────────────────────────────
+
+
+@sandbox_app.command("jira")
+@exits_cleanly
+def sandbox_jira(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    issues: Annotated[
+        int, typer.Option(help="Issues to seed (10 to 50,000).", min=10, max=50_000)
+    ] = 200,
+    seed: Annotated[int, typer.Option(help="Seed for the backlog and faults.")] = 7,
+    project: Annotated[str, typer.Option(help="Project key.")] = "WEB",
+    email: Annotated[
+        str | None, typer.Option(help="Account email to accept (default demo@example.com).")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="API token / PAT to accept (default sandbox-token / sandbox-pat)."),
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="Load from and save to this JSON file.")
+    ] = None,
+    dc: Annotated[
+        bool, typer.Option("--dc", help="Behave as Jira Data Center (REST v2, PAT).")
+    ] = False,
+    webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_JIRA_WEBHOOK_SECRET")] = None,
+) -> int:
+    """A local Jira (Cloud REST v3, or Data Center with --dc) seeded with a realistic backlog."""
+    from sandbox.jira import run_jira_sandbox
+
+    run_jira_sandbox(
+        port=port,
+        issues=issues,
+        seed=seed,
+        project=project,
+        email=email,
+        token=token,
+        state_path=state,
+        dc=dc,
+        echo=lambda line: out_console().print(line, markup=False),
+        webhook_url=webhook_url,
+        webhook_secret=os.environ.get("PRIOSYNC_JIRA_WEBHOOK_SECRET") or None,
+    )
+    return EXIT_OK
+
+
+@sandbox_app.command("github")
+@exits_cleanly
+def sandbox_github(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
+    issues: Annotated[
+        int, typer.Option(help="Issues to seed (10 to 50,000).", min=10, max=50_000)
+    ] = 200,
+    seed: Annotated[int, typer.Option(help="Seed for the backlog and faults.")] = 7,
+    org: Annotated[str, typer.Option(help="Organization login.")] = "acme",
+    repos: Annotated[str, typer.Option(help="Comma-separated repository names.")] = "app,web",
+    token: Annotated[
+        str | None, typer.Option(help="Token to accept (default sandbox-token).")
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="Load from and save to this JSON file.")
+    ] = None,
+    webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_GITHUB_WEBHOOK_SECRET")] = None,
+) -> int:
+    """A local GitHub (REST + GraphQL) with an organization, repositories and a Project."""
+    from sandbox.github import run_github_sandbox
+
+    run_github_sandbox(
+        port=port,
+        issues=issues,
+        seed=seed,
+        org=org,
+        repos=tuple(r.strip() for r in repos.split(",") if r.strip()),
+        token=token,
+        state_path=state,
+        echo=lambda line: out_console().print(line, markup=False),
+        webhook_url=webhook_url,
+        webhook_secret=os.environ.get("PRIOSYNC_GITHUB_WEBHOOK_SECRET") or None,
+    )
+    return EXIT_OK
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,354 @@
+"""Find, read and validate the configuration, turning every problem into a ``ConfigError``.
+
+Where the file comes from: ``--config``, else ``PRIOSYNC_CONFIG``, else ``./priosync.toml``.
+The environment then overrides single settings as ``PRIOSYNC_<SECTION>__<KEY>``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from config.models import FileSource, PriosyncConfig, Problem
+from priosync.errors import ConfigError, ConfigErrors
+
+DEFAULT_FILE = "priosync.toml"
+
+# Keys that hold secrets, and the variable to use instead, by the table they appear in.
+_SECRET_KEY = re.compile(
+    r"^(token|api_token|apitoken|api_key|apikey|password|passwd|pat|secret|private_key|"
+    r"webhook_secret|github_webhook_secret|jira_webhook_secret|client_secret)$",
+    re.IGNORECASE,
+)
+# Values shaped like real credentials are refused wherever they appear.
+_SECRET_VALUE = re.compile(
+    r"^(ghp_|gho_|ghu_|ghs_|ghr_|github_pat_)[A-Za-z0-9_]{20,}$|^ATATT[A-Za-z0-9_\-=]{20,}$"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+)
+_ENV_SECTIONS = ("SCORING", "OUTPUTS", "SOURCES", "SCHEDULE", "SERVER", "STATE")
+# Variables priosync reads that are not settings overrides (secrets, the service's options).
+_ENV_OTHER = (
+    "PRIOSYNC_CONFIG",
+    "PRIOSYNC_GITHUB_WEBHOOK_SECRET",
+    "PRIOSYNC_JIRA_WEBHOOK_SECRET",
+    "PRIOSYNC_JIRA_WEBHOOK_TOKEN",
+    "PRIOSYNC_WEBHOOK_IGNORE_ACTORS",
+)
+_SOURCE_KINDS = ("jira", "github", "file")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    path: Path
+    config: PriosyncConfig
+    #: sha256 of the effective settings (file plus environment overrides), for the audit log.
+    sha256: str
+
+
+def find_config_path(
+    explicit: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """The file to load, or a ``ConfigError`` that says where priosync looked."""
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        candidates = [(explicit, "--config")]
+    elif env.get("PRIOSYNC_CONFIG"):
+        candidates = [(Path(env["PRIOSYNC_CONFIG"]), "PRIOSYNC_CONFIG")]
+    else:
+        candidates = [(Path(DEFAULT_FILE), "the current directory")]
+    path, origin = candidates[0]
+    if not path.is_file():
+        raise ConfigError(
+            f"no configuration file at {path} (from {origin}); "
+            "create one with `priosync init` or pass --config PATH",
+            file=str(path),
+        )
+    return path
+
+
+def load_config(
+    path: Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> LoadedConfig:
+    """Read and validate the configuration; raise ``ConfigError`` naming file, key, expected, found."""
+    env = os.environ if environ is None else environ
+    file = find_config_path(path, env)
+    raw = read_toml(file)
+    return validate_config(raw, file=file, environ=env)
+
+
+def read_toml(file: Path) -> dict[str, Any]:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file: {exc}", file=str(file)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=str(file)) from None
+
+
+def validate_config(
+    raw: Mapping[str, Any], *, file: Path, environ: Mapping[str, str] | None = None
+) -> LoadedConfig:
+    """Validate already-parsed TOML data (plus environment overrides)."""
+    env = os.environ if environ is None else environ
+    problems = [*check_no_secrets(raw, file=str(file)), *check_env_names(env, file=str(file))]
+    if problems:
+        raise ConfigErrors(problems)
+    try:
+        config = PriosyncConfig(**dict(raw))
+    except ValidationError as exc:
+        raise ConfigErrors(list(errors_from_validation(exc, raw, file=str(file)))) from None
+    config = resolve_relative_paths(config, base=file.parent)
+    digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+    return LoadedConfig(path=file, config=config, sha256=digest)
+
+
+def resolve_relative_paths(config: PriosyncConfig, *, base: Path) -> PriosyncConfig:
+    """File sources' paths are relative to the config file, not the working directory."""
+    sources = [
+        s.model_copy(update={"path": base / s.path})
+        if isinstance(s, FileSource) and not s.path.is_absolute()
+        else s
+        for s in config.sources
+    ]
+    return config.model_copy(update={"sources": sources})
+
+
+# ── secrets ──────────────────────────────────────────────────────────────────────────────
+
+
+def check_no_secrets(raw: Mapping[str, Any], *, file: str) -> Iterator[ConfigError]:
+    """Refuse secrets written in the file, naming the variable to use; never echo the value."""
+    for key_path, key, value, table in _walk(raw):
+        if isinstance(value, str) and _SECRET_KEY.match(key) and value:
+            yield ConfigError(
+                "secrets are read from the environment only; remove this key and set "
+                f"{_secret_variable(key, table)} instead",
+                file=file,
+                key=key_path,
+                found="a value (not shown)",
+                expected="no secret in the file",
+            )
+        elif isinstance(value, str) and _SECRET_VALUE.search(value):
+            yield ConfigError(
+                "this looks like a token or private key; secrets are read from the environment "
+                "only (see the README's Environment section)",
+                file=file,
+                key=key_path,
+                found="a credential (not shown)",
+                expected="no secret in the file",
+            )
+
+
+def _secret_variable(key: str, table: Mapping[str, Any]) -> str:
+    key = key.lower()
+    kind = table.get("kind")
+    if "webhook" in key:
+        return "PRIOSYNC_JIRA_WEBHOOK_SECRET" if "jira" in key else "PRIOSYNC_GITHUB_WEBHOOK_SECRET"
+    if kind == "github":
+        return (
+            "GITHUB_APP_PRIVATE_KEY"
+            if "private" in key
+            else str(table.get("token_env", "GITHUB_TOKEN"))
+        )
+    if kind == "jira":
+        if key == "pat":
+            return str(table.get("pat_env", "JIRA_PAT"))
+        return str(table.get("token_env", "JIRA_API_TOKEN"))
+    return "the matching environment variable (JIRA_API_TOKEN, JIRA_PAT or GITHUB_TOKEN)"
+
+
+def check_env_names(environ: Mapping[str, str], *, file: str) -> Iterator[ConfigError]:
+    """A ``PRIOSYNC_`` variable that overrides nothing is a typo: say so rather than ignore it."""
+    for name in sorted(environ):
+        if not name.startswith("PRIOSYNC_") or name in _ENV_OTHER:
+            continue
+        section = name.removeprefix("PRIOSYNC_").split("__", 1)[0]
+        if section not in _ENV_SECTIONS:
+            close = difflib.get_close_matches(
+                name, [f"PRIOSYNC_{s}" for s in _ENV_SECTIONS] + list(_ENV_OTHER), n=1
+            )
+            hint = f"; did you mean {close[0]}?" if close else ""
+            yield ConfigError(
+                f"environment variable {name} overrides no setting{hint}",
+                file=file,
+                key=name,
+                expected="PRIOSYNC_<SECTION>__<KEY> with a section of "
+                + ", ".join(s.lower() for s in _ENV_SECTIONS),
+                found=name,
+            )
+
+
+def _walk(
+    data: Any, prefix: str = "", table: Mapping[str, Any] | None = None
+) -> Iterator[tuple[str, str, Any, Mapping[str, Any]]]:
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            yield path, str(key), value, data
+            yield from _walk(value, path, data)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _walk(value, f"{prefix}[{i}]", table)
+
+
+# ── pydantic errors → ConfigError ────────────────────────────────────────────────────────
+
+
+def errors_from_validation(
+    exc: ValidationError, raw: Mapping[str, Any], *, file: str
+) -> Iterator[ConfigError]:
+    for err in exc.errors(include_url=False):
+        loc = _strip_tags(tuple(err["loc"]))
+        kind = err["type"]
+        problem = (err.get("ctx") or {}).get("error")
+        found = _found(err.get("input"))
+        if isinstance(problem, Problem):
+            key = _join(loc, problem.key)
+            yield ConfigError(
+                str(problem),
+                file=file,
+                key=key or None,
+                expected=problem.expected,
+                found=None if problem.found is None else str(problem.found),
+            )
+        elif kind == "extra_forbidden":
+            known = _known_keys(loc[:-1], raw)
+            close = difflib.get_close_matches(str(loc[-1]), known, n=3)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            yield ConfigError(
+                f"unknown key{hint}",
+                file=file,
+                key=_join(loc),
+                expected="one of " + ", ".join(known) if known else None,
+                found=repr(loc[-1]),
+            )
+        elif kind == "missing":
+            yield ConfigError("required key is missing", file=file, key=_join(loc))
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            yield ConfigError(
+                "unknown source kind",
+                file=file,
+                key=_join((*loc, "kind")),
+                expected=" or ".join(repr(k) for k in _SOURCE_KINDS),
+                found=_found((err.get("ctx") or {}).get("tag"))
+                if kind == "union_tag_invalid"
+                else "nothing",
+            )
+        elif kind == "value_error":
+            yield ConfigError(
+                err["msg"].removeprefix("Value error, "),
+                file=file,
+                key=_join(loc) or None,
+                found=None if isinstance(err.get("input"), (Mapping, list)) else found,
+            )
+        else:
+            message = err["msg"]
+            yield ConfigError(
+                "invalid value",
+                file=file,
+                key=_join(loc) or None,
+                expected=_expected_from(message),
+                found=found,
+            )
+
+
+def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Discriminated unions add the tag to the path: ("sources", 0, "jira", "url").
+    out: list[Any] = []
+    for i, part in enumerate(loc):
+        if (
+            part in _SOURCE_KINDS
+            and i >= 2
+            and loc[i - 2] == "sources"
+            and isinstance(loc[i - 1], int)
+        ):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _join(loc: tuple[Any, ...], extra: str | None = None) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    if extra:
+        text = f"{text}{extra}" if extra.startswith("[") else (f"{text}.{extra}" if text else extra)
+    return text
+
+
+def _found(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _expected_from(message: str) -> str:
+    message = message[0].lower() + message[1:] if message else message
+    return message.removeprefix("input should be ")
+
+
+def _known_keys(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> list[str]:
+    """The keys the model at ``loc`` accepts, for 'did you mean' hints."""
+    annotation: Any = PriosyncConfig
+    data: Any = raw
+    for part in loc:
+        if not isinstance(part, int):
+            model = _model_in(annotation, data)
+            field = model.model_fields.get(part) if _is_model(model) else None
+            if field is None:
+                return []
+            annotation = field.annotation
+        data = data[part] if isinstance(data, (Mapping, list)) and _has(data, part) else None
+    model = _model_in(annotation, data)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _has(data: Any, part: Any) -> bool:
+    if isinstance(data, Mapping):
+        return part in data
+    return isinstance(part, int) and 0 <= part < len(data)
+
+
+def _is_model(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
+
+
+def _model_in(annotation: Any, data: Any) -> Any:
+    """Find the model class inside list[...] / X | None / Annotated[...] / a tagged union."""
+    if _is_model(annotation):
+        return annotation
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _model_in(args[0], data)
+    if origin in (list, tuple):
+        return _model_in(args[0], data)
+    if origin in (typing.Union, types.UnionType):
+        models = [_model_in(a, data) for a in args]
+        models = [m for m in models if _is_model(m)]
+        kind = data.get("kind") if isinstance(data, Mapping) else None
+        for m in models:
+            tag = m.model_fields.get("kind")
+            if tag is not None and kind in typing.get_args(tag.annotation):
+                return m
+        return models[0] if len(models) == 1 else None
+    return None

@@ -1,0 +1,460 @@
+"""The configuration schema (design §5): what a ``priosync.toml`` may say.
+
+Every model forbids unknown keys, so a typo is an error rather than a setting that silently
+does nothing. Secrets never live here: sources name the environment variables that hold
+them (``token_env``), and ``config.secrets`` reads those.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from priosync.domain import Cut, ModelName, ModelSpec
+from scoring import DEFAULT_EFFORT_INPUT, MODEL_INPUTS, check_formula
+
+#: Inputs read as fractions ("80%" → 0.8) unless the config says otherwise.
+PERCENT_INPUTS: dict[str, tuple[str, ...]] = {"rice": ("confidence",)}
+
+# Jira labels cannot contain spaces; GitHub allows them but a shared rule keeps configs portable.
+_LABEL = re.compile(r"^[^\s]+$")
+_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
+
+
+class Problem(ValueError):
+    """A validation failure that knows the sub-key it is about and what was expected.
+
+    Pydantic reports model-level validators at the model's own path; the loader appends
+    ``key`` so the message points at ``outputs.roadmap[1].capacity``, not ``outputs``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        expected: str | None = None,
+        found: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.expected = expected
+        self.found = found
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CutConfig(Strict):
+    """A priority tier or roadmap bucket: at most one condition; none makes it the catch-all."""
+
+    name: Annotated[str, Field(min_length=1)]
+    min_score: float | None = None
+    top: Annotated[int, Field(gt=0)] | None = None
+    top_percent: Annotated[float, Field(gt=0, le=100)] | None = None
+    capacity: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> Self:
+        set_ = [
+            k
+            for k in ("min_score", "top", "top_percent", "capacity")
+            if getattr(self, k) is not None
+        ]
+        if len(set_) > 1:
+            raise ValueError(
+                f"a tier or bucket takes one of min_score, top, top_percent, capacity; "
+                f"found {', '.join(set_)}"
+            )
+        return self
+
+    @property
+    def is_catch_all(self) -> bool:
+        return all(
+            getattr(self, k) is None for k in ("min_score", "top", "top_percent", "capacity")
+        )
+
+    def to_cut(self) -> Cut:
+        return Cut(
+            name=self.name,
+            min_score=self.min_score,
+            top=self.top,
+            top_percent=self.top_percent,
+            capacity=self.capacity,
+        )
+
+
+def _check_cuts(cuts: list[CutConfig], *, what: str, key: str) -> None:
+    names = [c.name for c in cuts]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise Problem(
+            f"{what} names must be unique; {', '.join(dupes)} appears twice",
+            key=f"{key}[{names.index(dupes[0], names.index(dupes[0]) + 1)}].name",
+        )
+    for i, cut in enumerate(cuts[:-1]):
+        if cut.is_catch_all:
+            raise Problem(
+                key=f"{key}[{i}]",
+                message=f"{what} '{cut.name}' has no condition, so it takes everything and the "
+                f"{what}s after it ({', '.join(names[i + 1 :])}) can never match; "
+                f"put the catch-all last",
+            )
+
+
+class ScoringConfig(Strict):
+    model: ModelName = "rice"
+    decimals: Annotated[int, Field(ge=0, le=6)] = 1
+    #: Model input name → the tracker field (name or id) holding it.
+    inputs: dict[str, Annotated[str, Field(min_length=1)]]
+    #: Per input: option name → number, for select fields and t-shirt sizes.
+    scales: dict[str, dict[str, float]] = Field(default_factory=dict)
+    #: Inputs read as fractions; default: RICE's confidence.
+    percent_inputs: list[str] | None = None
+    #: The expression for ``model = "formula"``, over the input names.
+    formula: str | None = None
+    #: For ``formula``: the input that sizes an item for capacity buckets.
+    effort_input: str | None = None
+    #: ``per-source`` ranks each source alone; ``global`` ranks all sources as one portfolio.
+    ranking: Literal["per-source", "global"] = "per-source"
+
+    @model_validator(mode="after")
+    def _inputs_fit_model(self) -> Self:
+        if self.model == "formula":
+            if not self.formula:
+                raise Problem(
+                    'model = "formula" needs a formula',
+                    key="formula",
+                    expected='an expression such as "reach * impact / effort"',
+                    found="nothing",
+                )
+            problem = check_formula(self.formula, list(self.inputs))
+            if problem:
+                raise Problem(problem, key="formula")
+        else:
+            if self.formula:
+                raise Problem(
+                    f'formula is only used with model = "formula", not "{self.model}"',
+                    key="formula",
+                )
+            expected = MODEL_INPUTS[self.model]
+            missing = [n for n in expected if n not in self.inputs]
+            extra = [n for n in self.inputs if n not in expected]
+            if missing or extra:
+                raise Problem(
+                    key="inputs",
+                    expected=", ".join(expected),
+                    found=", ".join(self.inputs) or "nothing",
+                    message=f"{self.model} takes inputs {', '.join(expected)}; "
+                    + "; ".join(
+                        part
+                        for part in (
+                            f"missing {', '.join(missing)}" if missing else "",
+                            f"unknown {', '.join(extra)}" if extra else "",
+                        )
+                        if part
+                    ),
+                )
+        for name in list(self.scales) + list(self.percent_inputs or []):
+            if name not in self.inputs:
+                where = "scales" if name in self.scales else "percent_inputs"
+                raise Problem(
+                    f"'{name}' is not one of the inputs",
+                    key=f"{where}.{name}",
+                    expected=f"one of {', '.join(self.inputs)}",
+                    found=repr(name),
+                )
+        if self.effort_input is not None and self.effort_input not in self.inputs:
+            raise Problem(
+                "effort_input is not one of the inputs",
+                key="effort_input",
+                expected=f"one of {', '.join(self.inputs)}",
+                found=repr(self.effort_input),
+            )
+        return self
+
+    @property
+    def effort(self) -> str | None:
+        return self.effort_input or DEFAULT_EFFORT_INPUT.get(self.model)
+
+    def to_model_spec(self) -> ModelSpec:
+        percent = (
+            self.percent_inputs
+            if self.percent_inputs is not None
+            else PERCENT_INPUTS.get(self.model, ())
+        )
+        return ModelSpec(
+            model=self.model,
+            inputs=MODEL_INPUTS.get(self.model, tuple(self.inputs)),
+            scales={k: dict(v) for k, v in self.scales.items()},
+            percent_inputs=frozenset(percent),
+            formula=self.formula,
+            decimals=self.decimals,
+            effort_input=self.effort,
+        )
+
+
+class OutputsConfig(Strict):
+    score_field: str | None = None
+    priority_field: str | None = None
+    label_prefix: Annotated[str, Field(min_length=1)] = "roadmap:"
+    needs_input_label: str | None = None
+    explain_field: str | None = None
+    rank_field: str | None = None
+    pin_label: str | None = None
+    priority: list[CutConfig] = Field(default_factory=list)
+    roadmap: list[CutConfig] = Field(default_factory=list)
+
+    @field_validator("label_prefix", "needs_input_label", "pin_label")
+    @classmethod
+    def _label_safe(cls, value: str | None) -> str | None:
+        if value is not None and not _LABEL.match(value):
+            raise ValueError("labels cannot contain spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _cuts_make_sense(self) -> Self:
+        _check_cuts(self.priority, what="priority tier", key="priority")
+        _check_cuts(self.roadmap, what="roadmap bucket", key="roadmap")
+        for i, cut in enumerate(self.priority):
+            if cut.capacity is not None:
+                raise Problem(
+                    key=f"priority[{i}].capacity",
+                    message=f"priority tier '{cut.name}': capacity is for roadmap buckets; "
+                    "use min_score, top or top_percent",
+                )
+        if self.priority and not self.priority_field:
+            raise Problem(
+                "priority tiers are configured but there is no field to write them to",
+                key="priority_field",
+                expected='a field name, e.g. "priority"',
+                found="nothing",
+            )
+        for i, cut in enumerate(self.roadmap):
+            if not _LABEL.match(cut.name):
+                raise Problem(
+                    "roadmap bucket names become labels and cannot contain spaces",
+                    key=f"roadmap[{i}].name",
+                    found=repr(cut.name),
+                )
+        for key, label in (
+            ("needs_input_label", self.needs_input_label),
+            ("pin_label", self.pin_label),
+        ):
+            if label and label.startswith(self.label_prefix):
+                raise Problem(
+                    key=key,
+                    message=f"'{label}' starts with label_prefix '{self.label_prefix}'; priosync would "
+                    "treat it as a roadmap label. Pick a label outside the prefix",
+                )
+        return self
+
+    def bucket_label(self, bucket: str) -> str:
+        return f"{self.label_prefix}{bucket}"
+
+    def owns_label(self, label: str) -> bool:
+        """True for the labels priosync may add or remove: the prefix and needs-input."""
+        return label.startswith(self.label_prefix) or label == self.needs_input_label
+
+
+def http_url(value: str, *, key: str) -> str:
+    """A tracker's base URL without its trailing slash; only http(s) schemes."""
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"{key} must start with https://")
+    return value.rstrip("/")
+
+
+class Pacing(Strict):
+    """Overrides for a connector's default pacing; leave unset to keep the tracker's safe defaults."""
+
+    concurrency: Annotated[int, Field(ge=1, le=64)] | None = None
+    reads_per_second: Annotated[float, Field(gt=0)] | None = None
+    writes_per_second: Annotated[float, Field(gt=0)] | None = None
+
+
+class SourceBase(Strict):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    #: Per-source overrides of ``scoring.inputs`` (input name → field name or id).
+    inputs: dict[str, str] = Field(default_factory=dict)
+    pacing: Pacing = Pacing()
+
+
+class JiraSource(SourceBase):
+    kind: Literal["jira"]
+    #: The site, e.g. https://acme.atlassian.net (Cloud) or https://jira.acme.com (Data Center).
+    url: str | None = None
+    #: For scoped API tokens: requests go through api.atlassian.com/ex/jira/{cloud_id}.
+    cloud_id: str | None = None
+    jql: Annotated[str, Field(min_length=1)]
+    #: ``auto`` asks serverInfo; set ``cloud`` or ``dc`` to skip that request.
+    deployment: Literal["auto", "cloud", "dc"] = "auto"
+    email_env: str = "JIRA_EMAIL"
+    token_env: str = "JIRA_API_TOKEN"  # noqa: S105 - a variable name, not a token
+    pat_env: str = "JIRA_PAT"
+    #: Send notifications for priosync's edits (Jira's notifyUsers). Off needs project-admin.
+    notify: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value, key="url")
+
+    @model_validator(mode="after")
+    def _one_address(self) -> Self:
+        if (self.url is None) == (self.cloud_id is None):
+            raise Problem(
+                "a jira source needs exactly one of url (the site) or cloud_id",
+                key="url",
+                expected='url = "https://your-site.atlassian.net" or cloud_id = "…"',
+                found="both" if self.url else "neither",
+            )
+        if self.cloud_id is not None and self.deployment == "dc":
+            raise Problem("cloud_id is for Jira Cloud; Data Center sources use url", key="cloud_id")
+        return self
+
+
+class GitHubSource(SourceBase):
+    kind: Literal["github"]
+    #: A GitHub Project as "owner/number": inputs come from its custom fields.
+    project: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-]*/\d+$")] | None = None
+    #: A repository as "owner/name": inputs come from the organization's issue fields.
+    repo: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-]*/[A-Za-z0-9_.\-]+$")] | None = (
+        None
+    )
+    api_url: str = "https://api.github.com"
+    token_env: str = "GITHUB_TOKEN"  # noqa: S105 - a variable name, not a token
+    include_pull_requests: bool = False
+    state: Literal["open", "closed", "all"] = "open"
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return http_url(value, key="api_url")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.project is None) == (self.repo is None):
+            raise Problem(
+                "a github source needs exactly one of project or repo",
+                key="project",
+                expected='project = "owner/number" or repo = "owner/name"',
+                found="both" if self.project else "neither",
+            )
+        return self
+
+
+class FileSource(SourceBase):
+    kind: Literal["file"]
+    #: A CSV (e.g. a Jira export) or JSON file, relative to the config file. Read-only.
+    path: Path
+    format: Literal["auto", "csv", "json"] = "auto"
+    key_column: str = "Issue key"
+    title_column: str = "Summary"
+
+
+Source = Annotated[JiraSource | GitHubSource | FileSource, Field(discriminator="kind")]
+
+
+class ScheduleConfig(Strict):
+    #: Five-field cron expression for the full sync when running `priosync serve`.
+    cron: str | None = None
+    timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = value.split()
+        if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
+            raise ValueError(
+                "cron takes five fields (minute hour day month weekday), e.g. '0 * * * *'"
+            )
+        return value
+
+
+class ServerConfig(Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    #: Webhook bodies larger than this are refused with 413.
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+    #: Accept webhooks without a configured secret. Only for trying things out.
+    accept_unsigned: bool = False
+
+
+class PriosyncConfig(BaseSettings):
+    """The whole configuration: the TOML file, overridden by ``PRIOSYNC_<SECTION>__<KEY>``."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        env_prefix="PRIOSYNC_",
+        env_nested_delimiter="__",
+        # Only the environment overrides the file; no .env files, no secrets directories.
+        env_file=None,
+    )
+
+    scoring: ScoringConfig
+    outputs: OutputsConfig = OutputsConfig()
+    sources: list[Source] = Field(default_factory=list)
+    schedule: ScheduleConfig = ScheduleConfig()
+    server: ServerConfig = ServerConfig()
+    #: The audit log (SQLite). Default: the user's state directory.
+    state: Path | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise Problem(
+                f"source names must be unique; {', '.join(dupes)} appears twice",
+                key=f"sources[{names.index(dupes[0], names.index(dupes[0]) + 1)}].name",
+            )
+        if (
+            any(c.capacity is not None for c in self.outputs.roadmap)
+            and self.scoring.effort is None
+        ):
+            raise Problem(
+                key="outputs.roadmap",
+                message=f"capacity buckets need an effort input; model '{self.scoring.model}' has none "
+                "(use min_score, top or top_percent, or a formula with effort_input)",
+            )
+        for i, source in enumerate(self.sources):
+            unknown = [n for n in source.inputs if n not in self.scoring.inputs]
+            if unknown:
+                raise Problem(
+                    "maps an input the model does not take",
+                    key=f"sources[{i}].inputs.{unknown[0]}",
+                    expected=f"one of {', '.join(self.scoring.inputs)}",
+                    found=repr(unknown[0]),
+                )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first so it wins over the file's values (passed as init kwargs).
+        return (env_settings, init_settings)
+
+    def source(self, name: str) -> JiraSource | GitHubSource | FileSource:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def inputs_for(self, source: JiraSource | GitHubSource | FileSource) -> dict[str, str]:
+        """Input name → tracker field for one source: the scoring map with its overrides."""
+        return {**self.scoring.inputs, **source.inputs}

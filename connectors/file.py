@@ -1,0 +1,244 @@
+"""A read-only source: a backlog exported as CSV (e.g. from Jira) or JSON.
+
+Jira's CSV export names custom-field columns ``Custom field (Reach)`` and repeats a column
+once per value for multi-valued fields (``Labels,Labels,Labels``); both are understood, so
+a config that maps ``reach = "Reach"`` works for a Jira export and a hand-made sheet alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from config.models import FileSource, OutputsConfig
+from priosync.domain import (
+    Change,
+    CheckResult,
+    FieldInfo,
+    Outputs,
+    RawValue,
+    WorkItem,
+    WriteResult,
+)
+from priosync.errors import ConfigError, FieldMappingError
+
+_KEY_ALIASES = ("key", "issue key", "id")
+_TITLE_ALIASES = ("title", "summary", "name")
+_URL_ALIASES = ("url", "link", "issue url")
+_LABEL_ALIASES = ("labels", "label")
+
+
+class FileConnector:
+    """Reads a CSV or JSON backlog. Never writes: the engine plans it but skips writing."""
+
+    writable = False
+
+    def __init__(
+        self, source: FileSource, *, inputs: Mapping[str, str], outputs: OutputsConfig
+    ) -> None:
+        self.name = source.name
+        self._source = source
+        self._inputs = dict(inputs)
+        self._outputs = outputs
+
+    @classmethod
+    def from_config(
+        cls, source: FileSource, *, inputs: Mapping[str, str], outputs: OutputsConfig
+    ) -> FileConnector:
+        return cls(source, inputs=inputs, outputs=outputs)
+
+    async def read(self) -> list[WorkItem]:
+        rows = load_rows(self._source.path, fmt=self._source.format)
+        if not rows:
+            return []
+        columns = Columns(list(rows[0]))
+        key_col = columns.require(self._source.key_column, _KEY_ALIASES, what="key column")
+        title_col = columns.find(self._source.title_column, _TITLE_ALIASES)
+        url_col = columns.find(None, _URL_ALIASES)
+        label_col = columns.find(None, _LABEL_ALIASES)
+        input_cols = {
+            name: columns.require(field, (), what=f"input '{name}'")
+            for name, field in self._inputs.items()
+        }
+        owned = {
+            "score": columns.find(self._outputs.score_field, ()),
+            "priority": columns.find(self._outputs.priority_field, ()),
+            "explanation": columns.find(self._outputs.explain_field, ()),
+            "rank": columns.find(self._outputs.rank_field, ()),
+        }
+        items = []
+        for row in rows:
+            key = _text(row.get(key_col))
+            if not key:
+                continue
+            items.append(
+                WorkItem(
+                    key=key,
+                    title=_text(row.get(title_col)) if title_col else "",
+                    url=_text(row.get(url_col)) if url_col else "",
+                    source=self.name,
+                    inputs={name: row.get(col) for name, col in input_cols.items()},
+                    current=Outputs(
+                        score=_number(row.get(owned["score"])) if owned["score"] else None,
+                        priority=_text(row.get(owned["priority"])) or None
+                        if owned["priority"]
+                        else None,
+                        labels=frozenset(_values(row.get(label_col))) if label_col else frozenset(),
+                        explanation=_text(row.get(owned["explanation"])) or None
+                        if owned["explanation"]
+                        else None,
+                        rank=_int(row.get(owned["rank"])) if owned["rank"] else None,
+                    ),
+                )
+            )
+        return items
+
+    async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
+        wanted = set(keys)
+        return [item for item in await self.read() if item.key in wanted]
+
+    async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
+        for change in changes:
+            yield WriteResult(change=change, error=f"source '{self.name}' is a file and read-only")
+
+    async def fields(self) -> list[FieldInfo]:
+        rows = load_rows(self._source.path, fmt=self._source.format)
+        names = list(rows[0]) if rows else []
+        return [FieldInfo(id=n, name=Columns.display(n), type="column") for n in names]
+
+    async def check(self) -> list[CheckResult]:
+        try:
+            items = await self.read()
+        except (ConfigError, FieldMappingError) as exc:
+            return [CheckResult(what=f"{self.name}: file", ok=False, detail=str(exc))]
+        return [
+            CheckResult(
+                what=f"{self.name}: file",
+                ok=True,
+                detail=f"{self._source.path} has {len(items)} items and every mapped column",
+            )
+        ]
+
+    async def aclose(self) -> None:
+        return None
+
+
+class Columns:
+    """Column lookup by configured name, Jira's ``Custom field (Name)`` form, or an alias."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        self._by_folded = {self.display(n).casefold(): n for n in reversed(self.names)}
+
+    @staticmethod
+    def display(column: str) -> str:
+        if column.startswith("Custom field (") and column.endswith(")"):
+            return column[len("Custom field (") : -1]
+        return column
+
+    def find(self, wanted: str | None, aliases: Sequence[str]) -> str | None:
+        for name in ([wanted] if wanted else []) + list(aliases):
+            hit = self._by_folded.get(name.casefold())
+            if hit is not None:
+                return hit
+        return None
+
+    def require(self, wanted: str, aliases: Sequence[str], *, what: str) -> str:
+        hit = self.find(wanted, aliases)
+        if hit is not None:
+            return hit
+        shown = sorted({self.display(n) for n in self.names})
+        close = difflib.get_close_matches(wanted, shown, n=3, cutoff=0.5)
+        hint = f"; closest: {', '.join(close)}" if close else f"; columns are: {', '.join(shown)}"
+        raise FieldMappingError(
+            f"no column '{wanted}' for the {what}{hint}", field=wanted, candidates=close
+        )
+
+
+def load_rows(path: Path, *, fmt: str = "auto") -> list[dict[str, RawValue]]:
+    """Rows as dicts; repeated CSV columns become lists of their non-empty values."""
+    kind = fmt if fmt != "auto" else ("json" if path.suffix.lower() == ".json" else "csv")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the backlog file: {exc.strerror}", file=str(path)) from None
+    return _json_rows(text, path) if kind == "json" else _csv_rows(text)
+
+
+def _csv_rows(text: str) -> list[dict[str, RawValue]]:
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None:
+        return []
+    header = [h.strip() for h in header]
+    repeated = {h for h in header if header.count(h) > 1}
+    rows: list[dict[str, RawValue]] = []
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+        row: dict[str, RawValue] = {}
+        lists: dict[str, list[RawValue]] = {name: [] for name in repeated}
+        for name, cell in zip(header, cells, strict=False):
+            value = cell.strip() or None
+            if name in repeated:
+                if value is not None:
+                    lists[name].append(value)
+            else:
+                row[name] = value
+        row.update(lists)
+        rows.append(row)
+    return rows
+
+
+def _json_rows(text: str, path: Path) -> list[dict[str, RawValue]]:
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not valid JSON: {exc}", file=str(path)) from None
+    if isinstance(data, Mapping):
+        data = data.get("items", data.get("issues"))
+    if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
+        raise ConfigError(
+            'a JSON backlog is a list of objects, or {"items": [...]}',
+            file=str(path),
+            expected="a list of objects",
+            found=type(data).__name__,
+        )
+    rows = []
+    for record in data:
+        fields = record.get("fields") if isinstance(record.get("fields"), Mapping) else {}
+        rows.append({**{k: v for k, v in record.items() if k != "fields"}, **fields})
+    return rows
+
+
+def _text(value: RawValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    return str(value).strip()
+
+
+def _values(value: RawValue) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [_text(v) for v in value if _text(v)]
+    # A single Labels column may hold "a b" (space-separated) as Jira shows labels.
+    return _text(value).split()
+
+
+def _number(value: RawValue) -> float | None:
+    try:
+        return float(_text(value)) if _text(value) else None
+    except ValueError:
+        return None
+
+
+def _int(value: RawValue) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() else None

@@ -1,0 +1,157 @@
+"""``priosync check`` for a GitHub source: one ``CheckResult`` per thing that can be wrong.
+
+Order: the token (``viewer``, and for classic tokens the ``x-oauth-scopes`` it carries)
+first — when it fails nothing else can be asked; then each mapped field (exists, type
+fits, single-select options covered by the scale), the priority names, the label prefix,
+and the hourly budget against what a full sync would cost.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from connectors.github import graphql as g
+from connectors.github.fields import (
+    OUTPUT_SETTINGS,
+    GitHubField,
+    Role,
+    resolve_field,
+    type_problem,
+    uncovered_options,
+)
+from priosync.domain import CheckResult
+from priosync.errors import FieldMappingError, TrackerError
+
+if TYPE_CHECKING:
+    from connectors.github.connector import GitHubConnector
+
+#: GitHub refuses label names longer than 50 characters.
+MAX_LABEL_LENGTH = 50
+#: Classic-token scopes a sync needs, by source kind (fine-grained tokens and Apps list none).
+PROJECT_SCOPES = ("project", "repo")
+REPO_SCOPES = ("repo", "read:org")
+
+
+async def run_checks(connector: GitHubConnector) -> list[CheckResult]:
+    """Every check line for the connector's source; a tracker error fails its line only."""
+    name = connector.source.name
+    try:
+        result = await connector.client.graphql(g.VIEWER_QUERY)
+    except TrackerError as exc:
+        return [CheckResult(f"{name}: credentials", False, str(exc), credentials_fix(connector))]
+    login = str((result.data.get("viewer") or {}).get("login") or "?")
+    results = [CheckResult(f"{name}: credentials", True, f"{login} on {connector.source.api_url}")]
+    results.append(scope_line(connector, connector.client.last_scopes))
+    try:
+        all_fields = await connector.all_fields()
+    except TrackerError as exc:
+        return [*results, CheckResult(f"{name}: fields of {connector.where()}", False, str(exc))]
+    results += [field_line(connector, all_fields, what, ref, role, inp) for what, ref, role, inp in field_refs(connector)]
+    results += priority_lines(connector, all_fields)
+    results.append(label_line(connector))
+    results.append(await budget_line(connector))
+    return results
+
+
+def credentials_fix(connector: GitHubConnector) -> str:
+    return (
+        f"set {connector.source.token_env} to a valid token, or GITHUB_APP_ID, "
+        "GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID for a GitHub App"
+    )
+
+
+def scope_line(connector: GitHubConnector, scopes: frozenset[str] | None) -> CheckResult:
+    """Classic tokens list their scopes; fine-grained tokens and Apps are checked by use."""
+    label = f"{connector.source.name}: token permissions"
+    if scopes is None:
+        return CheckResult(label, True, "fine-grained token or GitHub App: permissions are checked by reading")
+    wanted = PROJECT_SCOPES if connector.source.project else REPO_SCOPES
+    missing = [s for s in wanted if s not in scopes]
+    if missing:
+        return CheckResult(label, False, f"the token lacks {', '.join(missing)} (has {', '.join(sorted(scopes)) or 'none'})",
+                           f"add the {', '.join(missing)} scope(s) to the token")
+    return CheckResult(label, True, ", ".join(sorted(scopes)))
+
+
+def field_refs(connector: GitHubConnector) -> list[tuple[str, str, Role, str | None]]:
+    refs: list[tuple[str, str, Role, str | None]] = [
+        (f"scoring.inputs.{name}", ref, "input", name) for name, ref in connector.inputs.items()
+    ]
+    refs += [(OUTPUT_SETTINGS[r], ref, r, None) for r, ref in connector.output_refs().items() if ref is not None]
+    return refs
+
+
+def field_line(
+    connector: GitHubConnector, all_fields: tuple[GitHubField, ...], what: str, ref: str, role: Role, input: str | None
+) -> CheckResult:
+    """One mapped field: resolves, has a fitting type, its options are covered by the scale."""
+    label = f"{connector.source.name}: {what} = '{ref}'"
+    try:
+        found = resolve_field(ref, all_fields, what=what, where=connector.where())
+    except FieldMappingError as exc:
+        return CheckResult(label, False, str(exc), "use a name `priosync fields` lists")
+    problem = type_problem(found, role)
+    if problem:
+        return CheckResult(label, False, problem, "map a field of the right type")
+    detail = f"{found.name} ({found.type_name or found.kind})"
+    if input is not None and found.kind == "single_select":
+        uncovered = uncovered_options(found, connector.scales.get(input, {}))
+        if uncovered:
+            return CheckResult(label, False, f"{detail}: options without a number in scales.{input}: "
+                               f"{', '.join(uncovered)}", f"add them to [scoring] scales.{input}")
+    return CheckResult(label, True, detail)
+
+
+def priority_lines(connector: GitHubConnector, all_fields: tuple[GitHubField, ...]) -> list[CheckResult]:
+    """Whether every priority tier name is an option of the priority field."""
+    ref = connector.outputs.priority_field
+    if not connector.priority_names or ref is None:
+        return []
+    try:
+        target = resolve_field(ref, all_fields, what=OUTPUT_SETTINGS["priority"], where=connector.where())
+    except FieldMappingError:
+        return []  # already reported by the field line
+    label = f"{connector.source.name}: priority names"
+    missing = [n for n in connector.priority_names if target.option_id(n) is None]
+    if missing:
+        return [CheckResult(label, False, f"{', '.join(missing)} not among {target.name} options: "
+                            f"{', '.join(target.options)}", f"add the options to {target.name} or rename the tiers")]
+    return [CheckResult(label, True, ", ".join(connector.priority_names))]
+
+
+def label_line(connector: GitHubConnector) -> CheckResult:
+    """Managed label names fit GitHub's 50-character limit."""
+    outputs = connector.outputs
+    names = [outputs.bucket_label(c.name) for c in outputs.roadmap]
+    names += [outputs.needs_input_label] if outputs.needs_input_label else []
+    too_long = [n for n in names if len(n) > MAX_LABEL_LENGTH]
+    label = f"{connector.source.name}: label prefix '{outputs.label_prefix}'"
+    if too_long:
+        return CheckResult(label, False, f"longer than {MAX_LABEL_LENGTH} characters: {', '.join(too_long)}",
+                           "shorten label_prefix or the bucket names")
+    return CheckResult(label, True, ", ".join(names) or "no managed labels")
+
+
+async def budget_line(connector: GitHubConnector) -> CheckResult:
+    """The hourly GraphQL budget left against a full sync's cost (reads plus writes)."""
+    label = f"{connector.source.name}: rate-limit budget"
+    client = connector.client
+    size = None
+    if connector.source.project:
+        try:
+            project = await connector.project()
+            data = (await client.graphql(g.PROJECT_SIZE_QUERY, {"project": project.id})).data
+            size = int(((data.get("node") or {}).get("items") or {}).get("totalCount") or 0)
+        except TrackerError as exc:
+            return CheckResult(label, False, str(exc))
+    budget = client.budget
+    if budget is None:
+        return CheckResult(label, True, "not reported (GitHub Enterprise Server with limits off?)")
+    if size is None:
+        return CheckResult(label, True, f"{budget.remaining} GraphQL points left this hour")
+    outputs = len(connector.output_refs()) + 1
+    cost = math.ceil(size / g.PAGE_SIZE) + math.ceil(size * outputs / g.MUTATIONS_PER_DOCUMENT)
+    ok = budget.remaining >= cost
+    detail = f"{budget.remaining} points left; a full sync of {size} items costs about {cost}"
+    return CheckResult(label, ok, detail, "" if ok else "run later, after the hourly reset")

@@ -1,0 +1,203 @@
+"""Thin async glue: send ``protocol`` requests through ``TrackerHttp`` and parse the answers.
+
+Adds what GitHub needs beyond the shared layer (tracker-apis.md §3.7):
+- writes (REST ``POST``/``PATCH``/``DELETE`` and every GraphQL mutation) go one at a time,
+  spaced by the pacer's write rate and charged against a points-per-minute budget;
+- GraphQL rate limits arrive as 200 answers with errors: they pause the pacer and are
+  retried with the same policy as HTTP-level limits;
+- the hourly GraphQL budget (``rateLimit`` in every document) is tracked, and a write phase
+  that cannot finish in what is left waits for the reset, saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from connectors.github import protocol as p
+from connectors.http import Scope, TrackerHttp
+from priosync.errors import RateLimited, TrackerUnavailable
+
+logger = logging.getLogger("priosync.github")
+
+#: Secondary-limit points per minute (§3.7): 2,000 on the GraphQL endpoint, 900 per REST
+#: endpoint; a GraphQL document with mutations costs 5, a REST write 5. priosync spends at
+#: most half of each by default, leaving the rest to the token's other users.
+GRAPHQL_POINTS_PER_MINUTE = 2000
+REST_POINTS_PER_MINUTE = 900
+WRITE_POINTS = 5
+BUDGET_SHARE = 0.5
+
+
+class PointBudget:
+    """Spends secondary-limit points at no more than ``points_per_minute`` (no burst)."""
+
+    def __init__(
+        self,
+        points_per_minute: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.points_per_minute = points_per_minute
+        self._seconds_per_point = 60.0 / points_per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._tat = 0.0
+        #: Points spent so far (benchmarks compare the rate with the ceiling).
+        self.spent = 0
+
+    async def spend(self, points: int) -> None:
+        """Wait until ``points`` fit the rate, then take them."""
+        now = self._clock()
+        start = max(self._tat, now)
+        self._tat = start + points * self._seconds_per_point
+        self.spent += points
+        if start - now > 1e-9:
+            await self._sleep(start - now)
+
+
+class GitHubClient:
+    """One GitHub API host (REST and GraphQL) over an injected ``TrackerHttp``."""
+
+    def __init__(
+        self,
+        http: TrackerHttp,
+        *,
+        api_url: str,
+        graphql_points: PointBudget | None = None,
+        rest_points: PointBudget | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.http = http
+        self.api_url = api_url
+        sleep = http.retry.sleep
+        self.graphql_points = graphql_points or PointBudget(
+            GRAPHQL_POINTS_PER_MINUTE * BUDGET_SHARE, sleep=sleep
+        )
+        self.rest_points = rest_points or PointBudget(REST_POINTS_PER_MINUTE * BUDGET_SHARE, sleep=sleep)
+        self._wall_clock = wall_clock
+        self._writing = asyncio.Lock()
+        #: The last ``rateLimit`` GitHub reported.
+        self.budget: p.RateBudget | None = None
+        #: Documents sent (each attempt) and mutations inside them: what benchmarks report.
+        self.documents = 0
+        self.mutations = 0
+        #: GraphQL-level rate limits met (HTTP-level ones are in the request log).
+        self.graphql_limited = 0
+        #: Scopes of a classic token (``x-oauth-scopes``); None for fine-grained tokens and Apps.
+        self.last_scopes: frozenset[str] | None = None
+
+    # ── GraphQL ───────────────────────────────────────────────────────────────────────
+
+    async def graphql(
+        self,
+        document: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        tolerate: Sequence[str] = (),
+        mutations: int = 0,
+    ) -> p.GraphQLResult:
+        """Run one document; retry GraphQL-level rate limits; errors at ``tolerate`` aliases
+        come back in the result, others raise."""
+        request = p.build_graphql_request(self.api_url, document, variables)
+        attempt = 0
+        while True:
+            attempt += 1
+            response = await self._send(request, mutations=mutations)
+            self.last_scopes = parse_scopes(response.headers)
+            try:
+                result = p.parse_graphql(
+                    decode(response), headers=response.headers,
+                    now_epoch_s=self._wall_clock(), tolerate=tolerate,
+                )
+            except RateLimited as exc:
+                self.graphql_limited += 1
+                self._pause_for(exc, attempt, kind=request.kind)
+                continue
+            self.budget = p.parse_rate_budget(result.data) or self.budget
+            return result
+
+    def _pause_for(self, exc: RateLimited, attempt: int, *, kind: str) -> None:
+        policy = self.http.retry
+        if attempt >= policy.max_attempts or not policy.should_retry(exc):
+            raise exc
+        wait = policy.wait_s(exc, attempt)
+        scope: Scope = "all" if exc.reason == "primary" else "kind"
+        self.http.pacer.pause(wait, scope=scope, kind="write" if kind == "write" else "read")
+        logger.warning("%s; retrying in %.1f s (attempt %d of %d)", exc, wait, attempt + 1, policy.max_attempts)
+
+    async def wait_for_budget(self, cost: int) -> None:
+        """When the hourly GraphQL budget cannot pay ``cost``, wait for its reset (logged)."""
+        budget = self.budget
+        if budget is None or budget.remaining >= cost or budget.reset_at_epoch_s is None:
+            return
+        wait = max(0.0, budget.reset_at_epoch_s - self._wall_clock())
+        logger.warning(
+            "GitHub GraphQL budget: %d points left, the writes need about %d; waiting %.0f s "
+            "for the hourly reset", budget.remaining, cost, wait,
+        )
+        self.http.pacer.pause(wait, scope="all", kind="write")
+
+    # ── REST ──────────────────────────────────────────────────────────────────────────
+
+    async def rest(self, request: p.ApiRequest) -> Any:
+        """Send one REST request; the decoded JSON body (None for 204)."""
+        response = await self._send(request)
+        return decode(response) if response.content else None
+
+    async def rest_pages(self, request: p.ApiRequest) -> list[Any]:
+        """Every element of a paged list, following ``Link: rel="next"`` (never built URLs)."""
+        response = await self._send(request)
+        found = list(decode(response))
+        url = p.next_link(response.headers)
+        while url is not None:
+            response = await self._send(p.ApiRequest("GET", url, "read"))
+            found.extend(decode(response))
+            url = p.next_link(response.headers)
+        return found
+
+    # ── sending ───────────────────────────────────────────────────────────────────────
+
+    async def _send(self, request: p.ApiRequest, *, mutations: int = 0) -> httpx.Response:
+        if request.kind == "read":
+            return await self._request(request)
+        async with self._writing:
+            graphql = request.path.endswith("/graphql")
+            await (self.graphql_points if graphql else self.rest_points).spend(WRITE_POINTS)
+            if graphql:
+                self.documents += 1
+                self.mutations += mutations
+            return await self._request(request)
+
+    async def _request(self, request: p.ApiRequest) -> httpx.Response:
+        return await self.http.request(
+            request.method, request.path, kind=request.kind,
+            params=request.params or None, json=request.json,
+        )
+
+
+def parse_scopes(headers: httpx.Headers) -> frozenset[str] | None:
+    """A classic token's scopes from ``x-oauth-scopes``; None when the header is absent."""
+    raw = headers.get("x-oauth-scopes")
+    if raw is None:
+        return None
+    return frozenset(s.strip() for s in raw.split(",") if s.strip())
+
+
+def decode(response: httpx.Response) -> Any:
+    """The JSON body; a body that is not JSON counts as GitHub being unavailable."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise TrackerUnavailable(
+            f"{p.TRACKER} answered {response.status_code} with a body that is not JSON",
+            tracker=p.TRACKER, status=response.status_code,
+        ) from exc
+
+

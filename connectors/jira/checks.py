@@ -1,0 +1,181 @@
+"""``priosync check`` for a Jira source: one ``CheckResult`` per thing that can be wrong.
+
+Order: credentials (``/myself``) first — when they fail nothing else can be asked; then each
+mapped field (exists, type fits, select options covered by the configured scale), the
+priority tier names, edit permission on the source's projects, and, when ``notify`` is off,
+the project-admin permission Jira demands before it accepts ``notifyUsers=false``
+(tracker-apis.md §1.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from connectors.jira import protocol as p
+from connectors.jira.fields import (
+    OUTPUT_SETTINGS,
+    JiraField,
+    Role,
+    resolve_field,
+    type_problem,
+)
+from priosync.domain import CheckResult
+from priosync.errors import FieldMappingError, TrackerError
+
+if TYPE_CHECKING:
+    from connectors.jira.connector import JiraConnector
+
+EDIT = "EDIT_ISSUES"
+ADMIN = "ADMINISTER_PROJECTS"
+
+
+async def run_checks(connector: JiraConnector) -> list[CheckResult]:
+    """Every check line for the connector's source; a tracker error fails its line only."""
+    source = connector.source.name
+    try:
+        deployment, site_url = await connector.deployment_info()
+        who = await connector.client.myself()
+    except TrackerError as exc:
+        return [CheckResult(f"{source}: credentials", False, str(exc), credentials_fix(connector))]
+    flavour = "Jira Cloud" if deployment == "cloud" else "Jira Data Center"
+    results = [CheckResult(f"{source}: credentials", True, f"{who} on {flavour} at {site_url}")]
+    try:
+        all_fields = await connector.client.fields()
+        keys = await connector.sample_keys()
+        options = await connector.client.edit_options(keys[0]) if keys else {}
+    except TrackerError as exc:
+        return [*results, CheckResult(f"{source}: fields", False, str(exc))]
+    results += check_fields(connector, all_fields, options)
+    results += await check_priority_names(connector, all_fields, options)
+    results += await check_permissions(connector, p.project_keys(keys))
+    return results
+
+
+def credentials_fix(connector: JiraConnector) -> str:
+    """How to fix refused credentials, naming the variables this source reads."""
+    s = connector.source
+    return (
+        f"set {s.email_env} and {s.token_env} (Cloud; a scoped token also needs cloud_id) "
+        f"or {s.pat_env} (Data Center); API tokens expire, so check it was not revoked"
+    )
+
+
+def check_fields(
+    connector: JiraConnector,
+    all_fields: Sequence[JiraField],
+    options: Mapping[str, tuple[str, ...]],
+) -> list[CheckResult]:
+    """A line per input and output field: resolves, fits, options covered by the scale."""
+    refs: list[tuple[str, str, Role, str | None]] = [
+        (f"scoring.inputs.{name}", ref, "input", name) for name, ref in connector.inputs.items()
+    ]
+    refs += [
+        (OUTPUT_SETTINGS[role], ref, role, None)
+        for role, ref in connector.output_refs().items()
+        if ref is not None
+    ]
+    return [
+        check_one_field(connector, all_fields, options, what=what, ref=ref, role=role, input=inp)
+        for what, ref, role, inp in refs
+    ]
+
+
+def check_one_field(
+    connector: JiraConnector,
+    all_fields: Sequence[JiraField],
+    options: Mapping[str, tuple[str, ...]],
+    *,
+    what: str,
+    ref: str,
+    role: Role,
+    input: str | None,
+) -> CheckResult:
+    label = f"{connector.source.name}: {what} = '{ref}'"
+    try:
+        found = resolve_field(ref, all_fields, what=what)
+    except FieldMappingError as exc:
+        return CheckResult(label, False, str(exc), "use a name or id `priosync fields` lists")
+    problem = type_problem(found, role)
+    if problem:
+        return CheckResult(label, False, problem, "map a field of the right type")
+    detail = f"{found.name} ({found.id}, {found.type_name or found.kind})"
+    if input is not None and found.kind in ("select", "multiselect"):
+        scale = {k.lower() for k in connector.scales.get(input, {})}
+        uncovered = [o for o in options.get(found.id, ()) if o.lower() not in scale]
+        if uncovered:
+            return CheckResult(
+                label, False,
+                f"{detail}: options without a number in scales.{input}: {', '.join(uncovered)}",
+                f"add them to [scoring] scales.{input}",
+            )
+    return CheckResult(label, True, detail)
+
+
+async def check_priority_names(
+    connector: JiraConnector,
+    all_fields: Sequence[JiraField],
+    options: Mapping[str, tuple[str, ...]],
+) -> list[CheckResult]:
+    """A line saying whether every priority tier name is a value the priority field takes."""
+    ref = connector.outputs.priority_field
+    if not connector.priority_names or ref is None:
+        return []
+    label = f"{connector.source.name}: priority names"
+    try:
+        target = resolve_field(ref, all_fields, what=OUTPUT_SETTINGS["priority"])
+    except FieldMappingError:
+        return []  # already reported by the field line
+    known = list(options.get(target.id, ()))
+    if not known and target.kind == "priority":
+        try:
+            known = await connector.client.priorities()
+        except TrackerError as exc:
+            return [CheckResult(label, False, str(exc))]
+    if not known:
+        return [CheckResult(label, False, f"could not read the options of {target.name}")]
+    missing = [n for n in connector.priority_names if n.lower() not in {k.lower() for k in known}]
+    if missing:
+        return [
+            CheckResult(
+                label, False,
+                f"{', '.join(missing)} not among {target.name} values: {', '.join(known)}",
+                "rename the tiers in [outputs] priority to values Jira has",
+            )
+        ]
+    return [CheckResult(label, True, ", ".join(connector.priority_names))]
+
+
+async def check_permissions(connector: JiraConnector, projects: Sequence[str]) -> list[CheckResult]:
+    """Edit permission per project, and project admin when notifications are suppressed."""
+    source = connector.source
+    wanted = [EDIT] if source.notify else [EDIT, ADMIN]
+    results: list[CheckResult] = []
+    for project in projects:
+        try:
+            held = await connector.client.my_permissions(project, wanted)
+        except TrackerError as exc:
+            results.append(CheckResult(f"{source.name}: permissions in {project}", False, str(exc)))
+            continue
+        results.append(
+            CheckResult(
+                f"{source.name}: edit issues in {project}", held.get(EDIT, False),
+                "" if held.get(EDIT) else "the account cannot edit issues there",
+                "" if held.get(EDIT) else f"grant 'Edit Issues' in {project}",
+            )
+        )
+        if not source.notify:
+            results.append(admin_line(source.name, project, held.get(ADMIN, False)))
+    return results
+
+
+def admin_line(source: str, project: str, held: bool) -> CheckResult:
+    """The notifyUsers=false permission line, naming both fixes when it is missing."""
+    label = f"{source}: edit without notifying watchers in {project}"
+    if held:
+        return CheckResult(label, True, "project admin: notifyUsers=false is accepted")
+    return CheckResult(
+        label, False,
+        "Jira refuses notifyUsers=false without project-admin rights; every edit would get 403",
+        f"grant 'Administer Projects' in {project}, or set notify = true on source '{source}'",
+    )

@@ -1,0 +1,111 @@
+"""Thin async glue: send ``protocol`` requests through ``TrackerHttp``, parse the answers.
+
+Paging strategies live here because they interleave requests; everything they decide on
+(next token, remaining offsets, chunking) is computed by ``protocol``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from connectors.http import TrackerHttp, gather_all
+from connectors.jira import protocol as p
+from connectors.jira.fields import JiraField, field_from_json
+from priosync.errors import NotFound
+
+
+class JiraClient:
+    """One Jira site (or gateway) over an injected ``TrackerHttp``."""
+
+    def __init__(self, http: TrackerHttp, *, deployment: p.Deployment = "cloud") -> None:
+        self.http = http
+        self.deployment = deployment
+
+    async def call(self, request: p.ApiRequest, *, issue: str | None = None) -> Any:
+        """Send one request; the decoded JSON body (None for 204)."""
+        return await self.http.request_json(
+            request.method,
+            request.path,
+            kind=request.kind,
+            params=request.params or None,
+            json=request.json,
+            issue=issue,
+        )
+
+    async def server_info(self) -> p.ServerInfo:
+        return p.parse_server_info(await self.call(p.build_server_info_request()))
+
+    async def fields(self) -> list[JiraField]:
+        body = await self.call(p.build_fields_request(self.deployment))
+        return [field_from_json(f) for f in p.parse_fields(body)]
+
+    async def search_cloud(
+        self, jql: str, *, fields: Sequence[str], page_size: int
+    ) -> list[p.JsonObject]:
+        """Every issue of an enhanced search, following ``nextPageToken`` (sequential)."""
+        issues: list[p.JsonObject] = []
+        token: str | None = None
+        while True:
+            request = p.build_cloud_search_request(
+                jql, fields=fields, max_results=page_size, next_page_token=token
+            )
+            page = p.parse_cloud_search_page(await self.call(request))
+            issues.extend(page.issues)
+            token = page.next_page_token
+            if token is None:
+                return issues
+
+    async def search_dc(self, jql: str, *, fields: Sequence[str]) -> list[p.JsonObject]:
+        """Every issue of a Data Center search: the first page, then the rest in parallel."""
+        first = await self._dc_page(jql, fields=fields, start_at=0)
+        offsets = p.dc_remaining_offsets(first)
+        pages = await gather_all(self._dc_page(jql, fields=fields, start_at=o) for o in offsets)
+        return first.issues + [issue for page in pages for issue in page.issues]
+
+    async def bulkfetch(self, ids: Sequence[str], *, fields: Sequence[str]) -> list[p.JsonObject]:
+        """The issues with these ids or keys, 100 a request, all requests in parallel."""
+        chunks = p.chunk(ids, p.BULKFETCH_MAX)
+        pages = await gather_all(
+            self.call(p.build_bulkfetch_request(c, fields=fields)) for c in chunks
+        )
+        return [issue for page in pages for issue in p.parse_bulkfetch(page)]
+
+    async def get_issues(self, keys: Sequence[str], *, fields: Sequence[str]) -> list[p.JsonObject]:
+        """Issues by key, one GET each in parallel (Data Center); missing keys are left out."""
+        found = await gather_all(self._get_issue(k, fields=fields) for k in keys)
+        return [issue for issue in found if issue is not None]
+
+    async def _get_issue(self, key: str, *, fields: Sequence[str]) -> p.JsonObject | None:
+        try:
+            body = await self.call(p.build_get_issue_request(self.deployment, key, fields=fields))
+        except NotFound:
+            return None
+        return body if isinstance(body, dict) else None
+
+    async def edit(self, issue: str, payload: p.JsonObject, *, notify: bool) -> None:
+        """``PUT /issue/{issue}``; paced per issue so a per-issue limit slows only it."""
+        request = p.build_edit_request(self.deployment, issue, payload, notify=notify)
+        await self.call(request, issue=issue)
+
+    async def myself(self) -> str:
+        return p.parse_myself(await self.call(p.build_myself_request(self.deployment)))
+
+    async def my_permissions(self, project_key: str, permissions: Sequence[str]) -> dict[str, bool]:
+        request = p.build_mypermissions_request(
+            self.deployment, project_key=project_key, permissions=permissions
+        )
+        return p.parse_mypermissions(await self.call(request))
+
+    async def edit_options(self, issue: str) -> dict[str, tuple[str, ...]]:
+        body = await self.call(p.build_editmeta_request(self.deployment, issue))
+        return p.parse_editmeta_options(body)
+
+    async def priorities(self) -> list[str]:
+        return p.parse_priorities(await self.call(p.build_priorities_request(self.deployment)))
+
+    async def _dc_page(self, jql: str, *, fields: Sequence[str], start_at: int) -> p.DcPage:
+        request = p.build_dc_search_request(
+            jql, fields=fields, start_at=start_at, max_results=p.DC_PAGE_MAX
+        )
+        return p.parse_dc_search_page(await self.call(request))

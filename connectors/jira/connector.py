@@ -1,0 +1,315 @@
+"""``JiraConnector``: one Jira source (design §5) as the sync engine's ``Connector``.
+
+Reading (design §7): on Cloud the default (``read_strategy="auto"``) asks the enhanced
+search for ids only (its largest pages, up to 5000 a request) and then bulk-fetches the
+needed fields 100 issues a request, all in parallel. The threshold is zero: even a small
+backlog is read this way, because bulk fetch reads the issues themselves, not the
+eventually consistent search index, so a re-sync right after a sync never sees the values
+it just replaced (tracker-apis.md §1.2). It costs one request more than a single search
+page for backlogs of ≤100 issues and the same count (N/100 + N/5000) but parallel wall time
+above that. ``read_strategy="search"`` pages the enhanced search with fields sequentially
+(kept for comparison: ``bench/jira_read.py``). Data Center pages ``/rest/api/2/search`` by
+``startAt``, the pages after the first in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+import httpx
+
+from config.models import JiraSource, OutputsConfig
+from config.secrets import BasicCredentials, BearerCredentials
+from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
+from connectors.jira import protocol as p
+from connectors.jira.checks import run_checks
+from connectors.jira.client import JiraClient
+from connectors.jira.fields import FieldMap, JiraField, Role, resolve_field_map
+from connectors.jira.mapping import edit_payload, work_item_from_issue
+from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
+from priosync.errors import AuthFailed, TrackerError
+
+ReadStrategy: TypeAlias = Literal["auto", "search", "bulkfetch"]
+
+USER_AGENT = "priosync (+https://github.com/priosync/priosync)"
+GATEWAY = "https://api.atlassian.com/ex/jira"
+#: Default pacing: half of Jira Cloud's documented burst refill (GET/POST 100/s, PUT 50/s,
+#: tracker-apis.md §1.8), leaving room for the site's other clients.
+DEFAULT_CONCURRENCY = 8
+DEFAULT_READS_PER_S = 50.0
+DEFAULT_WRITES_PER_S = 25.0
+TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What discovery learned: the API flavour, the browse URL, the resolved fields."""
+
+    deployment: p.Deployment
+    site_url: str
+    fields: FieldMap
+
+
+class JiraConnector:
+    """Reads a JQL backlog into ``WorkItem``s and applies ``Change``s with one PUT each."""
+
+    writable = True
+
+    def __init__(
+        self,
+        *,
+        source: JiraSource,
+        http: TrackerHttp,
+        inputs: Mapping[str, str],
+        outputs: OutputsConfig,
+        scales: Mapping[str, Mapping[str, float]] | None = None,
+        priority_names: Sequence[str] = (),
+        read_strategy: ReadStrategy = "auto",
+    ) -> None:
+        self.name = source.name
+        self.source = source
+        self.http = http
+        self.client = JiraClient(http, deployment="dc" if source.deployment == "dc" else "cloud")
+        self.inputs = dict(inputs)
+        self.outputs = outputs
+        self.scales = {k: dict(v) for k, v in (scales or {}).items()}
+        self.priority_names = tuple(priority_names)
+        self.read_strategy: ReadStrategy = read_strategy
+        self._site: Site | None = None
+        self._where: tuple[p.Deployment, str] | None = None
+        self._all_fields: list[JiraField] | None = None
+        self._discovering = asyncio.Lock()
+
+    @classmethod
+    def from_config(
+        cls,
+        source: JiraSource,
+        *,
+        inputs: Mapping[str, str],
+        outputs: OutputsConfig,
+        credentials: BasicCredentials | BearerCredentials,
+        transport: httpx.AsyncBaseTransport | None = None,
+        scales: Mapping[str, Mapping[str, float]] | None = None,
+        priority_names: Sequence[str] = (),
+        retry: RetryPolicy | None = None,
+        read_strategy: ReadStrategy = "auto",
+    ) -> JiraConnector:
+        """Build a connector for one configured source; no request is sent until used.
+
+        ``scales`` and ``priority_names`` only feed ``check()``; ``retry`` sets attempts,
+        backoff and the ``sleep`` that retries and pacing use (tests inject a fast one).
+        """
+        token = credentials.token.get_secret_value()
+        auth: httpx.Auth = (
+            httpx.BasicAuth(credentials.email, token)
+            if isinstance(credentials, BasicCredentials)
+            else BearerAuth(token)
+        )
+        concurrency = source.pacing.concurrency or DEFAULT_CONCURRENCY
+        client = build_client(
+            base_url=api_base_url(source),
+            auth=auth,
+            user_agent=USER_AGENT,
+            timeout_s=TIMEOUT_S,
+            max_connections=concurrency,
+            transport=transport,
+        )
+        retry = retry or RetryPolicy()
+        pacer = Pacer(
+            concurrency=concurrency,
+            rates_per_s={
+                "read": source.pacing.reads_per_second or DEFAULT_READS_PER_S,
+                "write": source.pacing.writes_per_second or DEFAULT_WRITES_PER_S,
+            },
+            # Jira's burst buffer is larger than its refill rate; allow a slot's worth.
+            burst=float(concurrency),
+            sleep=retry.sleep,
+        )
+        http = TrackerHttp(
+            client, tracker=p.TRACKER, pacer=pacer, retry=retry,
+            describe=p.describe_error, secrets=[token],
+        )
+        return cls(
+            source=source, http=http, inputs=inputs, outputs=outputs, scales=scales,
+            priority_names=priority_names, read_strategy=read_strategy,
+        )
+
+    # ── Connector protocol ────────────────────────────────────────────────────────────
+
+    async def read(self) -> list[WorkItem]:
+        """The whole backlog of the JQL, or a ``TrackerError``: never a partial list."""
+        site = await self.discover()
+        issues = await self._read_issues(self.source.jql, site)
+        return self._to_items(issues, site)
+
+    async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
+        """Re-read named issues that the source's JQL still holds; others are left out.
+
+        Issues are fetched by key first (Cloud: bulk fetch, which skips unknown keys and
+        reads past the search index; DC: one GET each), because Jira answers 400 to a JQL
+        ``key in (…)`` naming a key that does not exist. Then one ids-only search narrowed
+        to the found keys says which of them the source's JQL still holds.
+        """
+        site = await self.discover()
+        wanted = site.fields.read_field_ids()
+        unique = list(dict.fromkeys(keys))
+        if site.deployment == "dc":
+            fetched = await self.client.get_issues(unique, fields=wanted)
+        else:
+            fetched = await self.client.bulkfetch(unique, fields=wanted)
+        members: set[str] = set()
+        for part in p.chunk([str(i["key"]) for i in fetched], p.KEYS_PER_JQL):
+            members |= await self._ids_matching(p.restrict_jql(self.source.jql, part), site)
+        return self._to_items([i for i in fetched if str(i.get("id")) in members], site)
+
+    async def _ids_matching(self, jql: str, site: Site) -> set[str]:
+        if site.deployment == "dc":
+            found = await self.client.search_dc(jql, fields=["id"])
+        else:
+            found = await self.client.search_cloud(jql, fields=["id"], page_size=p.IDS_PAGE_MAX)
+        return {str(i["id"]) for i in found}
+
+    async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
+        """One PUT per change, paced and concurrent; results as they settle.
+
+        A refused change (400, 404, retries exhausted) yields an error and the rest go on;
+        ``AuthFailed`` (bad credentials, the notifyUsers refusal) stops everything.
+        """
+        site = await self.discover()
+        tasks = [asyncio.create_task(self._write(c, site)) for c in changes]
+        try:
+            for settled in asyncio.as_completed(tasks):
+                yield await settled
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def fields(self) -> list[FieldInfo]:
+        """Every Jira field with its type, and the options Jira offers for select fields."""
+        all_fields = await self._load_fields()
+        options = await self._sample_edit_options()
+        return [
+            FieldInfo(
+                id=f.id, name=f.name, type=f.type_name or f.kind,
+                options=options.get(f.id, ()), custom=f.custom,
+            )
+            for f in all_fields
+        ]
+
+    async def check(self) -> list[CheckResult]:
+        """Credentials, field mapping and options, priority names, edit and admin permission."""
+        return await run_checks(self)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # ── discovery ─────────────────────────────────────────────────────────────────────
+
+    async def discover(self) -> Site:
+        """Deployment, site URL and field map, learned once (serverInfo only when needed)."""
+        async with self._discovering:
+            if self._site is None:
+                deployment, site_url = await self.deployment_info()
+                field_map = resolve_field_map(
+                    inputs=self.inputs, outputs=self.output_refs(), fields=await self._load_fields()
+                )
+                self._site = Site(deployment=deployment, site_url=site_url, fields=field_map)
+            return self._site
+
+    def output_refs(self) -> dict[Role, str | None]:
+        """Owned output role → the configured field name or id."""
+        return {
+            "score": self.outputs.score_field,
+            "priority": self.outputs.priority_field,
+            "explanation": self.outputs.explain_field,
+            "rank": self.outputs.rank_field,
+        }
+
+    async def deployment_info(self) -> tuple[p.Deployment, str]:
+        """Cloud or Data Center, and the site URL, learned once without resolving fields."""
+        if self._where is None:
+            self._where = await self._deployment_and_site()
+            self.client.deployment = self._where[0]
+        return self._where
+
+    async def _deployment_and_site(self) -> tuple[p.Deployment, str]:
+        if self.source.deployment != "auto" and self.source.url:
+            return self.source.deployment, self.source.url
+        info = await self.client.server_info()
+        deployment = "cloud" if self.source.cloud_id else info.deployment
+        if self.source.deployment != "auto":
+            deployment = self.source.deployment
+        return deployment, self.source.url or info.base_url
+
+    async def _load_fields(self) -> list[JiraField]:
+        if self._all_fields is None:
+            await self.deployment_info()
+            self._all_fields = await self.client.fields()
+        return self._all_fields
+
+    async def sample_keys(self, limit: int = 50) -> list[str]:
+        """Keys of the first issues the JQL finds (for editmeta and permission checks)."""
+        deployment, _ = await self.deployment_info()
+        if deployment == "dc":
+            request = p.build_dc_search_request(
+                self.source.jql, fields=["key"], start_at=0, max_results=limit
+            )
+            issues = p.parse_dc_search_page(await self.client.call(request)).issues
+        else:
+            request = p.build_cloud_search_request(
+                self.source.jql, fields=["key"], max_results=limit
+            )
+            issues = p.parse_cloud_search_page(await self.client.call(request)).issues
+        return [str(i["key"]) for i in issues if i.get("key")]
+
+    async def _sample_edit_options(self) -> dict[str, tuple[str, ...]]:
+        keys = await self.sample_keys(limit=1)
+        return await self.client.edit_options(keys[0]) if keys else {}
+
+    # ── reading and writing ───────────────────────────────────────────────────────────
+
+    async def _read_issues(self, jql: str, site: Site) -> list[p.JsonObject]:
+        wanted = site.fields.read_field_ids()
+        if site.deployment == "dc":
+            issues = await self.client.search_dc(jql, fields=wanted)
+        elif self.read_strategy == "search":
+            issues = await self.client.search_cloud(jql, fields=wanted, page_size=p.FIELDS_PAGE_MAX)
+        else:
+            found = await self.client.search_cloud(jql, fields=["id"], page_size=p.IDS_PAGE_MAX)
+            ids = list(dict.fromkeys(str(i["id"]) for i in found))
+            fetched = {str(i["id"]): i for i in await self.client.bulkfetch(ids, fields=wanted)}
+            # Bulk fetch answers in id order; keep the search's order. An issue deleted in
+            # between is simply absent, as it would be from a later search.
+            issues = [fetched[i] for i in ids if i in fetched]
+        return list({str(i.get("key")): i for i in issues}.values())
+
+    def _to_items(self, issues: Sequence[p.JsonObject], site: Site) -> list[WorkItem]:
+        return [
+            work_item_from_issue(i, fields=site.fields, site_url=site.site_url, source=self.name)
+            for i in issues
+        ]
+
+    async def _write(self, change: Change, site: Site) -> WriteResult:
+        payload = edit_payload(change, fields=site.fields, deployment=site.deployment)
+        if "fields" not in payload and "update" not in payload:
+            return WriteResult(change)
+        issue = str(change.item.handle) if change.item and change.item.handle else change.key
+        try:
+            await self.client.edit(issue, payload, notify=self.source.notify)
+        except AuthFailed:
+            raise
+        except TrackerError as exc:
+            return WriteResult(change, error=str(exc))
+        return WriteResult(change)
+
+
+def api_base_url(source: JiraSource) -> str:
+    """The site URL, or the api.atlassian.com gateway for scoped tokens (``cloud_id``)."""
+    if source.cloud_id:
+        return f"{GATEWAY}/{source.cloud_id}"
+    assert source.url is not None  # the config model demands url or cloud_id
+    return source.url

@@ -1,5 +1,0 @@
-"""Tracker connectors: the shared HTTP layer, Jira, GitHub, files, and the sandbox trackers.
-
-Each connector satisfies ``priosync.connectors.base.Connector``; the sync engine builds one
-per configured source and never sees a tracker's vocabulary.
-"""

@@ -1,0 +1,213 @@
+"""Render rankings and plans as a table, JSON, Markdown or CSV (design §6).
+
+JSON is a stable interface for scripts:
+
+- ``rank``: ``{"items": [{"key", "title", "url", "source", "rank", "score", "terms",
+  "priority", "bucket", "missing"}]}`` — rank 1 is the top; unscored items have ``rank`` and
+  ``score`` null and ``missing`` lists the reasons.
+- ``plan`` / ``sync``: ``{"changes": [{"key", "source", "url", "before", "after", "reason"}],
+  "unchanged", "skipped": [{"key", "source", "missing"}], "failed": [{"key", "source",
+  "error"}], "left": [...keys], "written": n}`` where ``before``/``after`` hold ``score``,
+  ``priority``, ``labels`` (and ``explanation``/``rank`` when those fields are configured).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.table import Table
+
+from priosync.domain import Outputs, Plan, RankedItem
+from scoring import format_number
+from sync.writer import WriteReport
+
+Format = Literal["table", "json", "markdown", "csv"]
+
+
+# ── rank ─────────────────────────────────────────────────────────────────────────────────
+
+
+def rank_rows(ranking: Sequence[RankedItem]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": r.item.key,
+            "title": r.item.title,
+            "url": r.item.url,
+            "source": r.item.source,
+            "rank": r.rank,
+            "score": r.score.value,
+            "terms": dict(r.score.terms),
+            "priority": r.tier,
+            "bucket": r.bucket,
+            "missing": [m.reason for m in r.score.missing],
+        }
+        for r in ranking
+    ]
+
+
+def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) -> None:
+    rows = rank_rows(ranking)
+    if fmt == "json":
+        write_json(console, {"items": rows})
+        return
+    header = ["rank", "key", "title", "score", "terms", "priority", "bucket", "missing"]
+    cells = [
+        [
+            "" if r["rank"] is None else str(r["rank"]),
+            r["key"],
+            r["title"],
+            "" if r["score"] is None else format_number(r["score"]),
+            " ".join(f"{k}={format_number(v)}" for k, v in r["terms"].items()),
+            r["priority"] or "",
+            r["bucket"] or "",
+            "; ".join(r["missing"]),
+        ]
+        for r in rows
+    ]
+    _render_cells(header, cells, fmt, console, title="Ranked backlog")
+
+
+# ── plan and sync ────────────────────────────────────────────────────────────────────────
+
+
+def outputs_json(o: Outputs) -> dict[str, Any]:
+    data: dict[str, Any] = {"score": o.score, "priority": o.priority, "labels": sorted(o.labels)}
+    if o.explanation is not None:
+        data["explanation"] = o.explanation
+    if o.rank is not None:
+        data["rank"] = o.rank
+    return data
+
+
+def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "changes": [
+            {
+                "key": c.key,
+                "source": c.source,
+                "url": c.url,
+                "before": outputs_json(c.before),
+                "after": outputs_json(c.after),
+                "reason": c.reason,
+            }
+            for c in plan.changes
+        ],
+        "unchanged": plan.unchanged,
+        "skipped": [
+            {"key": s.key, "source": s.source, "missing": [m.reason for m in s.missing]}
+            for s in plan.skipped
+        ],
+        "failed": [],
+    }
+    if report is not None:
+        doc["written"] = len(report.written)
+        doc["failed"] = [
+            {"key": f.change.key, "source": f.change.source, "error": f.error}
+            for f in report.failed
+        ]
+        doc["left"] = [c.key for c in report.left]
+        doc["stopped"] = report.stopped
+    return doc
+
+
+def describe_outputs_change(before: Outputs, after: Outputs) -> list[str]:
+    """Short human phrases: "score 12 → 266.7", "+roadmap:now", "-roadmap:later"."""
+    parts = []
+    if before.score != after.score:
+        parts.append(f"score {_num(before.score)} → {_num(after.score)}")
+    if before.priority != after.priority:
+        parts.append(f"priority {before.priority or '—'} → {after.priority or '—'}")
+    parts += [f"+{label}" for label in sorted(after.labels - before.labels)]
+    parts += [f"-{label}" for label in sorted(before.labels - after.labels)]
+    if before.rank != after.rank:
+        parts.append(f"rank {before.rank or '—'} → {after.rank or '—'}")
+    if before.explanation != after.explanation:
+        parts.append("explanation")
+    return parts
+
+
+def render_plan(
+    plan: Plan, fmt: Format, console: Console, report: WriteReport | None = None
+) -> None:
+    if fmt == "json":
+        write_json(console, plan_document(plan, report))
+        return
+    failed = {f.change.key: f.error for f in (report.failed if report else [])}
+    left = {c.key for c in (report.left if report else [])}
+    header = ["key", "source", "change", "reason"] + (["status"] if report else [])
+    cells = []
+    for c in plan.changes:
+        row = [c.key, c.source, ", ".join(describe_outputs_change(c.before, c.after)), c.reason]
+        if report:
+            row.append(
+                f"failed: {failed[c.key]}"
+                if c.key in failed
+                else ("left" if c.key in left else "written")
+            )
+        cells.append(row)
+    title = (
+        f"{len(plan.changes)} to change, {plan.unchanged} unchanged, {len(plan.skipped)} need input"
+    )
+    _render_cells(header, cells, fmt, console, title=title)
+    if fmt == "table":
+        console.print(plan_summary(plan, report))
+
+
+def plan_summary(plan: Plan, report: WriteReport | None = None) -> str:
+    text = (
+        f"{len(plan.changes)} changes, {plan.unchanged} unchanged, "
+        f"{len(plan.skipped)} items need input"
+    )
+    if report is not None:
+        text += (
+            f"; written {len(report.written)}, failed {len(report.failed)}, left {len(report.left)}"
+        )
+        for source, why in report.stopped.items():
+            text += f"\nsource {source} stopped writing: {why}"
+    return text
+
+
+# ── shared ───────────────────────────────────────────────────────────────────────────────
+
+
+def write_json(console: Console, document: Mapping[str, Any]) -> None:
+    """JSON for scripts: written as is, not through rich's highlighter, which builds the
+    whole document as styled text (three times the memory of the data at 1,000 items)."""
+    json.dump(document, console.file, indent=2, ensure_ascii=False)
+    console.file.write("\n")
+
+
+def _render_cells(
+    header: list[str], cells: list[list[str]], fmt: Format, console: Console, *, title: str
+) -> None:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(cells)
+        console.file.write(buffer.getvalue())
+        return
+    if fmt == "markdown":
+        lines = [f"**{title}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in cells]
+        console.file.write("\n".join(lines) + "\n")
+        return
+    table = Table(title=title, show_lines=False)
+    for name in header:
+        table.add_column(name, overflow="fold")
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else format_number(value)

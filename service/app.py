@@ -1,0 +1,386 @@
+"""The Starlette app of `priosync serve` (design §10).
+
+Routes: ``POST /webhooks/jira``, ``POST /webhooks/github``, ``GET /healthz``,
+``GET /metrics``, ``GET /`` (status) and ``GET /report`` (the current ranking as HTML).
+
+A webhook request goes: size limit (413, before the body is read whole) → authenticity on
+the raw bytes (401) → parse (400) → de-duplicate by delivery id → queue, and is answered at
+once (202); the rescoring happens in the worker. Unknown events get 202 and are ignored.
+
+An endpoint is enabled when a source of its tracker is configured or its secret is set; an
+enabled endpoint without a secret refuses to start unless unsigned requests are explicitly
+accepted (``server.accept_unsigned`` or ``--accept-unsigned``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from config.loading import LoadedConfig
+from config.models import GitHubSource, JiraSource, PriosyncConfig
+from config.secrets import read_secret
+from priosync.errors import ConfigError, WebhookRejected
+from service import metrics as m
+from service.events import (
+    OwnedFields,
+    Verdict,
+    parse_github_event,
+    parse_jira_event,
+)
+from service.queue import CoalescingQueue, RecentDeliveries
+from service.rescore import Clock, Rescorer, utc_now
+from service.schedule import build_cron_trigger
+from service.service import Service
+from service.status import StatusView, render_status_page
+from service.verify import verify_signature, verify_token
+from sync.audit import AuditLog
+from sync.pipeline import plan_reads
+
+log = logging.getLogger("priosync.server")
+
+GITHUB_SECRET_ENV = "PRIOSYNC_GITHUB_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+JIRA_SECRET_ENV = "PRIOSYNC_JIRA_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+#: For Jira setups that cannot sign: ``/webhooks/jira?token=…`` (weaker: URLs get logged).
+JIRA_TOKEN_ENV = "PRIOSYNC_JIRA_WEBHOOK_TOKEN"  # noqa: S105 - a variable name
+#: Comma-separated Jira accountIds / GitHub logins whose events are priosync's own writes.
+OWN_ACTORS_ENV = "PRIOSYNC_WEBHOOK_IGNORE_ACTORS"
+
+Tracker = Literal["jira", "github"]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAuth:
+    """How one endpoint authenticates deliveries."""
+
+    tracker: Tracker
+    enabled: bool
+    secret: SecretStr | None = None
+    token: SecretStr | None = None
+
+    @property
+    def unsigned(self) -> bool:
+        return self.secret is None and self.token is None
+
+
+def resolve_webhook_auth(
+    config: PriosyncConfig, environ: Mapping[str, str] | None, *, accept_unsigned: bool
+) -> dict[Tracker, WebhookAuth]:
+    """Each endpoint's secret; a ``ConfigError`` naming the variable when one is missing."""
+    jira = WebhookAuth(
+        "jira",
+        enabled=any(isinstance(s, JiraSource) for s in config.sources),
+        secret=read_secret(JIRA_SECRET_ENV, environ),
+        token=read_secret(JIRA_TOKEN_ENV, environ),
+    )
+    github = WebhookAuth(
+        "github",
+        enabled=any(isinstance(s, GitHubSource) for s in config.sources),
+        secret=read_secret(GITHUB_SECRET_ENV, environ),
+    )
+    auths: dict[Tracker, WebhookAuth] = {}
+    for auth in (jira, github):
+        enabled = auth.enabled or not auth.unsigned
+        auths[auth.tracker] = WebhookAuth(auth.tracker, enabled, auth.secret, auth.token)
+        if enabled and auth.unsigned and not accept_unsigned:
+            raise ConfigError(_missing_secret_message(auth.tracker), key="server")
+    return auths
+
+
+def _missing_secret_message(tracker: Tracker) -> str:
+    if tracker == "jira":
+        return (
+            f"the Jira webhook endpoint has no secret: set {JIRA_SECRET_ENV} to the webhook's "
+            f"secret (or {JIRA_TOKEN_ENV} for a Jira that cannot sign, then register "
+            "/webhooks/jira?token=…), or accept unsigned requests with --accept-unsigned"
+        )
+    return (
+        f"the GitHub webhook endpoint has no secret: set {GITHUB_SECRET_ENV} to the webhook's "
+        "secret, or accept unsigned requests with --accept-unsigned"
+    )
+
+
+def own_actors_from(environ: Mapping[str, str] | None, extra: Collection[str]) -> frozenset[str]:
+    raw = (os.environ if environ is None else environ).get(OWN_ACTORS_ENV, "")
+    return frozenset({a.strip() for a in raw.split(",") if a.strip()} | set(extra))
+
+
+async def read_limited_body(request: Request, max_bytes: int) -> bytes:
+    """The raw body, or 413 as soon as it is known to exceed ``max_bytes`` (never read whole)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise WebhookRejected("invalid Content-Length", status=400)
+        if int(declared) > max_bytes:
+            raise WebhookRejected(f"body over {max_bytes} bytes", status=413)
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > max_bytes:
+            raise WebhookRejected(f"body over {max_bytes} bytes", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class WebhookReceiver:
+    """The two webhook endpoints: verify, parse, de-duplicate, queue."""
+
+    def __init__(
+        self,
+        *,
+        config: PriosyncConfig,
+        auths: Mapping[Tracker, WebhookAuth],
+        queue: CoalescingQueue,
+        metrics: m.Metrics,
+        own_actors: Collection[str],
+        dedupe_capacity: int,
+    ) -> None:
+        self.config = config
+        self.auths = auths
+        self.queue = queue
+        self.metrics = metrics
+        self.owned = OwnedFields.from_config(config.outputs)
+        self.own_actors = frozenset(own_actors)
+        self.deliveries = RecentDeliveries(dedupe_capacity)
+
+    async def jira(self, request: Request) -> Response:
+        return await self._handle("jira", request)
+
+    async def github(self, request: Request) -> Response:
+        return await self._handle("github", request)
+
+    async def _handle(self, tracker: Tracker, request: Request) -> Response:
+        try:
+            return await self._receive(tracker, request)
+        except Exception:
+            # The process edge: a bug must not take the endpoint down. Log, count, 500.
+            self.metrics.inc("priosync_errors_total", stage="request")
+            log.exception("webhook handler crashed")
+            return JSONResponse({"error": "internal error"}, status_code=500)
+
+    async def _receive(self, tracker: Tracker, request: Request) -> Response:
+        auth = self.auths[tracker]
+        if not auth.enabled:
+            return JSONResponse({"error": f"no {tracker} webhook is configured"}, status_code=404)
+        try:
+            body = await read_limited_body(request, self.config.server.max_body_bytes)
+            self._authenticate(auth, request, body)
+            verdict = self._parse(tracker, request, body)
+        except WebhookRejected as rejected:
+            return self._reject(tracker, rejected)
+        delivery = _delivery_id(tracker, request)
+        if delivery is not None and self.deliveries.check_and_remember(f"{tracker}:{delivery}"):
+            return self._answer(tracker, "duplicate", 200, {"status": "duplicate"})
+        return self._act(tracker, verdict, delivery)
+
+    def _authenticate(self, auth: WebhookAuth, request: Request, body: bytes) -> None:
+        if auth.secret is not None:
+            header = "X-Hub-Signature" if auth.tracker == "jira" else "X-Hub-Signature-256"
+            secret = auth.secret.get_secret_value().encode()
+            verify_signature(secret, body, request.headers.get(header), header_name=header)
+        elif auth.token is not None:
+            verify_token(auth.token.get_secret_value().encode(), request.query_params.get("token"))
+
+    def _parse(self, tracker: Tracker, request: Request, body: bytes) -> Verdict:
+        if tracker == "jira":
+            return parse_jira_event(
+                body, sources=self.config.sources, owned=self.owned, own_actors=self.own_actors
+            )
+        return parse_github_event(
+            request.headers.get("X-GitHub-Event", ""),
+            body,
+            sources=self.config.sources,
+            owned=self.owned,
+            own_actors=self.own_actors,
+        )
+
+    def _act(self, tracker: Tracker, verdict: Verdict, delivery: str | None) -> Response:
+        if verdict.action == "ping":
+            return self._answer(tracker, "ping", 200, {"status": "pong"})
+        if verdict.action == "ignore":
+            log.debug(
+                "ignored %s delivery: %s", tracker, verdict.reason, extra={"delivery": delivery}
+            )
+            return self._answer(
+                tracker, "ignored", 202, {"status": "ignored", "reason": verdict.reason}
+            )
+        self.queue.put(verdict.targets)
+        self.metrics.set("priosync_queue_depth", self.queue.depth)
+        keys = sorted({t.key or f"{t.source} (whole source)" for t in verdict.targets})
+        log.info(
+            "queued %s delivery for %s", tracker, ", ".join(keys), extra={"delivery": delivery}
+        )
+        return self._answer(tracker, "accepted", 202, {"status": "queued", "items": keys})
+
+    def _reject(self, tracker: Tracker, rejected: WebhookRejected) -> Response:
+        outcome = {401: "bad-signature", 413: "too-large"}.get(rejected.status, "malformed")
+        log.warning("refused %s delivery (%d): %s", tracker, rejected.status, rejected)
+        return self._answer(tracker, outcome, rejected.status, {"error": str(rejected)})
+
+    def _answer(
+        self, tracker: Tracker, outcome: str, status: int, body: dict[str, Any]
+    ) -> Response:
+        self.metrics.inc("priosync_webhook_events_total", tracker=tracker, outcome=outcome)
+        return JSONResponse(body, status_code=status)
+
+
+def _delivery_id(tracker: Tracker, request: Request) -> str | None:
+    header = "X-Atlassian-Webhook-Identifier" if tracker == "jira" else "X-GitHub-Delivery"
+    value = request.headers.get(header, "").strip()
+    return value[:200] or None
+
+
+class Pages:
+    """``/healthz``, ``/metrics``, ``/`` and ``/report``."""
+
+    def __init__(
+        self, *, loaded: LoadedConfig, service: Service, metrics: m.Metrics, clock: Clock
+    ) -> None:
+        self.loaded = loaded
+        self.service = service
+        self.metrics = metrics
+        self.clock = clock
+
+    async def healthz(self, request: Request) -> Response:
+        rescorer = self.service.rescorer
+        return JSONResponse(
+            {
+                "status": "ok",
+                "snapshot": rescorer.snapshot is not None,
+                "syncing": rescorer.busy,
+                "queue_depth": self.service.queue.depth,
+            }
+        )
+
+    async def metrics_text(self, request: Request) -> Response:
+        self.metrics.set("priosync_queue_depth", self.service.queue.depth)
+        return PlainTextResponse(self.metrics.render(), media_type=m.CONTENT_TYPE)
+
+    async def status(self, request: Request) -> Response:
+        rescorer = self.service.rescorer
+        snapshot = rescorer.snapshot
+        view = StatusView(
+            now=self.clock(),
+            snapshot_items=None
+            if snapshot is None
+            else sum(len(i) for i in snapshot.items.values()),
+            syncing=rescorer.busy,
+            queue_depth=self.service.queue.depth,
+            next_sync_at=self.service.next_sync_at,
+            cron=self.loaded.config.schedule.cron,
+            runs=list(rescorer.runs),
+            changes=list(rescorer.changes),
+            report_available=snapshot is not None,
+        )
+        return HTMLResponse(render_status_page(view))
+
+    async def report(self, request: Request) -> Response:
+        from reports.html import render_html
+
+        snapshot = self.service.rescorer.snapshot
+        if snapshot is None:
+            return PlainTextResponse("no full sync has completed yet", status_code=503)
+        # Ranking thousands of items is CPU work: keep the loop free for webhooks.
+        plan = await asyncio.to_thread(plan_reads, self.loaded.config, snapshot)
+        generated = self.clock().isoformat(timespec="seconds")
+        return HTMLResponse(
+            render_html(plan, title="priosync: current ranking", generated_at=generated)
+        )
+
+
+def create_service_app(
+    loaded: LoadedConfig,
+    *,
+    environ: Mapping[str, str] | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    audit: AuditLog | None = None,
+    accept_unsigned: bool = False,
+    clock: Clock = utc_now,
+    quiet_s: float = 1.0,
+    max_delay_s: float = 5.0,
+    schedule_trigger: Any = None,
+    sync_at_start: bool = True,
+    own_actors: Collection[str] = (),
+    dedupe_capacity: int = 10_000,
+    drain_timeout_s: float = 60.0,
+    first_sync_retry_s: Sequence[float] = (30.0, 60.0, 120.0, 300.0),
+) -> Starlette:
+    """The service app; its lifespan runs the first sync, the worker and the schedule.
+
+    Raises ``ConfigError`` when an enabled webhook endpoint has no secret and unsigned
+    requests are not accepted, or when the schedule is invalid. ``schedule_trigger``
+    replaces the ``[schedule]`` cron (tests use a short interval); ``quiet_s`` and
+    ``max_delay_s`` shape the coalescing window.
+    """
+    config = loaded.config
+    auths = resolve_webhook_auth(
+        config, environ, accept_unsigned=accept_unsigned or config.server.accept_unsigned
+    )
+    trigger = schedule_trigger
+    if trigger is None and config.schedule.cron:
+        trigger = build_cron_trigger(config.schedule.cron, config.schedule.timezone)
+    metrics = m.Metrics()
+    queue = CoalescingQueue(quiet_s=quiet_s, max_delay_s=max_delay_s)
+    rescorer = Rescorer(
+        loaded, environ=environ, transports=transports, audit=audit, metrics=metrics, clock=clock
+    )
+    service = Service(
+        rescorer=rescorer,
+        queue=queue,
+        metrics=metrics,
+        schedule_trigger=trigger,
+        sync_at_start=sync_at_start,
+        drain_timeout_s=drain_timeout_s,
+        first_sync_retry_s=first_sync_retry_s,
+    )
+    receiver = WebhookReceiver(
+        config=config,
+        auths=auths,
+        queue=queue,
+        metrics=metrics,
+        own_actors=own_actors_from(environ, own_actors),
+        dedupe_capacity=dedupe_capacity,
+    )
+    pages = Pages(loaded=loaded, service=service, metrics=metrics, clock=clock)
+    for auth in auths.values():
+        if auth.enabled and auth.unsigned:
+            log.warning(
+                "accepting unsigned %s webhooks: anyone who can reach the port can trigger rescoring",
+                auth.tracker,
+            )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/webhooks/jira", receiver.jira, methods=["POST"]),
+            Route("/webhooks/github", receiver.github, methods=["POST"]),
+            Route("/healthz", pages.healthz, methods=["GET"]),
+            Route("/metrics", pages.metrics_text, methods=["GET"]),
+            Route("/report", pages.report, methods=["GET"]),
+            Route("/", pages.status, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.metrics = metrics
+    return app

@@ -1,0 +1,155 @@
+"""The coalescing work queue between the webhook endpoints and the rescoring worker.
+
+Endpoints ``put`` targets and answer at once; one worker takes ``Batch``es. A batch is taken
+when the queue has been quiet for ``quiet_s`` (a burst of edits to one issue becomes one
+rescore) or when its oldest target has waited ``max_delay_s`` (a steady stream still gets
+served). Targets are sets, so any number of events on one item cost one re-read, and all the
+items of one source in a batch are re-read in one call.
+
+Memory is bounded: past ``max_keys`` distinct items of one source, that source is marked for
+a whole re-read instead. ``RecentDeliveries`` remembers delivery ids for de-duplication,
+the oldest forgotten first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from service.events import Target
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one rescore re-reads: named items per source, and sources to re-read whole."""
+
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    whole: frozenset[str] = frozenset()
+    #: How many targets were put to make this batch (before coalescing).
+    events: int = 0
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted(set(self.keys) | self.whole)
+
+    @property
+    def size(self) -> int:
+        return sum(len(k) for k in self.keys.values()) + len(self.whole)
+
+
+class CoalescingQueue:
+    """A set of pending targets with debounced, batched takes. Single consumer."""
+
+    def __init__(
+        self,
+        *,
+        quiet_s: float = 1.0,
+        max_delay_s: float = 5.0,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.quiet_s = quiet_s
+        self.max_delay_s = max_delay_s
+        self.max_keys = max_keys
+        self._clock = clock
+        self._keys: dict[str, dict[str, None]] = {}
+        self._whole: set[str] = set()
+        self._events = 0
+        self._first_put = 0.0
+        self._last_put = 0.0
+        self._closed = False
+        self._wake = asyncio.Event()
+
+    @property
+    def depth(self) -> int:
+        """Distinct items (and whole sources) waiting."""
+        return sum(len(k) for k in self._keys.values()) + len(self._whole)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def put(self, targets: Iterable[Target]) -> None:
+        """Add targets; a duplicate of a pending one costs nothing."""
+        now = self._clock()
+        for target in targets:
+            if self.depth == 0:
+                self._first_put = now
+            self._events += 1
+            self._add(target)
+        self._last_put = now
+        self._wake.set()
+
+    def _add(self, target: Target) -> None:
+        if target.source in self._whole:
+            return
+        if target.key is None:
+            self._whole.add(target.source)
+            self._keys.pop(target.source, None)
+            return
+        keys = self._keys.setdefault(target.source, {})
+        keys[target.key] = None
+        if len(keys) > self.max_keys:
+            # Too many single items to track: re-reading the source whole is cheaper anyway.
+            self._whole.add(target.source)
+            del self._keys[target.source]
+
+    def close(self) -> None:
+        """Stop waiting for bursts to settle: what is pending is handed out at once."""
+        self._closed = True
+        self._wake.set()
+
+    async def next_batch(self) -> Batch | None:
+        """The next batch once the burst settled; None when closed and empty."""
+        while self.depth == 0:
+            if self._closed:
+                return None
+            await self._wait(None)
+        while not self._closed:
+            now = self._clock()
+            wait_s = min(self._last_put + self.quiet_s, self._first_put + self.max_delay_s) - now
+            if wait_s <= 0:
+                break
+            await self._wait(wait_s)
+        return self._take()
+
+    async def _wait(self, timeout_s: float | None) -> None:
+        self._wake.clear()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    def _take(self) -> Batch:
+        batch = Batch(
+            keys={s: tuple(k) for s, k in self._keys.items()},
+            whole=frozenset(self._whole),
+            events=self._events,
+        )
+        self._keys, self._whole, self._events = {}, set(), 0
+        return batch
+
+
+class RecentDeliveries:
+    """A bounded memory of delivery ids; the oldest are forgotten first."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def check_and_remember(self, delivery_id: str) -> bool:
+        """True when ``delivery_id`` was seen before (a redelivery or replay); else remember it."""
+        if delivery_id in self._seen:
+            self._seen.move_to_end(delivery_id)
+            return True
+        self._seen[delivery_id] = None
+        if len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
+        return False

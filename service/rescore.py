@@ -1,0 +1,361 @@
+"""The service's pipeline runs: full syncs, and rescoring against the kept snapshot.
+
+A full sync (at start and on each schedule tick) is ``run_sync``; what it read, with its
+landed writes folded back (``settle_reads``), becomes the *snapshot*: the backlog as the
+trackers hold it. A webhook batch re-reads only the named items (``read_items``; a source
+whose event names no item is re-read whole), swaps them into the snapshot
+(``replace_items``), ranks and plans the whole snapshot again — so tiers and buckets that
+depend on rank are recomputed, and neighbours pushed across a boundary are written too —
+and writes what changed. One run at a time: a lock orders syncs and rescores.
+
+A rescore writes only changes this batch caused: a change that was already pending with the
+same target values before the batch (a write that failed earlier, a read-only source) is
+left to the next full sync instead of being retried on every webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from config.loading import LoadedConfig
+from connectors.base import Connector
+from priosync.domain import Change, Outputs, Plan, WorkItem, WriteResult
+from priosync.errors import PriosyncError
+from reports.text import describe_outputs_change
+from service.metrics import Metrics
+from service.queue import Batch
+from sync.audit import AuditLog
+from sync.pipeline import (
+    Reads,
+    held_back,
+    open_connector,
+    outcome_of,
+    plan_reads,
+    replace_items,
+    run_sync,
+    settle_reads,
+)
+from sync.writer import WriteReport, apply_plan
+
+log = logging.getLogger("priosync.server")
+
+Clock = Callable[[], datetime]
+ItemId = tuple[str, str]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One pipeline run as the status page shows it."""
+
+    trigger: str  # "start", "schedule", "webhook"
+    started_at: datetime
+    duration_s: float
+    items: int
+    changes: int
+    written: int
+    failed: int
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecentChange:
+    """One landed write, for the status page."""
+
+    at: datetime
+    trigger: str
+    source: str
+    key: str
+    url: str
+    what: str
+    reason: str
+
+
+class Rescorer:
+    """Holds the snapshot and runs full syncs and rescores on it, one at a time."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        *,
+        environ: Mapping[str, str] | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        audit: AuditLog | None = None,
+        metrics: Metrics | None = None,
+        clock: Clock = utc_now,
+        keep_runs: int = 20,
+        keep_changes: int = 50,
+    ) -> None:
+        self.loaded = loaded
+        self.environ = environ
+        self.transports = dict(transports or {})
+        self.audit = audit
+        self.metrics = metrics or Metrics()
+        self.clock = clock
+        self.snapshot: Reads | None = None
+        self.ready = asyncio.Event()
+        self.runs: deque[RunSummary] = deque(maxlen=keep_runs)
+        self.changes: deque[RecentChange] = deque(maxlen=keep_changes)
+        self._lock = asyncio.Lock()
+        self._connectors: dict[str, Connector] = {}
+        #: Changes the last plan wanted that did not land: (source, key) → target outputs.
+        self._pending: dict[ItemId, Outputs] = {}
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    # ── full sync ────────────────────────────────────────────────────────────────────
+
+    @property
+    def complete(self) -> bool:
+        """A snapshot exists and every source was read into it."""
+        return self.snapshot is not None and not self.snapshot.failures
+
+    async def full_sync(self, trigger: str) -> RunSummary:
+        """Read, plan and write every source, then keep what was read as the snapshot."""
+        async with self._lock:
+            self.metrics.set("priosync_sync_running", 1)
+            try:
+                return await self._full_sync(trigger)
+            finally:
+                self.metrics.set("priosync_sync_running", 0)
+
+    async def _full_sync(self, trigger: str) -> RunSummary:
+        started, began = self.clock(), time.monotonic()
+        log.info("full sync started", extra={"trigger": trigger})
+        try:
+            outcome = await run_sync(
+                self.loaded,
+                write=True,
+                audit=self.audit,
+                environ=self.environ,
+                transports=self.transports,
+                on_result=self._on_result(trigger),
+            )
+        except PriosyncError as exc:
+            return self._sync_failed(trigger, started, began, exc)
+        report = outcome.report or WriteReport()
+        self._keep(settle_reads(outcome.reads, report.written), outcome.plan, report)
+        for failure in outcome.reads.failures:
+            log.warning(
+                "source read failed", extra={"source": failure.source, "error": str(failure.error)}
+            )
+        duration = time.monotonic() - began
+        self.metrics.inc(
+            "priosync_syncs_total", trigger=trigger, outcome=outcome_of(outcome.reads, report)
+        )
+        self.metrics.set("priosync_last_sync_timestamp_seconds", time.time())
+        self.metrics.set("priosync_last_sync_duration_seconds", duration)
+        summary = RunSummary(
+            trigger,
+            started,
+            duration,
+            sum(len(i) for i in outcome.reads.items.values()),
+            len(outcome.plan.changes),
+            len(report.written),
+            len(report.failed),
+            outcome_of(outcome.reads, report),
+        )
+        return self._record(summary)
+
+    def _sync_failed(
+        self, trigger: str, started: datetime, began: float, exc: PriosyncError
+    ) -> RunSummary:
+        self.metrics.inc("priosync_syncs_total", trigger=trigger, outcome="error")
+        self.metrics.inc("priosync_errors_total", stage="sync")
+        summary = RunSummary(
+            trigger, started, time.monotonic() - began, 0, 0, 0, 0, "error", type(exc).__name__
+        )
+        log.error("full sync failed: %s", exc, extra={"trigger": trigger})
+        return self._record(summary)
+
+    # ── rescoring ────────────────────────────────────────────────────────────────────
+
+    async def rescore(self, batch: Batch) -> RunSummary | None:
+        """Re-read the batch's items, replan the snapshot, write what this batch changed.
+
+        None when there is no snapshot yet for any of the batch's sources (the next full
+        sync reads them anyway).
+        """
+        async with self._lock:
+            if self.snapshot is None:
+                return None
+            known = [s for s in batch.sources if s in self.snapshot.items]
+            if not known:
+                log.info("rescore skipped: no snapshot of %s", ", ".join(batch.sources))
+                return None
+            return await self._rescore(batch, known, self.snapshot)
+
+    async def _rescore(self, batch: Batch, sources: Sequence[str], reads: Reads) -> RunSummary:
+        started, began = self.clock(), time.monotonic()
+        reads, asked = await self._reread(batch, sources, reads)
+        plan = plan_reads(self.loaded.config, reads)
+        wanted = self._caused_by_batch(plan, asked)
+        reason = held_back(self.loaded.config, reads)
+        if reason is not None:
+            log.warning("rescore wrote nothing: %s", reason)
+            wanted = []
+        run_id = self._start_audit_run(sources) if wanted else None
+        report = await apply_plan(
+            Plan(changes=tuple(wanted)),
+            self._open(c.source for c in wanted),
+            audit=self.audit,
+            run_id=run_id,
+            on_result=self._on_result("webhook"),
+        )
+        self._finish_audit_run(run_id, wanted, report)
+        self._keep(settle_reads(reads, report.written), plan, report)
+        outcome = "ok" if not (report.failed or report.stopped) else "some-writes-failed"
+        self.metrics.inc("priosync_rescores_total", outcome=outcome)
+        self.metrics.inc("priosync_rescored_items_total", len(asked))
+        summary = RunSummary(
+            "webhook",
+            started,
+            time.monotonic() - began,
+            len(asked),
+            len(wanted),
+            len(report.written),
+            len(report.failed),
+            outcome,
+            f"{batch.events} events on {batch.size} targets",
+        )
+        log.info(
+            "rescored %d items: %d written, %d failed",
+            len(asked),
+            len(report.written),
+            len(report.failed),
+            extra={"events": batch.events, "sources": list(sources)},
+        )
+        return self._record(summary)
+
+    async def _reread(
+        self, batch: Batch, sources: Sequence[str], reads: Reads
+    ) -> tuple[Reads, set[ItemId]]:
+        """The snapshot with the batch's items re-read; and which items were asked for."""
+        connectors = self._open(sources)
+        results = await asyncio.gather(
+            *(self._read_source(connectors[s], batch, reads) for s in sources),
+            return_exceptions=True,
+        )
+        asked: set[ItemId] = set()
+        for source, result in zip(sources, results, strict=True):
+            if isinstance(result, PriosyncError):
+                self.metrics.inc("priosync_errors_total", stage="read")
+                log.warning("re-read failed: %s", result, extra={"source": source})
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            fresh, keys = result
+            reads = replace_items(reads, source, fresh, keys)
+            asked.update((source, k) for k in keys)
+            asked.update((source, i.key) for i in fresh)
+        return reads, asked
+
+    async def _read_source(
+        self, connector: Connector, batch: Batch, reads: Reads
+    ) -> tuple[list[WorkItem], list[str]]:
+        if connector.name in batch.whole:
+            held = [i.key for i in reads.items.get(connector.name, [])]
+            return await connector.read(), held
+        keys = list(batch.keys.get(connector.name, ()))
+        return await connector.read_items(keys), keys
+
+    def _caused_by_batch(self, plan: Plan, asked: set[ItemId]) -> list[Change]:
+        """The plan's changes, minus those already pending unchanged before this batch."""
+        return [
+            c
+            for c in plan.changes
+            if (c.source, c.key) in asked or self._pending.get((c.source, c.key)) != c.after
+        ]
+
+    # ── shared ───────────────────────────────────────────────────────────────────────
+
+    def _keep(self, snapshot: Reads, plan: Plan, report: WriteReport) -> None:
+        self.snapshot = snapshot
+        landed = {(c.source, c.key) for c in report.written}
+        self._pending = {
+            (c.source, c.key): c.after for c in plan.changes if (c.source, c.key) not in landed
+        }
+        self.metrics.set("priosync_snapshot_items", sum(len(i) for i in snapshot.items.values()))
+        self.ready.set()
+
+    def _open(self, names: Iterable[str]) -> dict[str, Connector]:
+        """Connectors for the named sources, opened once and kept for the service's life."""
+        config = self.loaded.config
+        for name in dict.fromkeys(names):
+            if name not in self._connectors:
+                self._connectors[name] = open_connector(
+                    config.source(name),
+                    config,
+                    environ=self.environ,
+                    transport=self.transports.get(name),
+                )
+        return self._connectors
+
+    def _on_result(self, trigger: str) -> Callable[[WriteResult], None]:
+        def record(result: WriteResult) -> None:
+            self.metrics.inc(
+                "priosync_writes_total", trigger=trigger, outcome="ok" if result.ok else "failed"
+            )
+            if not result.ok:
+                self.metrics.inc("priosync_errors_total", stage="write")
+                log.warning("write failed: %s", result.error, extra={"key": result.change.key})
+                return
+            change = result.change
+            what = ", ".join(describe_outputs_change(change.before, change.after))
+            self.changes.appendleft(
+                RecentChange(
+                    self.clock(),
+                    trigger,
+                    change.source,
+                    change.key,
+                    change.url,
+                    what,
+                    change.reason,
+                )
+            )
+
+        return record
+
+    def _start_audit_run(self, sources: Sequence[str]) -> int | None:
+        if self.audit is None:
+            return None
+        return self.audit.start_run(
+            command="serve webhook", config_sha256=self.loaded.sha256, sources=list(sources)
+        )
+
+    def _finish_audit_run(
+        self, run_id: int | None, wanted: Sequence[Change], report: WriteReport
+    ) -> None:
+        if self.audit is None or run_id is None:
+            return
+        counts = {
+            "changes": len(wanted),
+            "written": len(report.written),
+            "failed": len(report.failed),
+        }
+        outcome = "ok" if not (report.failed or report.stopped) else "some-writes-failed"
+        self.audit.finish_run(run_id, counts=counts, outcome=outcome)
+
+    def _record(self, summary: RunSummary) -> RunSummary:
+        self.runs.appendleft(summary)
+        return summary
+
+    async def aclose(self) -> None:
+        """Wait for the run in flight, then close the kept connectors."""
+        async with self._lock:
+            connectors, self._connectors = list(self._connectors.values()), {}
+            await asyncio.gather(*(c.aclose() for c in connectors), return_exceptions=True)

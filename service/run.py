@@ -1,0 +1,79 @@
+"""`priosync serve`: the service app under uvicorn, draining on SIGTERM.
+
+uvicorn handles SIGTERM and SIGINT: it stops accepting connections, lets requests in flight
+finish, then runs the app's lifespan shutdown, which drains the rescoring queue and waits for
+the write in flight before the process exits. uvicorn's access log is off: a Jira token
+webhook carries its token in the query string, and URLs must not reach the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+
+from config.loading import LoadedConfig
+from priosync.errors import ConfigError
+from service.app import create_service_app
+from service.server import GracefulServer
+from sync.audit import AuditLog, default_state_path
+
+log = logging.getLogger("priosync.server")
+
+#: How long requests in flight may take once SIGTERM arrived (GitHub waits at most 10 s).
+GRACEFUL_REQUESTS_S = 10
+
+
+def run_service(
+    loaded: LoadedConfig,
+    *,
+    host: str | None,
+    port: int | None,
+    accept_unsigned: bool,
+    state_path: Path | None,
+    echo: Callable[[str], None],
+) -> int:
+    """Serve until SIGTERM/SIGINT; 0 after a clean drain, 1 when it could not start."""
+    config = loaded.config
+    try:
+        audit = AuditLog(state_path or config.state or default_state_path())
+    except ConfigError as exc:
+        echo(f"priosync serve: {exc}")
+        return 1
+    try:
+        app = create_service_app(loaded, audit=audit, accept_unsigned=accept_unsigned)
+        bind_host, bind_port = host or config.server.host, port or config.server.port
+        show_service_log()
+        server = GracefulServer(
+            uvicorn.Config(
+                app,
+                host=bind_host,
+                port=bind_port,
+                lifespan="on",
+                access_log=False,
+                log_config=None,
+                timeout_graceful_shutdown=GRACEFUL_REQUESTS_S,
+            )
+        )
+        echo(
+            f"priosync serve: listening on http://{bind_host}:{bind_port} "
+            "(POST /webhooks/jira, /webhooks/github; GET /, /healthz, /metrics)"
+        )
+        server.run()
+    except ConfigError as exc:
+        echo(f"priosync serve: {exc}")
+        return 1
+    finally:
+        audit.close()
+    return 0 if server.started else 1
+
+
+def show_service_log() -> None:
+    """``priosync.server`` at INFO (runs, next run time), also without the CLI's logging setup."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logger = logging.getLogger("priosync.server")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)

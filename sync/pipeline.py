@@ -1,0 +1,291 @@
+"""The one pipeline: read (I/O) → score and rank (pure) → plan (pure) → apply (I/O).
+
+The command line, the scheduler and the webhook receiver only decide *when* and *for which
+sources* to run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import httpx
+
+from config.loading import LoadedConfig
+from config.models import FileSource, GitHubSource, JiraSource, PriosyncConfig
+from config.secrets import github_credentials, jira_credentials
+from connectors.base import Connector
+from connectors.file import FileConnector
+from priosync.domain import Change, Outputs, Plan, RankedItem, WorkItem, WriteResult
+from priosync.errors import ConfigError, PriosyncError
+from scoring import score_backlog
+from sync.audit import AuditLog
+from sync.plan import PlanRules, plan_changes
+from sync.writer import WriteReport, apply_plan
+
+Source = JiraSource | GitHubSource | FileSource
+
+
+@dataclass
+class SourceFailure:
+    source: str
+    error: PriosyncError
+
+
+@dataclass
+class Reads:
+    """What each source returned: its items, or why it could not be read."""
+
+    items: dict[str, list[WorkItem]] = field(default_factory=dict)
+    failures: list[SourceFailure] = field(default_factory=list)
+
+
+def select_sources(config: PriosyncConfig, only: Sequence[str] = ()) -> list[Source]:
+    """The configured sources, or the ones named by ``--source`` (a ConfigError for unknown names)."""
+    if not config.sources:
+        raise ConfigError(
+            "no sources configured",
+            key="sources",
+            expected='at least one [[sources]] table (kind = "jira", "github" or "file")',
+            found="none",
+        )
+    if not only:
+        return list(config.sources)
+    names = [s.name for s in config.sources]
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise ConfigError(
+            f"--source {unknown[0]} is not configured",
+            key="sources",
+            expected=f"one of {', '.join(names)}",
+            found=unknown[0],
+        )
+    return [s for s in config.sources if s.name in only]
+
+
+def open_connector(
+    source: Source,
+    config: PriosyncConfig,
+    *,
+    environ: Mapping[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Connector:
+    """Build the connector for one source; ``transport`` lets the demo and tests use a sandbox."""
+    inputs = config.inputs_for(source)
+    if isinstance(source, FileSource):
+        return FileConnector.from_config(source, inputs=inputs, outputs=config.outputs)
+    if isinstance(source, JiraSource):
+        from connectors.jira import JiraConnector
+
+        return JiraConnector.from_config(
+            source,
+            inputs=inputs,
+            outputs=config.outputs,
+            credentials=jira_credentials(source, environ),
+            transport=transport,
+            scales=config.scoring.scales,
+            priority_names=[c.name for c in config.outputs.priority],
+        )
+    from connectors.github import GitHubConnector
+
+    return GitHubConnector.from_config(
+        source,
+        inputs=inputs,
+        outputs=config.outputs,
+        credentials=github_credentials(source, environ),
+        transport=transport,
+        scales=config.scoring.scales,
+        priority_names=[c.name for c in config.outputs.priority],
+    )
+
+
+async def read_all(connectors: Sequence[Connector]) -> Reads:
+    """Read every source concurrently; a failing source is recorded, the others go on."""
+    results = await asyncio.gather(*(c.read() for c in connectors), return_exceptions=True)
+    reads = Reads()
+    for connector, result in zip(connectors, results, strict=True):
+        if isinstance(result, PriosyncError):
+            reads.failures.append(SourceFailure(connector.name, result))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            reads.items[connector.name] = result
+    return reads
+
+
+def rank_reads(config: PriosyncConfig, reads: Reads) -> tuple[RankedItem, ...]:
+    """Rank per source (each its own list) or across all sources as one portfolio."""
+    spec = config.scoring.to_model_spec()
+    tiers = [c.to_cut() for c in config.outputs.priority]
+    buckets = [c.to_cut() for c in config.outputs.roadmap]
+    if config.scoring.ranking == "global":
+        everything = [item for items in reads.items.values() for item in items]
+        return score_backlog(everything, spec, tiers=tiers, buckets=buckets)
+    ranked: list[RankedItem] = []
+    for items in reads.items.values():
+        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets))
+    return tuple(ranked)
+
+
+def plan_reads(config: PriosyncConfig, reads: Reads) -> Plan:
+    rules = PlanRules.from_config(config.outputs, decimals=config.scoring.decimals)
+    return plan_changes(rank_reads(config, reads), rules)
+
+
+@dataclass
+class SyncOutcome:
+    plan: Plan
+    reads: Reads
+    report: WriteReport | None = None
+    run_id: int | None = None
+
+
+async def run_sync(
+    loaded: LoadedConfig,
+    *,
+    only: Sequence[str] = (),
+    write: bool = False,
+    max_writes: int | None = None,
+    audit: AuditLog | None = None,
+    environ: Mapping[str, str] | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    on_result: Callable[[WriteResult], None] | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> SyncOutcome:
+    """Read, rank and plan every selected source; with ``write``, apply and record the plan.
+
+    With ``ranking = "global"`` every source is read, because each item's rank depends on
+    all of them, but only the selected sources are planned and written.
+    """
+    config = loaded.config
+    sources = select_sources(config, only)
+    selected = {s.name for s in sources}
+    read_from = list(config.sources) if config.scoring.ranking == "global" else sources
+    connectors = {
+        s.name: open_connector(s, config, environ=environ, transport=(transports or {}).get(s.name))
+        for s in read_from
+    }
+    try:
+        reads = await read_all(list(connectors.values()))
+        plan = for_sources(plan_reads(config, reads), selected)
+        if on_plan is not None:
+            on_plan(plan)
+        if not write:
+            return SyncOutcome(plan=plan, reads=reads)
+        run_id = None
+        if audit is not None:
+            run_id = audit.start_run(
+                command="sync", config_sha256=loaded.sha256, sources=sorted(selected)
+            )
+        reason = held_back(config, reads)
+        if reason is not None:
+            report = WriteReport(left=list(plan.changes), stopped={"all sources": reason})
+        else:
+            report = await apply_plan(
+                plan,
+                connectors,
+                audit=audit,
+                run_id=run_id,
+                max_writes=max_writes,
+                on_result=on_result,
+            )
+        if audit is not None and run_id is not None:
+            audit.finish_run(
+                run_id,
+                counts={
+                    "changes": len(plan.changes),
+                    "written": len(report.written),
+                    "failed": len(report.failed),
+                    "left": len(report.left),
+                    "unchanged": plan.unchanged,
+                    "skipped": len(plan.skipped),
+                    "read_failures": len(reads.failures),
+                },
+                outcome=outcome_of(reads, report),
+            )
+        return SyncOutcome(plan=plan, reads=reads, report=report, run_id=run_id)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in connectors.values()))
+
+
+def for_sources(plan: Plan, names: Collection[str]) -> Plan:
+    """The plan restricted to the named sources; ranks stay as the full ranking set them."""
+    if all(r.item.source in names for r in plan.ranking):
+        return plan
+    changes = tuple(c for c in plan.changes if c.source in names)
+    ranking = tuple(r for r in plan.ranking if r.item.source in names)
+    return Plan(
+        changes=changes,
+        unchanged=len(ranking) - len(changes),
+        skipped=tuple(s for s in plan.skipped if s.source in names),
+        ranking=ranking,
+    )
+
+
+def held_back(config: PriosyncConfig, reads: Reads) -> str | None:
+    """Why nothing may be written from these reads, or None.
+
+    A global ranking missing a source would give every other item a wrong rank, tier and
+    bucket, so one unreadable source holds back every write.
+    """
+    if config.scoring.ranking == "global" and reads.failures:
+        names = ", ".join(f.source for f in reads.failures)
+        return f"the global ranking needs every source and {names} could not be read; nothing was written"
+    return None
+
+
+def outcome_of(reads: Reads, report: WriteReport | None) -> str:
+    if reads.failures:
+        return "read-failed"
+    if report is not None and (report.failed or report.stopped):
+        return "some-writes-failed"
+    if report is not None and report.left:
+        return "partial"
+    return "ok"
+
+
+def settle_reads(reads: Reads, written: Sequence[Change]) -> Reads:
+    """The snapshot as the trackers hold it after ``written`` landed.
+
+    The service keeps the last full read in memory and replans from it when a webhook names
+    an item; folding each landed change back in means the next plan starts from the truth
+    and never writes the same value twice. Labels a person set are kept.
+    """
+    landed = {(c.source, c.key): c for c in written}
+    items: dict[str, list[WorkItem]] = {}
+    for source, source_items in reads.items.items():
+        updated = []
+        for item in source_items:
+            change = landed.get((source, item.key))
+            if change is not None:
+                item = replace(item, current=landed_outputs(item.current, change))
+            updated.append(item)
+        items[source] = updated
+    return Reads(items=items, failures=list(reads.failures))
+
+
+def landed_outputs(now: Outputs, change: Change) -> Outputs:
+    """What an item holds once ``change`` landed: the owned values it wrote, the person's
+    labels, and fields priosync does not own (None on both sides of a change) as they were."""
+    values = {
+        name: getattr(change.after, name)
+        if getattr(change.before, name) is not None or getattr(change.after, name) is not None
+        else getattr(now, name)
+        for name in ("score", "priority", "explanation", "rank")
+    }
+    human = now.labels - change.before.labels
+    return Outputs(labels=human | change.after.labels, **values)
+
+
+def replace_items(
+    reads: Reads, source: str, fresh: Sequence[WorkItem], asked: Sequence[str]
+) -> Reads:
+    """Swap re-read items into the snapshot; asked-for keys the source no longer returns
+    (closed, moved out of the JQL) leave it."""
+    by_key = {i.key: i for i in fresh}
+    gone = set(asked) - set(by_key)
+    kept = [by_key.pop(i.key, i) for i in reads.items.get(source, []) if i.key not in gone]
+    items = dict(reads.items)
+    items[source] = kept + list(by_key.values())
+    return Reads(items=items, failures=list(reads.failures))
