@@ -39,11 +39,20 @@ SCALES = {
     "confidence": {"High": 1.0, "Medium": 0.8, "Low": 0.5},
 }
 OUTPUTS = OutputsConfig(
-    score_field="RICE score", priority_field="Priority", explain_field="Score rationale",
-    priority=[CutConfig(name="Highest", top=5), CutConfig(name="High", min_score=100),
-              CutConfig(name="Medium", min_score=20), CutConfig(name="Low")],
-    roadmap=[CutConfig(name="now", top_percent=10), CutConfig(name="next", top_percent=30),
-             CutConfig(name="later")],
+    score_field="RICE score",
+    priority_field="Priority",
+    explain_field="Score rationale",
+    priority=[
+        CutConfig(name="Highest", top=5),
+        CutConfig(name="High", min_score=100),
+        CutConfig(name="Medium", min_score=20),
+        CutConfig(name="Low"),
+    ],
+    roadmap=[
+        CutConfig(name="now", top_percent=10),
+        CutConfig(name="next", top_percent=30),
+        CutConfig(name="later"),
+    ],
 )
 
 
@@ -58,7 +67,9 @@ async def sync_once(connector: GitHubConnector, config: PriosyncConfig) -> tuple
     return len(plan.changes), read_s, time.perf_counter() - started
 
 
-def report_run(label: str, sandbox: GitHubSandbox, since: int, changes: int, read_s: float, total_s: float) -> None:
+def report_run(
+    label: str, sandbox: GitHubSandbox, since: int, changes: int, read_s: float, total_s: float
+) -> None:
     log = sandbox.request_log[since:]
     kinds = Counter(e.kind for e in log)
     docs = [e for e in log if e.mutations]
@@ -66,25 +77,42 @@ def report_run(label: str, sandbox: GitHubSandbox, since: int, changes: int, rea
     write_s = max(total_s - read_s, 1e-9)
     points_per_min = len(docs) * WRITE_POINTS / write_s * 60 if docs else 0.0
     refused = sum(1 for e in log if e.outcome == "secondary-limit")
-    print(f"  {label:<9} changes={changes:<6} requests={dict(kinds)} mutation_docs={len(docs)} "
-          f"mutations={mutations} wall={total_s:.1f}s (read {read_s:.1f}s) refused={refused}")
+    print(
+        f"  {label:<9} changes={changes:<6} requests={dict(kinds)} mutation_docs={len(docs)} "
+        f"mutations={mutations} wall={total_s:.1f}s (read {read_s:.1f}s) refused={refused}"
+    )
     if docs:
-        print(f"            write rate: {len(docs) / write_s * 60:.0f} docs/min, "
-              f"{mutations / write_s * 60:.0f} mutations/min, {points_per_min:.0f} points/min "
-              f"= {points_per_min / GRAPHQL_POINTS_PER_MINUTE:.0%} of the {GRAPHQL_POINTS_PER_MINUTE} ceiling")
+        print(
+            f"            write rate: {len(docs) / write_s * 60:.0f} docs/min, "
+            f"{mutations / write_s * 60:.0f} mutations/min, {points_per_min:.0f} points/min "
+            f"= {points_per_min / GRAPHQL_POINTS_PER_MINUTE:.0%} of the {GRAPHQL_POINTS_PER_MINUTE} ceiling"
+        )
 
 
 async def bench(size: int, latency_ms: float, writes_per_s: float) -> None:
-    sandbox = GitHubSandbox.seeded(issues=size, seed=11, faults=Faults(latency_ms=(latency_ms, latency_ms)))
+    sandbox = GitHubSandbox.seeded(
+        issues=size, seed=11, faults=Faults(latency_ms=(latency_ms, latency_ms))
+    )
     with serve_in_thread(create_github_app(sandbox)) as url:
-        source = GitHubSource(name="bench", kind="github", project="acme/1", api_url=url,
-                              pacing={"writes_per_second": writes_per_s})
-        config = PriosyncConfig.model_validate({
-            "scoring": {"model": "rice", "inputs": INPUTS, "scales": SCALES},
-            "outputs": OUTPUTS.model_dump(), "sources": [source.model_dump()],
-        })
+        source = GitHubSource(
+            name="bench",
+            kind="github",
+            project="acme/1",
+            api_url=url,
+            pacing={"writes_per_second": writes_per_s},
+        )
+        config = PriosyncConfig.model_validate(
+            {
+                "scoring": {"model": "rice", "inputs": INPUTS, "scales": SCALES},
+                "outputs": OUTPUTS.model_dump(),
+                "sources": [source.model_dump()],
+            }
+        )
         connector = GitHubConnector.from_config(
-            source, inputs=INPUTS, outputs=OUTPUTS, scales=SCALES,
+            source,
+            inputs=INPUTS,
+            outputs=OUTPUTS,
+            scales=SCALES,
             credentials=BearerCredentials(token=SecretStr("sandbox-token")),
         )
         print(f"{size} items, {latency_ms:.0f} ms latency, {writes_per_s} writes/s:")

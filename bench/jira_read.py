@@ -26,17 +26,22 @@ from sandbox.loopback import serve_in_thread
 
 INPUTS = {"reach": "Reach", "impact": "Impact", "confidence": "Confidence", "effort": "Effort"}
 OUTPUTS = OutputsConfig(
-    score_field="RICE score", priority_field="priority", explain_field="Score rationale",
+    score_field="RICE score",
+    priority_field="priority",
+    explain_field="Score rationale",
     rank_field="Backlog rank",
 )
 
 
 async def read_once(base_url: str, strategy: str) -> tuple[int, float]:
     """Read the whole backlog once; return (items, seconds)."""
-    source = JiraSource(name="bench", kind="jira", url=base_url, jql="project = WEB",
-                        deployment="cloud")
+    source = JiraSource(
+        name="bench", kind="jira", url=base_url, jql="project = WEB", deployment="cloud"
+    )
     connector = JiraConnector.from_config(
-        source, inputs=INPUTS, outputs=OUTPUTS,
+        source,
+        inputs=INPUTS,
+        outputs=OUTPUTS,
         credentials=BasicCredentials(email="demo@example.com", token=SecretStr("sandbox-token")),
         read_strategy=strategy,  # type: ignore[arg-type]
     )

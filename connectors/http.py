@@ -528,8 +528,11 @@ class TrackerHttp:
         self.redact.learn_authorization(response.request.headers.get("authorization"))
         logger.debug(
             "%s %s %s → %d in %.0f ms",
-            self.tracker, method, self.redact(str(response.request.url)),
-            response.status_code, (time.perf_counter() - started) * 1000,
+            self.tracker,
+            method,
+            self.redact(str(response.request.url)),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
         )
         if response.status_code >= 400:
             raise self._error(method, response, kind, issue)
@@ -563,8 +566,12 @@ class TrackerHttp:
             scope = scope_for(error.reason, response.headers)
             self.pacer.pause(min(wait, self.retry.max_wait_s), scope=scope, kind=kind, issue=issue)
         logger.info(
-            "%s %s %s → %d: %s", self.tracker, method, response.request.url.path,
-            response.status_code, safe.message,
+            "%s %s %s → %d: %s",
+            self.tracker,
+            method,
+            response.request.url.path,
+            response.status_code,
+            safe.message,
         )
         return error
 
@@ -577,6 +584,9 @@ class TrackerHttp:
         wait = float(state.next_action.sleep) if state.next_action else 0.0
         logger.warning(
             "%s: %s; retrying in %.1f s (attempt %d of %d)",
-            self.tracker, self.redact(str(exc)), wait,
-            state.attempt_number + 1, self.retry.max_attempts,
+            self.tracker,
+            self.redact(str(exc)),
+            wait,
+            state.attempt_number + 1,
+            self.retry.max_attempts,
         )

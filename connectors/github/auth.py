@@ -115,5 +115,6 @@ def exchange_error(response: httpx.Response) -> Exception:
         return TrackerUnavailable(message, tracker=p.TRACKER, status=status)
     return AuthFailed(
         message + " (check GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID)",
-        tracker=p.TRACKER, status=status,
+        tracker=p.TRACKER,
+        status=status,
     )

@@ -47,7 +47,10 @@ async def run_checks(connector: GitHubConnector) -> list[CheckResult]:
         all_fields = await connector.all_fields()
     except TrackerError as exc:
         return [*results, CheckResult(f"{name}: fields of {connector.where()}", False, str(exc))]
-    results += [field_line(connector, all_fields, what, ref, role, inp) for what, ref, role, inp in field_refs(connector)]
+    results += [
+        field_line(connector, all_fields, what, ref, role, inp)
+        for what, ref, role, inp in field_refs(connector)
+    ]
     results += priority_lines(connector, all_fields)
     results.append(label_line(connector))
     results.append(await budget_line(connector))
@@ -65,12 +68,18 @@ def scope_line(connector: GitHubConnector, scopes: frozenset[str] | None) -> Che
     """Classic tokens list their scopes; fine-grained tokens and Apps are checked by use."""
     label = f"{connector.source.name}: token permissions"
     if scopes is None:
-        return CheckResult(label, True, "fine-grained token or GitHub App: permissions are checked by reading")
+        return CheckResult(
+            label, True, "fine-grained token or GitHub App: permissions are checked by reading"
+        )
     wanted = PROJECT_SCOPES if connector.source.project else REPO_SCOPES
     missing = [s for s in wanted if s not in scopes]
     if missing:
-        return CheckResult(label, False, f"the token lacks {', '.join(missing)} (has {', '.join(sorted(scopes)) or 'none'})",
-                           f"add the {', '.join(missing)} scope(s) to the token")
+        return CheckResult(
+            label,
+            False,
+            f"the token lacks {', '.join(missing)} (has {', '.join(sorted(scopes)) or 'none'})",
+            f"add the {', '.join(missing)} scope(s) to the token",
+        )
     return CheckResult(label, True, ", ".join(sorted(scopes)))
 
 
@@ -78,12 +87,21 @@ def field_refs(connector: GitHubConnector) -> list[tuple[str, str, Role, str | N
     refs: list[tuple[str, str, Role, str | None]] = [
         (f"scoring.inputs.{name}", ref, "input", name) for name, ref in connector.inputs.items()
     ]
-    refs += [(OUTPUT_SETTINGS[r], ref, r, None) for r, ref in connector.output_refs().items() if ref is not None]
+    refs += [
+        (OUTPUT_SETTINGS[r], ref, r, None)
+        for r, ref in connector.output_refs().items()
+        if ref is not None
+    ]
     return refs
 
 
 def field_line(
-    connector: GitHubConnector, all_fields: tuple[GitHubField, ...], what: str, ref: str, role: Role, input: str | None
+    connector: GitHubConnector,
+    all_fields: tuple[GitHubField, ...],
+    what: str,
+    ref: str,
+    role: Role,
+    input: str | None,
 ) -> CheckResult:
     """One mapped field: resolves, has a fitting type, its options are covered by the scale."""
     label = f"{connector.source.name}: {what} = '{ref}'"
@@ -98,25 +116,40 @@ def field_line(
     if input is not None and found.kind == "single_select":
         uncovered = uncovered_options(found, connector.scales.get(input, {}))
         if uncovered:
-            return CheckResult(label, False, f"{detail}: options without a number in scales.{input}: "
-                               f"{', '.join(uncovered)}", f"add them to [scoring] scales.{input}")
+            return CheckResult(
+                label,
+                False,
+                f"{detail}: options without a number in scales.{input}: {', '.join(uncovered)}",
+                f"add them to [scoring] scales.{input}",
+            )
     return CheckResult(label, True, detail)
 
 
-def priority_lines(connector: GitHubConnector, all_fields: tuple[GitHubField, ...]) -> list[CheckResult]:
+def priority_lines(
+    connector: GitHubConnector, all_fields: tuple[GitHubField, ...]
+) -> list[CheckResult]:
     """Whether every priority tier name is an option of the priority field."""
     ref = connector.outputs.priority_field
     if not connector.priority_names or ref is None:
         return []
     try:
-        target = resolve_field(ref, all_fields, what=OUTPUT_SETTINGS["priority"], where=connector.where())
+        target = resolve_field(
+            ref, all_fields, what=OUTPUT_SETTINGS["priority"], where=connector.where()
+        )
     except FieldMappingError:
         return []  # already reported by the field line
     label = f"{connector.source.name}: priority names"
     missing = [n for n in connector.priority_names if target.option_id(n) is None]
     if missing:
-        return [CheckResult(label, False, f"{', '.join(missing)} not among {target.name} options: "
-                            f"{', '.join(target.options)}", f"add the options to {target.name} or rename the tiers")]
+        return [
+            CheckResult(
+                label,
+                False,
+                f"{', '.join(missing)} not among {target.name} options: "
+                f"{', '.join(target.options)}",
+                f"add the options to {target.name} or rename the tiers",
+            )
+        ]
     return [CheckResult(label, True, ", ".join(connector.priority_names))]
 
 
@@ -128,8 +161,12 @@ def label_line(connector: GitHubConnector) -> CheckResult:
     too_long = [n for n in names if len(n) > MAX_LABEL_LENGTH]
     label = f"{connector.source.name}: label prefix '{outputs.label_prefix}'"
     if too_long:
-        return CheckResult(label, False, f"longer than {MAX_LABEL_LENGTH} characters: {', '.join(too_long)}",
-                           "shorten label_prefix or the bucket names")
+        return CheckResult(
+            label,
+            False,
+            f"longer than {MAX_LABEL_LENGTH} characters: {', '.join(too_long)}",
+            "shorten label_prefix or the bucket names",
+        )
     return CheckResult(label, True, ", ".join(names) or "no managed labels")
 
 

@@ -80,7 +80,9 @@ class GitHubClient:
         self.graphql_points = graphql_points or PointBudget(
             GRAPHQL_POINTS_PER_MINUTE * BUDGET_SHARE, sleep=sleep
         )
-        self.rest_points = rest_points or PointBudget(REST_POINTS_PER_MINUTE * BUDGET_SHARE, sleep=sleep)
+        self.rest_points = rest_points or PointBudget(
+            REST_POINTS_PER_MINUTE * BUDGET_SHARE, sleep=sleep
+        )
         self._wall_clock = wall_clock
         self._writing = asyncio.Lock()
         #: The last ``rateLimit`` GitHub reported.
@@ -113,8 +115,10 @@ class GitHubClient:
             self.last_scopes = parse_scopes(response.headers)
             try:
                 result = p.parse_graphql(
-                    decode(response), headers=response.headers,
-                    now_epoch_s=self._wall_clock(), tolerate=tolerate,
+                    decode(response),
+                    headers=response.headers,
+                    now_epoch_s=self._wall_clock(),
+                    tolerate=tolerate,
                 )
             except RateLimited as exc:
                 self.graphql_limited += 1
@@ -130,7 +134,9 @@ class GitHubClient:
         wait = policy.wait_s(exc, attempt)
         scope: Scope = "all" if exc.reason == "primary" else "kind"
         self.http.pacer.pause(wait, scope=scope, kind="write" if kind == "write" else "read")
-        logger.warning("%s; retrying in %.1f s (attempt %d of %d)", exc, wait, attempt + 1, policy.max_attempts)
+        logger.warning(
+            "%s; retrying in %.1f s (attempt %d of %d)", exc, wait, attempt + 1, policy.max_attempts
+        )
 
     async def wait_for_budget(self, cost: int) -> None:
         """When the hourly GraphQL budget cannot pay ``cost``, wait for its reset (logged)."""
@@ -140,7 +146,10 @@ class GitHubClient:
         wait = max(0.0, budget.reset_at_epoch_s - self._wall_clock())
         logger.warning(
             "GitHub GraphQL budget: %d points left, the writes need about %d; waiting %.0f s "
-            "for the hourly reset", budget.remaining, cost, wait,
+            "for the hourly reset",
+            budget.remaining,
+            cost,
+            wait,
         )
         self.http.pacer.pause(wait, scope="all", kind="write")
 
@@ -177,8 +186,11 @@ class GitHubClient:
 
     async def _request(self, request: p.ApiRequest) -> httpx.Response:
         return await self.http.request(
-            request.method, request.path, kind=request.kind,
-            params=request.params or None, json=request.json,
+            request.method,
+            request.path,
+            kind=request.kind,
+            params=request.params or None,
+            json=request.json,
         )
 
 
@@ -197,7 +209,6 @@ def decode(response: httpx.Response) -> Any:
     except ValueError as exc:
         raise TrackerUnavailable(
             f"{p.TRACKER} answered {response.status_code} with a body that is not JSON",
-            tracker=p.TRACKER, status=response.status_code,
+            tracker=p.TRACKER,
+            status=response.status_code,
         ) from exc
-
-

@@ -154,16 +154,26 @@ class GitHubConnector:
             },
             sleep=retry.sleep,
         )
-        secrets = [credentials.token.get_secret_value()] if isinstance(credentials, BearerCredentials) else [
-            credentials.private_key.get_secret_value()
-        ]
+        secrets = (
+            [credentials.token.get_secret_value()]
+            if isinstance(credentials, BearerCredentials)
+            else [credentials.private_key.get_secret_value()]
+        )
         http = TrackerHttp(
-            client, tracker=p.TRACKER, pacer=pacer, retry=retry,
-            describe=p.describe_error, secrets=secrets,
+            client,
+            tracker=p.TRACKER,
+            pacer=pacer,
+            retry=retry,
+            describe=p.describe_error,
+            secrets=secrets,
         )
         return cls(
-            source=source, client=GitHubClient(http, api_url=source.api_url), inputs=inputs,
-            outputs=outputs, scales=scales, priority_names=priority_names,
+            source=source,
+            client=GitHubClient(http, api_url=source.api_url),
+            inputs=inputs,
+            outputs=outputs,
+            scales=scales,
+            priority_names=priority_names,
         )
 
     # ── Connector protocol ────────────────────────────────────────────────────────────
@@ -190,7 +200,9 @@ class GitHubConnector:
         for key in dict.fromkeys(keys):
             found = await self._get_issue(repo, key)
             if found is not None and self._keep_issue(found):
-                items.append(work_item_from_issue(found, repo=repo, fields=fields, source=self.name))
+                items.append(
+                    work_item_from_issue(found, repo=repo, fields=fields, source=self.name)
+                )
         return items
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
@@ -209,7 +221,10 @@ class GitHubConnector:
     async def fields(self) -> list[FieldInfo]:
         """The Project's fields, or the organization's issue fields, with their options."""
         found = await self.all_fields()
-        return [FieldInfo(id=f.id, name=f.name, type=f.type_name or f.kind, options=tuple(f.options)) for f in found]
+        return [
+            FieldInfo(id=f.id, name=f.name, type=f.type_name or f.kind, options=tuple(f.options))
+            for f in found
+        ]
 
     async def check(self) -> list[CheckResult]:
         """Token, scopes, field mapping and options, priority names, label prefix, budget."""
@@ -233,16 +248,20 @@ class GitHubConnector:
     def output_refs(self) -> dict[Role, str | None]:
         """Owned output role → the configured field name or id."""
         return {
-            "score": self.outputs.score_field, "priority": self.outputs.priority_field,
-            "explanation": self.outputs.explain_field, "rank": self.outputs.rank_field,
+            "score": self.outputs.score_field,
+            "priority": self.outputs.priority_field,
+            "explanation": self.outputs.explain_field,
+            "rank": self.outputs.rank_field,
         }
 
     async def field_map(self) -> FieldMap:
         """Every mapped field, resolved once (``FieldMappingError`` names the closest names)."""
         if self._field_map is None:
             self._field_map = resolve_field_map(
-                inputs=self.inputs, outputs=self.output_refs(),
-                fields=await self.all_fields(), where=self.where(),
+                inputs=self.inputs,
+                outputs=self.output_refs(),
+                fields=await self.all_fields(),
+                where=self.where(),
             )
         return self._field_map
 
@@ -270,11 +289,14 @@ class GitHubConnector:
                 raise NotFound(
                     f"{p.TRACKER}: Project {self.source.project} not found, or the token cannot "
                     "see it (classic tokens need the read:project scope)",
-                    tracker=p.TRACKER, status=200,
+                    tracker=p.TRACKER,
+                    status=200,
                 )
             parsed = [project_field_from_json(f) for f in node["fields"]["nodes"] or ()]
             self._project = ProjectInfo(
-                str(node["id"]), str(node.get("title") or ""), tuple(f for f in parsed if f is not None)
+                str(node["id"]),
+                str(node.get("title") or ""),
+                tuple(f for f in parsed if f is not None),
             )
         return self._project
 
@@ -292,11 +314,16 @@ class GitHubConnector:
             result = await self.client.graphql(document, variables)
             page = (result.data.get("node") or {}).get("items")
             if page is None:
-                raise NotFound(f"{p.TRACKER}: Project {self.source.project} went away while reading",
-                               tracker=p.TRACKER, status=200)
+                raise NotFound(
+                    f"{p.TRACKER}: Project {self.source.project} went away while reading",
+                    tracker=p.TRACKER,
+                    status=200,
+                )
             for node in page["nodes"] or ():
                 if node and keep_project_item(
-                    node, include_pull_requests=self.source.include_pull_requests, state=self.source.state
+                    node,
+                    include_pull_requests=self.source.include_pull_requests,
+                    state=self.source.state,
                 ):
                     items.append(work_item_from_project_item(node, fields=fields, source=self.name))
                 else:
@@ -304,8 +331,12 @@ class GitHubConnector:
             if not page["pageInfo"]["hasNextPage"]:
                 break
             after = page["pageInfo"]["endCursor"]
-        logger.info("%s: read %d Project items, left out %d (state, pull requests, no access)",
-                    self.name, len(items), skipped)
+        logger.info(
+            "%s: read %d Project items, left out %d (state, pull requests, no access)",
+            self.name,
+            len(items),
+            skipped,
+        )
         return items
 
     def _keep_issue(self, issue: Mapping[str, Any]) -> bool:
@@ -315,25 +346,30 @@ class GitHubConnector:
 
     async def _read_repo(self, fields: FieldMap) -> list[WorkItem]:
         repo = self.repo_slug()
-        issues = await self.client.rest_pages(p.build_list_issues_request(repo, state=self.source.state))
+        issues = await self.client.rest_pages(
+            p.build_list_issues_request(repo, state=self.source.state)
+        )
         return [
             work_item_from_issue(i, repo=repo, fields=fields, source=self.name)
-            for i in issues if self._keep_issue(i)
+            for i in issues
+            if self._keep_issue(i)
         ]
 
     async def _get_issue(self, repo: str, key: str) -> Mapping[str, Any] | None:
         prefix = f"{repo}#"
-        if not key.startswith(prefix) or not key[len(prefix):].isdigit():
+        if not key.startswith(prefix) or not key[len(prefix) :].isdigit():
             return None
         try:
-            body = await self.client.rest(p.build_get_issue_request(repo, int(key[len(prefix):])))
+            body = await self.client.rest(p.build_get_issue_request(repo, int(key[len(prefix) :])))
         except NotFound:
             return None
         return body if isinstance(body, Mapping) else None
 
     # ── writing a Project ─────────────────────────────────────────────────────────────
 
-    async def _apply_project(self, changes: Sequence[Change], fields: FieldMap) -> AsyncIterator[WriteResult]:
+    async def _apply_project(
+        self, changes: Sequence[Change], fields: FieldMap
+    ) -> AsyncIterator[WriteResult]:
         project = await self.project()
         self.unlabelable = []
         planned: list[tuple[Change, list[g.Mutation]]] = []
@@ -348,18 +384,26 @@ class GitHubConnector:
             else:
                 yield WriteResult(change)
         if self.unlabelable:
-            logger.warning("%s: %d draft issues cannot carry labels; their roadmap labels are left "
-                           "out (convert them to issues to label them): %s", self.name,
-                           len(self.unlabelable), ", ".join(self.unlabelable[:5]))
+            logger.warning(
+                "%s: %d draft issues cannot carry labels; their roadmap labels are left "
+                "out (convert them to issues to label them): %s",
+                self.name,
+                len(self.unlabelable),
+                ", ".join(self.unlabelable[:5]),
+            )
         batches = pack_batches(planned, g.MUTATIONS_PER_DOCUMENT)
         await self.client.wait_for_budget(len(batches))
         for batch in batches:
             for result in await self._send_batch(batch):
                 yield result
 
-    async def _project_mutations(self, project_id: str, change: Change, fields: FieldMap) -> list[g.Mutation]:
+    async def _project_mutations(
+        self, project_id: str, change: Change, fields: FieldMap
+    ) -> list[g.Mutation]:
         handle = handle_of(change)
-        mutations = project_field_mutations(project_id, handle.item_id or "", field_writes(change, fields))
+        mutations = project_field_mutations(
+            project_id, handle.item_id or "", field_writes(change, fields)
+        )
         adds, removes = change.labels_to_add, change.labels_to_remove
         if handle.is_draft or handle.content_id is None:
             if adds or removes:
@@ -368,14 +412,20 @@ class GitHubConnector:
         assert handle.repo is not None
         add_ids = list((await self._label_ids(handle.repo, adds)).values()) if adds else []
         remove_ids = [handle.label_ids[n] for n in sorted(removes) if n in handle.label_ids]
-        return mutations + label_mutations(handle.content_id, add_ids=add_ids, remove_ids=remove_ids)
+        return mutations + label_mutations(
+            handle.content_id, add_ids=add_ids, remove_ids=remove_ids
+        )
 
-    async def _send_batch(self, batch: Sequence[tuple[Change, list[g.Mutation]]]) -> list[WriteResult]:
+    async def _send_batch(
+        self, batch: Sequence[tuple[Change, list[g.Mutation]]]
+    ) -> list[WriteResult]:
         mutations = [m for _, ms in batch for m in ms]
         document, variables = g.build_mutation_batch(mutations)
         aliases = [g.mutation_alias(i) for i in range(len(mutations))]
         try:
-            result = await self.client.graphql(document, variables, tolerate=aliases, mutations=len(mutations))
+            result = await self.client.graphql(
+                document, variables, tolerate=aliases, mutations=len(mutations)
+            )
         except AuthFailed:
             raise
         except TrackerError as exc:
@@ -383,9 +433,13 @@ class GitHubConnector:
         results = []
         start = 0
         for change, ms in batch:
-            errors = [e.message for a in aliases[start:start + len(ms)] for e in result.errors_at(a)]
+            errors = [
+                e.message for a in aliases[start : start + len(ms)] for e in result.errors_at(a)
+            ]
             start += len(ms)
-            results.append(WriteResult(change, error=f"{p.TRACKER}: {'; '.join(errors)}" if errors else None))
+            results.append(
+                WriteResult(change, error=f"{p.TRACKER}: {'; '.join(errors)}" if errors else None)
+            )
         return results
 
     # ── labels ────────────────────────────────────────────────────────────────────────
@@ -408,7 +462,12 @@ class GitHubConnector:
                 variables = {"owner": owner, "name": name, "after": after}
                 data = (await self.client.graphql(g.REPO_LABELS_QUERY, variables)).data
                 page = (data.get("repository") or {}).get("labels") or {}
-                labels.update({str(n["name"]).casefold(): (str(n["name"]), str(n["id"])) for n in page.get("nodes") or ()})
+                labels.update(
+                    {
+                        str(n["name"]).casefold(): (str(n["name"]), str(n["id"]))
+                        for n in page.get("nodes") or ()
+                    }
+                )
                 if not (page.get("pageInfo") or {}).get("hasNextPage"):
                     break
                 after = page["pageInfo"]["endCursor"]
@@ -433,22 +492,34 @@ class GitHubConnector:
     def label_style(self, name: str) -> dict[str, str]:
         """Colour and description of a managed label priosync creates."""
         if name == self.outputs.needs_input_label:
-            return {"color": NEEDS_INPUT_COLOR, "description": "priosync: inputs missing for a score"}
+            return {
+                "color": NEEDS_INPUT_COLOR,
+                "description": "priosync: inputs missing for a score",
+            }
         bucket = name.removeprefix(self.outputs.label_prefix)
         return {"color": LABEL_COLOR, "description": f"priosync roadmap bucket: {bucket}"}
 
     async def _ensure_rest_labels(self, repo: str, names: frozenset[str]) -> None:
         """Create the managed labels ``repo`` lacks before adding them over REST (once each)."""
-        missing = [n for n in sorted(names) if f"{repo}:{n.casefold()}" not in self._rest_labels_ready]
+        missing = [
+            n for n in sorted(names) if f"{repo}:{n.casefold()}" not in self._rest_labels_ready
+        ]
         if not missing:
             return
-        existing = {str(lb["name"]).casefold() for lb in await self.client.rest_pages(
-            p.ApiRequest("GET", f"/repos/{repo}/labels", "read", params={"per_page": str(p.PER_PAGE)})
-        )}
+        existing = {
+            str(lb["name"]).casefold()
+            for lb in await self.client.rest_pages(
+                p.ApiRequest(
+                    "GET", f"/repos/{repo}/labels", "read", params={"per_page": str(p.PER_PAGE)}
+                )
+            )
+        }
         for name in missing:
             if name.casefold() not in existing:
                 try:
-                    await self.client.rest(p.build_create_label_request(repo, name, **self.label_style(name)))
+                    await self.client.rest(
+                        p.build_create_label_request(repo, name, **self.label_style(name))
+                    )
                     self.created_labels.append(f"{repo}:{name}")
                 except ChangeRejected:
                     pass  # created meanwhile (422 already_exists): the add below works either way
@@ -476,39 +547,55 @@ class GitHubConnector:
         held: Mapping[str, Any] = handle.field_values
         if len(cleared) < len(writes):
             answer = await self.client.rest(
-                p.build_set_issue_fields_request(handle.repo, handle.number, issue_fields_body(merged))
+                p.build_set_issue_fields_request(
+                    handle.repo, handle.number, issue_fields_body(merged)
+                )
             )
             held = issue_field_values(answer) if isinstance(answer, Mapping) else {}
         for field_id in cleared:
             if field_id in held:
                 with contextlib.suppress(NotFound):  # not set: already clear
-                    await self.client.rest(p.build_delete_issue_field_request(handle.repo, handle.number, int(field_id)))
+                    await self.client.rest(
+                        p.build_delete_issue_field_request(
+                            handle.repo, handle.number, int(field_id)
+                        )
+                    )
         wanted = {w.field.id: merged[w.field.id] for w in writes if w.value is not None}
         dropped = dropped_fields(wanted, held, [])
         if dropped:
             raise ChangeRejected(
                 f"{p.TRACKER} did not keep the issue field values written to {handle.repo}#{handle.number}; "
                 "issue fields may be off for this repository or organization",
-                tracker=p.TRACKER, status=200,
+                tracker=p.TRACKER,
+                status=200,
             )
 
-    async def _write_rest_labels(self, handle: ItemHandle, adds: frozenset[str], removes: frozenset[str]) -> None:
+    async def _write_rest_labels(
+        self, handle: ItemHandle, adds: frozenset[str], removes: frozenset[str]
+    ) -> None:
         assert handle.repo is not None
         assert handle.number is not None
         if adds:
             await self._ensure_rest_labels(handle.repo, adds)
-            await self.client.rest(p.build_add_labels_request(handle.repo, handle.number, sorted(adds)))
+            await self.client.rest(
+                p.build_add_labels_request(handle.repo, handle.number, sorted(adds))
+            )
         for name in sorted(removes):
             with contextlib.suppress(NotFound):  # not on the issue: already done (§3.3)
-                await self.client.rest(p.build_remove_label_request(handle.repo, handle.number, name))
+                await self.client.rest(
+                    p.build_remove_label_request(handle.repo, handle.number, name)
+                )
 
 
 def handle_of(change: Change) -> ItemHandle:
     """The handle a change's item was read with; ``ChangeRejected`` when it has none."""
     handle = change.item.handle if change.item is not None else None
     if not isinstance(handle, ItemHandle):
-        raise ChangeRejected(f"{change.key}: no GitHub handle (item not read by this connector)",
-                             tracker=p.TRACKER, status=None)
+        raise ChangeRejected(
+            f"{change.key}: no GitHub handle (item not read by this connector)",
+            tracker=p.TRACKER,
+            status=None,
+        )
     return handle
 
 
@@ -527,11 +614,15 @@ def pack_batches(
     return batches
 
 
-def build_auth(credentials: BearerCredentials | GitHubAppCredentials, *, api_url: str) -> httpx.Auth:
+def build_auth(
+    credentials: BearerCredentials | GitHubAppCredentials, *, api_url: str
+) -> httpx.Auth:
     """A token's bearer auth, or the GitHub App's installation-token auth."""
     if isinstance(credentials, BearerCredentials):
         return BearerAuth(credentials.token.get_secret_value())
     return GitHubAppAuth(
-        app_id=credentials.app_id, private_key=credentials.private_key.get_secret_value(),
-        installation_id=credentials.installation_id, api_url=api_url,
+        app_id=credentials.app_id,
+        private_key=credentials.private_key.get_secret_value(),
+        installation_id=credentials.installation_id,
+        api_url=api_url,
     )

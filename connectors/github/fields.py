@@ -70,14 +70,18 @@ def project_field_from_json(node: Mapping[str, Any]) -> GitHubField | None:
     if not node.get("id") or not node.get("name"):
         return None
     data_type = str(node.get("dataType") or "")
-    options = {str(o["name"]): str(o["id"]) for o in node.get("options") or () if isinstance(o, Mapping)}
+    options = {
+        str(o["name"]): str(o["id"]) for o in node.get("options") or () if isinstance(o, Mapping)
+    }
     return GitHubField(str(node["id"]), str(node["name"]), _kind(data_type), options, data_type)
 
 
 def issue_field_from_json(entry: Mapping[str, Any]) -> GitHubField:
     """A ``GitHubField`` from one ``/orgs/{org}/issue-fields`` entry."""
     data_type = str(entry.get("data_type") or "")
-    options = {str(o["name"]): str(o["name"]) for o in entry.get("options") or () if isinstance(o, Mapping)}
+    options = {
+        str(o["name"]): str(o["name"]) for o in entry.get("options") or () if isinstance(o, Mapping)
+    }
     return GitHubField(str(entry["id"]), str(entry["name"]), _kind(data_type), options, data_type)
 
 
@@ -107,13 +111,15 @@ def resolve_field(ref: str, fields: Sequence[GitHubField], *, what: str, where: 
     if named:
         raise FieldMappingError(
             f"{what}: {len(named)} fields of {where} are named '{ref}'; use the id instead",
-            field=ref, candidates=[f.id for f in named],
+            field=ref,
+            candidates=[f.id for f in named],
         )
     close = closest_names(needle, (f.name for f in fields))
     hint = f"; closest: {', '.join(close)}" if close else ""
     raise FieldMappingError(
         f"{what}: {where} has no field named '{ref}'{hint} (`priosync fields` lists them all)",
-        field=ref, candidates=close,
+        field=ref,
+        candidates=close,
     )
 
 
@@ -137,8 +143,10 @@ class FieldMap:
     def outputs(self) -> dict[Role, GitHubField]:
         """Owned output role → field, for the configured outputs only."""
         pairs: dict[Role, GitHubField | None] = {
-            "score": self.score, "priority": self.priority,
-            "explanation": self.explanation, "rank": self.rank,
+            "score": self.score,
+            "priority": self.priority,
+            "explanation": self.explanation,
+            "rank": self.rank,
         }
         return {role: f for role, f in pairs.items() if f is not None}
 
@@ -175,8 +183,11 @@ def resolve_field_map(
             raise FieldMappingError(f"{what}: {problem}", field=ref, candidates=[found.id])
         resolved[role] = found
     return FieldMap(
-        inputs=resolved_inputs, score=resolved.get("score"), priority=resolved.get("priority"),
-        explanation=resolved.get("explanation"), rank=resolved.get("rank"),
+        inputs=resolved_inputs,
+        score=resolved.get("score"),
+        priority=resolved.get("priority"),
+        explanation=resolved.get("explanation"),
+        rank=resolved.get("rank"),
     )
 
 

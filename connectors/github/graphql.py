@@ -173,7 +173,9 @@ def build_mutation_batch(mutations: Sequence[Mutation]) -> tuple[str, dict[str, 
     return document, {f"i{n}": dict(m.input) for n, m in enumerate(mutations)}
 
 
-def update_field(project_id: str, item_id: str, field_id: str, value: Mapping[str, Any]) -> Mutation:
+def update_field(
+    project_id: str, item_id: str, field_id: str, value: Mapping[str, Any]
+) -> Mutation:
     """Set one project field; ``value`` holds exactly one of text, number, singleSelectOptionId."""
     return Mutation(
         "updateProjectV2ItemFieldValue",
@@ -191,7 +193,9 @@ def clear_field(project_id: str, item_id: str, field_id: str) -> Mutation:
 
 def add_labels(labelable_id: str, label_ids: Sequence[str]) -> Mutation:
     """Add labels (by node id) to an issue or pull request, keeping the others."""
-    return Mutation("addLabelsToLabelable", {"labelableId": labelable_id, "labelIds": list(label_ids)})
+    return Mutation(
+        "addLabelsToLabelable", {"labelableId": labelable_id, "labelIds": list(label_ids)}
+    )
 
 
 def remove_labels(labelable_id: str, label_ids: Sequence[str]) -> Mutation:

@@ -61,7 +61,9 @@ def _rank(raw: RawValue) -> int | None:
     return int(number) if number is not None and number.is_integer() else None
 
 
-def current_outputs(values: Mapping[str, RawValue], fields: FieldMap, labels: frozenset[str]) -> Outputs:
+def current_outputs(
+    values: Mapping[str, RawValue], fields: FieldMap, labels: frozenset[str]
+) -> Outputs:
     """The owned values an item holds, from its raw values by field id."""
 
     def raw(found: GitHubField | None) -> RawValue:
@@ -132,7 +134,9 @@ def keep_project_item(node: Mapping[str, Any], *, include_pull_requests: bool, s
     return state == "all" or closed == (state == "closed")
 
 
-def work_item_from_project_item(node: Mapping[str, Any], *, fields: FieldMap, source: str) -> WorkItem:
+def work_item_from_project_item(
+    node: Mapping[str, Any], *, fields: FieldMap, source: str
+) -> WorkItem:
     """A ``WorkItem`` from one item node of ``graphql.build_items_query`` (content readable)."""
     content: Mapping[str, Any] = node["content"]
     label_ids = {
@@ -149,11 +153,17 @@ def work_item_from_project_item(node: Mapping[str, Any], *, fields: FieldMap, so
         number = int(content["number"])
         key, url = f"{repo}#{number}", str(content.get("url") or "")
         handle = ItemHandle(
-            repo=repo, number=number, content_id=str(content["id"]),
-            item_id=str(node["id"]), label_ids=label_ids,
+            repo=repo,
+            number=number,
+            content_id=str(content["id"]),
+            item_id=str(node["id"]),
+            label_ids=label_ids,
         )
     return WorkItem(
-        key=key, title=str(content.get("title") or ""), url=url, source=source,
+        key=key,
+        title=str(content.get("title") or ""),
+        url=url,
+        source=source,
         inputs=input_values(values, fields),
         current=current_outputs(values, fields, frozenset(label_ids)),
         updated_at=parse_timestamp(content.get("updatedAt") or node.get("updatedAt")),
@@ -180,19 +190,28 @@ def issue_field_values(issue: Mapping[str, Any]) -> dict[str, RawValue]:
     return values
 
 
-def work_item_from_issue(issue: Mapping[str, Any], *, repo: str, fields: FieldMap, source: str) -> WorkItem:
+def work_item_from_issue(
+    issue: Mapping[str, Any], *, repo: str, fields: FieldMap, source: str
+) -> WorkItem:
     """A ``WorkItem`` from one REST issue of ``repo`` (``owner/name``)."""
     values = issue_field_values(issue)
     labels = frozenset(
-        str(lb["name"]) for lb in issue.get("labels") or () if isinstance(lb, Mapping) and lb.get("name")
+        str(lb["name"])
+        for lb in issue.get("labels") or ()
+        if isinstance(lb, Mapping) and lb.get("name")
     )
     number = int(issue["number"])
     return WorkItem(
-        key=f"{repo}#{number}", title=str(issue.get("title") or ""),
-        url=str(issue.get("html_url") or ""), source=source,
-        inputs=input_values(values, fields), current=current_outputs(values, fields, labels),
+        key=f"{repo}#{number}",
+        title=str(issue.get("title") or ""),
+        url=str(issue.get("html_url") or ""),
+        source=source,
+        inputs=input_values(values, fields),
+        current=current_outputs(values, fields, labels),
         updated_at=parse_timestamp(issue.get("updated_at")),
-        handle=ItemHandle(repo=repo, number=number, content_id=issue.get("node_id"), field_values=values),
+        handle=ItemHandle(
+            repo=repo, number=number, content_id=issue.get("node_id"), field_values=values
+        ),
     )
 
 
@@ -239,7 +258,9 @@ def project_value_input(write: FieldWrite) -> dict[str, Any]:
     return {"text": str(write.value)}
 
 
-def project_field_mutations(project_id: str, item_id: str, writes: Sequence[FieldWrite]) -> list[g.Mutation]:
+def project_field_mutations(
+    project_id: str, item_id: str, writes: Sequence[FieldWrite]
+) -> list[g.Mutation]:
     """Field updates and clears for one Project item; ``UnknownOption`` for a bad priority."""
     return [
         g.clear_field(project_id, item_id, w.field.id)
@@ -311,7 +332,9 @@ def same_value(a: RawValue, b: RawValue) -> bool:
     return a == b
 
 
-def dropped_fields(wanted: Mapping[str, RawValue], held: Mapping[str, RawValue], cleared: Sequence[str]) -> list[str]:
+def dropped_fields(
+    wanted: Mapping[str, RawValue], held: Mapping[str, RawValue], cleared: Sequence[str]
+) -> list[str]:
     """Field ids whose written value GitHub does not hold (set dropped, or clear ignored)."""
     missing = [fid for fid, value in wanted.items() if not same_value(held.get(fid), value)]
     return missing + [fid for fid in cleared if fid in held]

@@ -126,7 +126,11 @@ def parse_graphql_errors(raw: Any) -> tuple[GraphQLError, ...]:
         if isinstance(entry, Mapping):
             path = tuple(p for p in entry.get("path") or () if isinstance(p, str | int))
             kind = entry.get("type")
-            found.append(GraphQLError(str(entry.get("message", "")), kind if isinstance(kind, str) else None, path))
+            found.append(
+                GraphQLError(
+                    str(entry.get("message", "")), kind if isinstance(kind, str) else None, path
+                )
+            )
         else:
             found.append(GraphQLError(str(entry)))
     return tuple(found)
@@ -143,7 +147,9 @@ def parse_graphql(
     ``NOT_FOUND`` errors are returned for the caller to judge; any other error raises.
     """
     if not isinstance(body, Mapping):
-        raise TrackerUnavailable(f"{TRACKER} GraphQL answered with a body that is not an object", tracker=TRACKER)
+        raise TrackerUnavailable(
+            f"{TRACKER} GraphQL answered with a body that is not an object", tracker=TRACKER
+        )
     errors = parse_graphql_errors(body.get("errors"))
     for error in errors:
         limited = rate_limited_error(error, headers=headers, now_epoch_s=now_epoch_s)
@@ -166,13 +172,19 @@ def rate_limited_error(
     if error.type == "RATE_LIMITED":
         wait = reset_wait_s(headers, now_epoch_s=now_epoch_s)
         return RateLimited(
-            f"{TRACKER} GraphQL: {error.message}", tracker=TRACKER, status=200,
-            retry_after_s=wait, reason="primary",
+            f"{TRACKER} GraphQL: {error.message}",
+            tracker=TRACKER,
+            status=200,
+            retry_after_s=wait,
+            reason="primary",
         )
     if _SECONDARY.search(error.message):
         return RateLimited(
-            f"{TRACKER} GraphQL: {error.message}", tracker=TRACKER, status=200,
-            retry_after_s=secondary_wait_s(headers, now_epoch_s=now_epoch_s), reason="secondary",
+            f"{TRACKER} GraphQL: {error.message}",
+            tracker=TRACKER,
+            status=200,
+            retry_after_s=secondary_wait_s(headers, now_epoch_s=now_epoch_s),
+            reason="secondary",
         )
     return None
 
@@ -197,7 +209,9 @@ def parse_rate_budget(data: Mapping[str, Any]) -> RateBudget | None:
         return None
     reset = raw.get("resetAt")
     try:
-        reset_s = datetime.fromisoformat(str(reset).replace("Z", "+00:00")).timestamp() if reset else None
+        reset_s = (
+            datetime.fromisoformat(str(reset).replace("Z", "+00:00")).timestamp() if reset else None
+        )
     except ValueError:
         reset_s = None
     return RateBudget(int(raw.get("cost") or 0), int(raw.get("remaining") or 0), reset_s)
@@ -275,7 +289,9 @@ def _describe(status: int, body: bytes) -> ErrorText:
 def build_list_issues_request(repo: str, *, state: str) -> ApiRequest:
     """The first page of ``GET /repos/{o}/{r}/issues``; later pages follow ``Link``."""
     return ApiRequest(
-        "GET", f"/repos/{repo}/issues", "read",
+        "GET",
+        f"/repos/{repo}/issues",
+        "read",
         params={"state": state, "per_page": str(PER_PAGE), "sort": "created", "direction": "asc"},
     )
 
@@ -305,7 +321,9 @@ def build_issue_fields_request(org: str) -> ApiRequest:
     return ApiRequest("GET", f"/orgs/{org}/issue-fields", "read")
 
 
-def build_set_issue_fields_request(repo: str, number: int, values: Sequence[Mapping[str, Any]]) -> ApiRequest:
+def build_set_issue_fields_request(
+    repo: str, number: int, values: Sequence[Mapping[str, Any]]
+) -> ApiRequest:
     """``PATCH /repos/{o}/{r}/issues/{n}`` with the whole set of issue field values.
 
     GitHub replaces the set with what is sent (§3.5), so ``values`` must already hold the
@@ -317,17 +335,23 @@ def build_set_issue_fields_request(repo: str, number: int, values: Sequence[Mapp
 
 def build_delete_issue_field_request(repo: str, number: int, field_id: int) -> ApiRequest:
     """``DELETE …/issue-field-values/{id}``: clear one value (an empty set clears nothing)."""
-    return ApiRequest("DELETE", f"/repos/{repo}/issues/{number}/issue-field-values/{field_id}", "write")
+    return ApiRequest(
+        "DELETE", f"/repos/{repo}/issues/{number}/issue-field-values/{field_id}", "write"
+    )
 
 
 def build_add_labels_request(repo: str, number: int, names: Sequence[str]) -> ApiRequest:
     """``POST …/issues/{n}/labels``: adds labels and keeps the others (never ``PUT``)."""
-    return ApiRequest("POST", f"/repos/{repo}/issues/{number}/labels", "write", json={"labels": sorted(names)})
+    return ApiRequest(
+        "POST", f"/repos/{repo}/issues/{number}/labels", "write", json={"labels": sorted(names)}
+    )
 
 
 def build_remove_label_request(repo: str, number: int, name: str) -> ApiRequest:
     """``DELETE …/issues/{n}/labels/{name}`` with the name URL-encoded (``:``, ``/``, spaces)."""
-    return ApiRequest("DELETE", f"/repos/{repo}/issues/{number}/labels/{quote(name, safe='')}", "write")
+    return ApiRequest(
+        "DELETE", f"/repos/{repo}/issues/{number}/labels/{quote(name, safe='')}", "write"
+    )
 
 
 def build_create_label_request(repo: str, name: str, *, color: str, description: str) -> ApiRequest:
@@ -339,7 +363,8 @@ def build_create_label_request(repo: str, name: str, *, color: str, description:
 def build_app_token_request(api_url: str, installation_id: str) -> httpx.Request:
     """``POST /app/installations/{id}/access_tokens`` (the JWT is added by the caller)."""
     return httpx.Request(
-        "POST", f"{api_url.rstrip('/')}/app/installations/{installation_id}/access_tokens",
+        "POST",
+        f"{api_url.rstrip('/')}/app/installations/{installation_id}/access_tokens",
         headers={"Accept": ACCEPT, "X-GitHub-Api-Version": API_VERSION},
     )
 

@@ -105,7 +105,8 @@ def check_one_field(
         uncovered = [o for o in options.get(found.id, ()) if o.lower() not in scale]
         if uncovered:
             return CheckResult(
-                label, False,
+                label,
+                False,
                 f"{detail}: options without a number in scales.{input}: {', '.join(uncovered)}",
                 f"add them to [scoring] scales.{input}",
             )
@@ -138,7 +139,8 @@ async def check_priority_names(
     if missing:
         return [
             CheckResult(
-                label, False,
+                label,
+                False,
                 f"{', '.join(missing)} not among {target.name} values: {', '.join(known)}",
                 "rename the tiers in [outputs] priority to values Jira has",
             )
@@ -159,7 +161,8 @@ async def check_permissions(connector: JiraConnector, projects: Sequence[str]) -
             continue
         results.append(
             CheckResult(
-                f"{source.name}: edit issues in {project}", held.get(EDIT, False),
+                f"{source.name}: edit issues in {project}",
+                held.get(EDIT, False),
                 "" if held.get(EDIT) else "the account cannot edit issues there",
                 "" if held.get(EDIT) else f"grant 'Edit Issues' in {project}",
             )
@@ -175,7 +178,8 @@ def admin_line(source: str, project: str, held: bool) -> CheckResult:
     if held:
         return CheckResult(label, True, "project admin: notifyUsers=false is accepted")
     return CheckResult(
-        label, False,
+        label,
+        False,
         "Jira refuses notifyUsers=false without project-admin rights; every edit would get 403",
         f"grant 'Administer Projects' in {project}, or set notify = true on source '{source}'",
     )

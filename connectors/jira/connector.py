@@ -129,12 +129,21 @@ class JiraConnector:
             sleep=retry.sleep,
         )
         http = TrackerHttp(
-            client, tracker=p.TRACKER, pacer=pacer, retry=retry,
-            describe=p.describe_error, secrets=[token],
+            client,
+            tracker=p.TRACKER,
+            pacer=pacer,
+            retry=retry,
+            describe=p.describe_error,
+            secrets=[token],
         )
         return cls(
-            source=source, http=http, inputs=inputs, outputs=outputs, scales=scales,
-            priority_names=priority_names, read_strategy=read_strategy,
+            source=source,
+            http=http,
+            inputs=inputs,
+            outputs=outputs,
+            scales=scales,
+            priority_names=priority_names,
+            read_strategy=read_strategy,
         )
 
     # ── Connector protocol ────────────────────────────────────────────────────────────
@@ -194,8 +203,11 @@ class JiraConnector:
         options = await self._sample_edit_options()
         return [
             FieldInfo(
-                id=f.id, name=f.name, type=f.type_name or f.kind,
-                options=options.get(f.id, ()), custom=f.custom,
+                id=f.id,
+                name=f.name,
+                type=f.type_name or f.kind,
+                options=options.get(f.id, ()),
+                custom=f.custom,
             )
             for f in all_fields
         ]

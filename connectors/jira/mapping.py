@@ -130,9 +130,7 @@ def edit_payload(change: Change, *, fields: FieldMap, deployment: Deployment) ->
     return body
 
 
-def changed_field_values(
-    change: Change, *, fields: FieldMap, deployment: Deployment
-) -> JsonObject:
+def changed_field_values(change: Change, *, fields: FieldMap, deployment: Deployment) -> JsonObject:
     """Field id → write value for each configured output whose value changes."""
     before, after = change.before, change.after
     values: JsonObject = {}

@@ -211,7 +211,9 @@ def build_bulkfetch_request(ids_or_keys: Sequence[str], *, fields: Sequence[str]
     return ApiRequest("POST", "/rest/api/3/issue/bulkfetch", json=body)
 
 
-def build_get_issue_request(deployment: Deployment, issue: str, *, fields: Sequence[str]) -> ApiRequest:
+def build_get_issue_request(
+    deployment: Deployment, issue: str, *, fields: Sequence[str]
+) -> ApiRequest:
     """``GET /issue/{idOrKey}?fields=…``: one issue with only the named fields."""
     return ApiRequest(
         "GET", f"{api_root(deployment)}/issue/{issue}", params={"fields": ",".join(fields)}

@@ -99,11 +99,18 @@ def _readable(ref: FieldValueRef) -> float | str:
 class GitHubSandbox:
     """A local GitHub organization with a project, served by :func:`create_github_app`."""
 
-    def __init__(self, state: GitHubState, *, token: str = "sandbox-token",  # noqa: S107
-                 faults: Faults | None = None, limits: RateLimitPolicy | None = None,
-                 clock: Callable[[], float] = time.time, webhook_url: str | None = None,
-                 webhook_secret: str | None = None,
-                 webhook_transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        state: GitHubState,
+        *,
+        token: str = "sandbox-token",  # noqa: S107
+        faults: Faults | None = None,
+        limits: RateLimitPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.state = state
         self.token = token
         self.injector = FaultInjector(faults)
@@ -115,12 +122,21 @@ class GitHubSandbox:
         self.webhook_deliveries: list[WebhookDelivery] = []
 
     @classmethod
-    def seeded(cls, *, issues: int = 200, seed: int = 7, org: str = "acme",
-               repos: Sequence[str] = ("app", "web"), token: str = "sandbox-token",  # noqa: S107
-               faults: Faults | None = None, limits: RateLimitPolicy | None = None,
-               clock: Callable[[], float] = time.time, webhook_url: str | None = None,
-               webhook_secret: str | None = None,
-               webhook_transport: httpx.AsyncBaseTransport | None = None) -> GitHubSandbox:
+    def seeded(
+        cls,
+        *,
+        issues: int = 200,
+        seed: int = 7,
+        org: str = "acme",
+        repos: Sequence[str] = ("app", "web"),
+        token: str = "sandbox-token",  # noqa: S107
+        faults: Faults | None = None,
+        limits: RateLimitPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> GitHubSandbox:
         """Return a sandbox holding a freshly seeded backlog (see :func:`seed_state`)."""
         state = seed_state(issues=issues, seed=seed, org=org, repos=repos)
         return cls(state, token=token, faults=faults, limits=limits, clock=clock,
@@ -147,20 +163,32 @@ class GitHubSandbox:
             raise KeyError(f"{repo}#{number}")
         by_id = {f.id: f.name for f in self.state.issue_fields}
         fields = {by_id[k]: v for k, v in issue.issue_field_values.items() if k in by_id}
-        return IssueSnapshot(f"{self.state.org}/{repo}#{number}", issue.title, issue.state,
-                             tuple(sorted(issue.labels, key=str.casefold)), fields)
+        return IssueSnapshot(
+            f"{self.state.org}/{repo}#{number}",
+            issue.title,
+            issue.state,
+            tuple(sorted(issue.labels, key=str.casefold)),
+            fields,
+        )
 
     def _snapshot(self, item: ProjectItem) -> ItemSnapshot:
         refs = item_field_values(self.state, item)
         content = self.state.item_content(self.state.project_of_item(item), item)
-        return ItemSnapshot(item.node_id, item.kind, item.content_ref, content.title,
-                            {r.field.name: _readable(r) for r in refs})
+        return ItemSnapshot(
+            item.node_id,
+            item.kind,
+            item.content_ref,
+            content.title,
+            {r.field.name: _readable(r) for r in refs},
+        )
 
     def item(self, ref: str, *, project: int = 1) -> ItemSnapshot:
         """Return a project item by its node id or content (``"app#12"``, or a draft's node id)."""
         found = self.state.find_node(ref)
         if not isinstance(found, ProjectItem):
-            found = next((it for it in self.state.projects[project].items if it.content_ref == ref), None)
+            found = next(
+                (it for it in self.state.projects[project].items if it.content_ref == ref), None
+            )
         if found is None:
             raise KeyError(ref)
         return self._snapshot(found)
@@ -238,7 +266,9 @@ class _Pipeline:
             await self.app(scope, receive, send)
             return
         kind = _classify(scope["method"], scope["path"])
-        outcome = _Outcome(kind, "graphql" if kind == "graphql" else "core", started=time.perf_counter())
+        outcome = _Outcome(
+            kind, "graphql" if kind == "graphql" else "core", started=time.perf_counter()
+        )
         scope.setdefault("state", {}).update(events=[], log={})
         try:
             await self._serve(scope, receive, send, outcome)
@@ -282,7 +312,9 @@ class _Pipeline:
         sandbox = self.sandbox
         if _bearer(scope) != sandbox.token:
             outcome.outcome = "unauthorized"
-            return error_response(401, "Bad credentials" if _bearer(scope) else "Requires authentication")
+            return error_response(
+                401, "Bad credentials" if _bearer(scope) else "Requires authentication"
+            )
         if decision.status is not None:
             outcome.outcome = "5xx"
             message = "Service Unavailable" if decision.status == 503 else "Server Error"
@@ -291,20 +323,32 @@ class _Pipeline:
             return None
         method, path = scope["method"], scope["path"]
         points = 1 if outcome.kind == "rest-read" else 5
-        wait = sandbox.limiter.secondary_retry_after(endpoint="rest", points=points,
-                                                     creates_content=_creates_content(method, path))
+        wait = sandbox.limiter.secondary_retry_after(
+            endpoint="rest", points=points, creates_content=_creates_content(method, path)
+        )
         if wait:
             outcome.outcome = "secondary-limit"
             return _secondary(sandbox, wait)
         if path.rstrip("/") != "/rate_limit" and not sandbox.limiter.charge("core", 1):
             outcome.outcome = "primary-limit"
             budget = sandbox.limiter.budget("core")
-            return error_response(403, f"API rate limit exceeded for user ID {sandbox.state.viewer_id}.",
-                                  headers=budget.headers())
+            return error_response(
+                403,
+                f"API rate limit exceeded for user ID {sandbox.state.viewer_id}.",
+                headers=budget.headers(),
+            )
         return None
 
-    async def _respond(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send,
-                       outcome: _Outcome, *, drop: bool) -> None:
+    async def _respond(
+        self,
+        app: ASGIApp,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        outcome: _Outcome,
+        *,
+        drop: bool,
+    ) -> None:
         messages: list[Message] = []
 
         async def capture(message: Message) -> None:
@@ -315,7 +359,9 @@ class _Pipeline:
         for message in messages:
             if message["type"] == "http.response.start":
                 outcome.status = message["status"]
-                message["headers"] = list(message.get("headers", [])) + self._headers(resource, message)
+                message["headers"] = list(message.get("headers", [])) + self._headers(
+                    resource, message
+                )
                 await send(message)
                 if drop:
                     outcome.status, outcome.outcome = 0, "dropped"
@@ -341,14 +387,23 @@ class _Pipeline:
         async with httpx.AsyncClient(transport=sandbox.webhook_transport, timeout=10.0) as client:
             for event in events:
                 payload = build_payload(sandbox.state, base, event)
-                request = build_request(url=sandbox.webhook_url, secret=sandbox.webhook_secret,
-                                        event=event.event, payload=payload)
-                sandbox.webhook_deliveries.append(await deliver(client, request, action=event.action))
+                request = build_request(
+                    url=sandbox.webhook_url,
+                    secret=sandbox.webhook_secret,
+                    event=event.event,
+                    payload=payload,
+                )
+                sandbox.webhook_deliveries.append(
+                    await deliver(client, request, action=event.action)
+                )
 
 
 def _secondary(sandbox: GitHubSandbox, wait_s: int) -> Response:
-    return error_response(sandbox.limiter.policy.secondary_status, SECONDARY_MESSAGE,
-                          headers={"retry-after": str(wait_s)})
+    return error_response(
+        sandbox.limiter.policy.secondary_status,
+        SECONDARY_MESSAGE,
+        headers={"retry-after": str(wait_s)},
+    )
 
 
 def _rate_limit_view(sandbox: GitHubSandbox, cost: int, nodes: int) -> Callable[[], dict[str, Any]]:
@@ -375,7 +430,9 @@ async def graphql_endpoint(request: Request) -> Response:
     log = request.state.log
     log.update(mutations=report.mutations, cost=report.cost, resource="graphql")
     # Secondary points: 1 for a query, 5 for a document with mutations (GitHub's docs).
-    wait = sandbox.limiter.secondary_retry_after(endpoint="graphql", points=5 if report.mutations else 1)
+    wait = sandbox.limiter.secondary_retry_after(
+        endpoint="graphql", points=5 if report.mutations else 1
+    )
     if wait:
         log["outcome"] = "secondary-limit"
         return _secondary(sandbox, wait)
@@ -392,7 +449,9 @@ async def graphql_endpoint(request: Request) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return error_response(status, "Not Found" if status == 404 else str(getattr(exc, "detail", "Error")))
+    return error_response(
+        status, "Not Found" if status == 404 else str(getattr(exc, "detail", "Error"))
+    )
 
 
 def create_github_app(sandbox: GitHubSandbox) -> Starlette:

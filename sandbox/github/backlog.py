@@ -66,7 +66,9 @@ def _option_id(rng: random.Random) -> str:
 
 def _select_options(rng: random.Random, names: Sequence[str]) -> list[SelectOption]:
     colors = ("RED", "ORANGE", "YELLOW", "GREEN", "BLUE", "PURPLE", "PINK", "GRAY")
-    return [SelectOption(id=_option_id(rng), name=n, color=colors[i % 8]) for i, n in enumerate(names)]
+    return [
+        SelectOption(id=_option_id(rng), name=n, color=colors[i % 8]) for i, n in enumerate(names)
+    ]
 
 
 def _iterations(rng: random.Random) -> list[Iteration]:
@@ -136,8 +138,17 @@ def _repo_labels(state: GitHubState, repo: str, *, with_roadmap: bool) -> list[L
     labels = []
     for name, color, description in specs:
         lid = state.allocate_id()
-        labels.append(Label(id=lid, node_id=make_node_id("LA", lid), repo=repo, name=name, color=color,
-                            description=description, default=(name, color, description) in _DEFAULT_LABELS))
+        labels.append(
+            Label(
+                id=lid,
+                node_id=make_node_id("LA", lid),
+                repo=repo,
+                name=name,
+                color=color,
+                description=description,
+                default=(name, color, description) in _DEFAULT_LABELS,
+            )
+        )
     return labels
 
 
@@ -209,10 +220,19 @@ def _fill_issue_fields(state: GitHubState, issue: Issue, rng: random.Random) -> 
         issue.issue_field_values[by_name[name].id] = raw
 
 
-def _add_item(state: GitHubState, project: Project, kind: str, ref: str, created: str) -> ProjectItem:
+def _add_item(
+    state: GitHubState, project: Project, kind: str, ref: str, created: str
+) -> ProjectItem:
     pid = state.allocate_id()
-    item = ProjectItem(id=pid, node_id=make_node_id("PVTI", pid), project_number=project.number,
-                       kind=kind, content_ref=ref, created_at=created, updated_at=created)  # type: ignore[arg-type]
+    item = ProjectItem(
+        id=pid,
+        node_id=make_node_id("PVTI", pid),
+        project_number=project.number,
+        kind=kind,
+        content_ref=ref,
+        created_at=created,
+        updated_at=created,
+    )  # type: ignore[arg-type]
     project.items.append(item)
     return item
 
@@ -220,15 +240,22 @@ def _add_item(state: GitHubState, project: Project, kind: str, ref: str, created
 def _add_draft(state: GitHubState, project: Project, rng: random.Random, index: int) -> None:
     did = state.allocate_id()
     created = _iso(_SEED_EPOCH + timedelta(hours=7 * index))
-    draft = DraftIssue(id=did, node_id=make_node_id("DI", did),
-                       title=f"Idea: {rng.choice(_VERBS).lower()} {rng.choice(_THINGS)}",
-                       created_at=created, updated_at=created)
+    draft = DraftIssue(
+        id=did,
+        node_id=make_node_id("DI", did),
+        title=f"Idea: {rng.choice(_VERBS).lower()} {rng.choice(_THINGS)}",
+        created_at=created,
+        updated_at=created,
+    )
     project.drafts[draft.node_id] = draft
-    _fill_item(project, _add_item(state, project, "DRAFT_ISSUE", draft.node_id, created), rng, draft.title)
+    _fill_item(
+        project, _add_item(state, project, "DRAFT_ISSUE", draft.node_id, created), rng, draft.title
+    )
 
 
-def seed_state(*, issues: int = 200, seed: int = 7, org: str = "acme",
-               repos: Sequence[str] = ("app", "web")) -> GitHubState:
+def seed_state(
+    *, issues: int = 200, seed: int = 7, org: str = "acme", repos: Sequence[str] = ("app", "web")
+) -> GitHubState:
     """Return a fresh sandbox state with ``issues`` project items spread over ``repos``.
 
     About 8 % of the items are drafts and 8 % of the rest pull requests; a further tenth
@@ -241,12 +268,21 @@ def seed_state(*, issues: int = 200, seed: int = 7, org: str = "acme",
     state = GitHubState(org=org, org_id=100)
     for position, name in enumerate(repos):
         rid = state.allocate_id()
-        state.repos[name] = Repository(id=rid, node_id=make_node_id("R", rid), name=name,
-                                       labels=_repo_labels(state, name, with_roadmap=position == 0))
+        state.repos[name] = Repository(
+            id=rid,
+            node_id=make_node_id("R", rid),
+            name=name,
+            labels=_repo_labels(state, name, with_roadmap=position == 0),
+        )
     state.issue_fields = _issue_fields(state)
     project_id = state.allocate_id()
-    project = Project(id=project_id, node_id=make_node_id("PVT", project_id), number=1,
-                      title=f"{org} roadmap", fields=_project_fields(state, rng))
+    project = Project(
+        id=project_id,
+        node_id=make_node_id("PVT", project_id),
+        number=1,
+        title=f"{org} roadmap",
+        fields=_project_fields(state, rng),
+    )
     state.projects[1] = project
     repo_list = [state.repos[n] for n in repos]
     for index in range(issues + issues // 10):
@@ -260,6 +296,8 @@ def seed_state(*, issues: int = 200, seed: int = 7, org: str = "acme",
         if index < issues:
             kind = "PULL_REQUEST" if issue.is_pull_request else "ISSUE"
             ref = f"{repo.name}#{issue.number}"
-            _fill_item(project, _add_item(state, project, kind, ref, issue.created_at), rng, issue.title)
+            _fill_item(
+                project, _add_item(state, project, kind, ref, issue.created_at), rng, issue.title
+            )
     state.reindex()
     return state

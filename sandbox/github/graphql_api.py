@@ -137,7 +137,12 @@ _VALUE_TYPES = {
     "SINGLE_SELECT": "ProjectV2ItemFieldSingleSelectValue",
     "ITERATION": "ProjectV2ItemFieldIterationValue",
 }  # fmt: skip
-_ISSUE_FIELD_TYPES = {"number": "Number", "text": "Text", "date": "Date", "single_select": "SingleSelect"}
+_ISSUE_FIELD_TYPES = {
+    "number": "Number",
+    "text": "Text",
+    "date": "Date",
+    "single_select": "SingleSelect",
+}
 
 
 def resolve_type(value: Any, info: GraphQLResolveInfo[Any], abstract: Any) -> str | None:
@@ -145,8 +150,10 @@ def resolve_type(value: Any, info: GraphQLResolveInfo[Any], abstract: Any) -> st
     if isinstance(value, Issue):
         return "PullRequest" if value.is_pull_request else "Issue"
     if isinstance(value, ProjectField):
-        return {"SINGLE_SELECT": "ProjectV2SingleSelectField",
-                "ITERATION": "ProjectV2IterationField"}.get(value.data_type, "ProjectV2Field")
+        return {
+            "SINGLE_SELECT": "ProjectV2SingleSelectField",
+            "ITERATION": "ProjectV2IterationField",
+        }.get(value.data_type, "ProjectV2Field")
     if isinstance(value, FieldValueRef):
         return _VALUE_TYPES[value.field.data_type]
     if isinstance(value, OrgIssueField):
@@ -172,7 +179,9 @@ def decode_cursor(cursor: str) -> int:
     try:
         return int(base64.b64decode(cursor).decode().rsplit(":", 1)[1])
     except (ValueError, IndexError) as exc:
-        raise GraphQLFault("INVALID_CURSOR_ARGUMENTS", f"`{cursor}` does not appear to be a valid cursor.") from exc
+        raise GraphQLFault(
+            "INVALID_CURSOR_ARGUMENTS", f"`{cursor}` does not appear to be a valid cursor."
+        ) from exc
 
 
 def connection(nodes: Sequence[Any], args: Mapping[str, Any]) -> JSON:
@@ -204,14 +213,19 @@ def connection(nodes: Sequence[Any], args: Mapping[str, Any]) -> JSON:
 @resolves("Query", "organization")
 def _organization(_: Any, ctx: ResolveContext, args: JSON) -> OrgRef:
     if args["login"].casefold() != ctx.state.org.casefold():
-        raise GraphQLFault("NOT_FOUND", f"Could not resolve to an Organization with the login of '{args['login']}'.")
+        raise GraphQLFault(
+            "NOT_FOUND",
+            f"Could not resolve to an Organization with the login of '{args['login']}'.",
+        )
     return OrgRef()
 
 
 @resolves("Query", "user")
 def _user(_: Any, ctx: ResolveContext, args: JSON) -> ViewerRef:
     if args["login"].casefold() != ctx.state.viewer_login.casefold():
-        raise GraphQLFault("NOT_FOUND", f"Could not resolve to a User with the login of '{args['login']}'.")
+        raise GraphQLFault(
+            "NOT_FOUND", f"Could not resolve to a User with the login of '{args['login']}'."
+        )
     return ViewerRef()
 
 
@@ -224,7 +238,10 @@ def _viewer(_: Any, ctx: ResolveContext, args: JSON) -> ViewerRef:
 def _repository(_: Any, ctx: ResolveContext, args: JSON) -> Repository:
     repo = ctx.state.repos.get(args["name"])
     if args["owner"].casefold() != ctx.state.org.casefold() or repo is None:
-        raise GraphQLFault("NOT_FOUND", f"Could not resolve to a Repository with the name '{args['owner']}/{args['name']}'.")
+        raise GraphQLFault(
+            "NOT_FOUND",
+            f"Could not resolve to a Repository with the name '{args['owner']}/{args['name']}'.",
+        )
     return repo
 
 
@@ -232,7 +249,9 @@ def _repository(_: Any, ctx: ResolveContext, args: JSON) -> Repository:
 def _node(_: Any, ctx: ResolveContext, args: JSON) -> object:
     found = _find_node(ctx, args["id"])
     if found is None:
-        raise GraphQLFault("NOT_FOUND", f"Could not resolve to a node with the global id of '{args['id']}'")
+        raise GraphQLFault(
+            "NOT_FOUND", f"Could not resolve to a node with the global id of '{args['id']}'"
+        )
     return found
 
 
@@ -283,7 +302,9 @@ def _org_url(_: Any, ctx: ResolveContext, args: JSON) -> str:
 def _org_project(_: Any, ctx: ResolveContext, args: JSON) -> Project:
     project = ctx.state.projects.get(args["number"])
     if project is None:
-        raise GraphQLFault("NOT_FOUND", f"Could not resolve to a ProjectV2 with the number {args['number']}.")
+        raise GraphQLFault(
+            "NOT_FOUND", f"Could not resolve to a ProjectV2 with the number {args['number']}."
+        )
     return project
 
 
@@ -329,7 +350,9 @@ def _viewer_url(_: Any, ctx: ResolveContext, args: JSON) -> str:
 
 @resolves("User", "projectV2")
 def _viewer_project(_: Any, ctx: ResolveContext, args: JSON) -> None:
-    raise GraphQLFault("NOT_FOUND", f"Could not resolve to a ProjectV2 with the number {args['number']}.")
+    raise GraphQLFault(
+        "NOT_FOUND", f"Could not resolve to a ProjectV2 with the number {args['number']}."
+    )
 
 
 @resolves("User", "projectsV2")
@@ -374,7 +397,9 @@ def _numbered(repo: Repository, number: int, *, pull_request: bool) -> Issue:
     issue = repo.issues.get(number)
     if issue is None or issue.is_pull_request != pull_request:
         kind = "PullRequest" if pull_request else "Issue"
-        raise GraphQLFault("NOT_FOUND", f"Could not resolve to an {kind} with the number of {number}.")
+        raise GraphQLFault(
+            "NOT_FOUND", f"Could not resolve to an {kind} with the number of {number}."
+        )
     return issue
 
 
@@ -634,8 +659,12 @@ def _item_field_values(item: ProjectItem, ctx: ResolveContext, args: JSON) -> JS
 
 
 @resolves("ProjectV2Item", "fieldValueByName")
-def _item_field_value_by_name(item: ProjectItem, ctx: ResolveContext, args: JSON) -> FieldValueRef | None:
-    return next((r for r in item_field_values(ctx.state, item) if r.field.name == args["name"]), None)
+def _item_field_value_by_name(
+    item: ProjectItem, ctx: ResolveContext, args: JSON
+) -> FieldValueRef | None:
+    return next(
+        (r for r in item_field_values(ctx.state, item) if r.field.name == args["name"]), None
+    )
 
 
 _VALUE_TYPE_NAMES = " ".join(sorted(set(_VALUE_TYPES.values())))
@@ -744,7 +773,9 @@ def _value_iteration_duration(ref: FieldValueRef, ctx: ResolveContext, args: JSO
 # ── organization issue fields ───────────────────────────────────────────────────────────
 
 _ISSUE_FIELD_NAMES = "IssueFieldDate IssueFieldNumber IssueFieldSingleSelect IssueFieldText"
-_ISSUE_VALUE_NAMES = "IssueFieldDateValue IssueFieldNumberValue IssueFieldSingleSelectValue IssueFieldTextValue"
+_ISSUE_VALUE_NAMES = (
+    "IssueFieldDateValue IssueFieldNumberValue IssueFieldSingleSelectValue IssueFieldTextValue"
+)
 
 
 @resolves(_ISSUE_FIELD_NAMES, "id")

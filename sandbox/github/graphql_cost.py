@@ -63,8 +63,9 @@ class _Walk:
     variables: Mapping[str, Any]
 
 
-def _page_size(walk: _Walk, node: FieldNode, path: tuple[str, ...],
-               report: CostReport, fdef: GraphQLField) -> int:
+def _page_size(
+    walk: _Walk, node: FieldNode, path: tuple[str, ...], report: CostReport, fdef: GraphQLField
+) -> int:
     args = {a.name.value: a.value for a in node.arguments or ()}
     name = node.name.value
     for arg in ("first", "last"):
@@ -91,11 +92,21 @@ def _field_def(parent: Any, name: str) -> GraphQLField | None:
     return None
 
 
-def _walk(walk: _Walk, selections: SelectionSetNode, parent: Any, multiplier: int,
-          path: tuple[str, ...], report: CostReport) -> None:
+def _walk(
+    walk: _Walk,
+    selections: SelectionSetNode,
+    parent: Any,
+    multiplier: int,
+    path: tuple[str, ...],
+    report: CostReport,
+) -> None:
     for sel in selections.selections:
         if isinstance(sel, InlineFragmentNode):
-            target = walk.schema.get_type(sel.type_condition.name.value) if sel.type_condition else parent
+            target = (
+                walk.schema.get_type(sel.type_condition.name.value)
+                if sel.type_condition
+                else parent
+            )
             _walk(walk, sel.selection_set, target, multiplier, path, report)
         elif isinstance(sel, FragmentSpreadNode):
             frag = walk.fragments.get(sel.name.value)
@@ -106,8 +117,14 @@ def _walk(walk: _Walk, selections: SelectionSetNode, parent: Any, multiplier: in
             _walk_field(walk, sel, parent, multiplier, path, report)
 
 
-def _walk_field(walk: _Walk, node: FieldNode, parent: Any, multiplier: int,
-                path: tuple[str, ...], report: CostReport) -> None:
+def _walk_field(
+    walk: _Walk,
+    node: FieldNode,
+    parent: Any,
+    multiplier: int,
+    path: tuple[str, ...],
+    report: CostReport,
+) -> None:
     fdef = _field_def(parent, node.name.value)
     if fdef is None or node.selection_set is None:
         return
@@ -133,9 +150,12 @@ def _count_mutations(walk: _Walk, selections: SelectionSetNode) -> int:
     return count
 
 
-def analyse_operation(schema: GraphQLSchema, operation: OperationDefinitionNode,
-                      fragments: Mapping[str, FragmentDefinitionNode],
-                      variables: Mapping[str, Any]) -> CostReport:
+def analyse_operation(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+) -> CostReport:
     """Return the cost report of a validated operation with its coerced variables."""
     walk = _Walk(schema, fragments, variables)
     report = CostReport()

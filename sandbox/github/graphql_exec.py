@@ -62,7 +62,7 @@ def _select_operation(document: DocumentNode, name: str | None) -> OperationDefi
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name:
         chosen = [op for op in operations if op.name and op.name.value == name]
-        return chosen[0] if chosen else f"No operation named \"{name}\""
+        return chosen[0] if chosen else f'No operation named "{name}"'
     if len(operations) != 1:
         return "An operation name is required when the document has several operations."
     return operations[0]
@@ -90,10 +90,14 @@ def prepare_request(payload: Any) -> PreparedRequest | list[JSON]:
     # graphql-core 3.3 wraps the coerced values; 3.2 returns the dict itself.
     raw: Any = coerced
     variables: dict[str, Any] = dict(raw.coerced if hasattr(raw, "coerced") else raw)
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
     report = analyse_operation(schema, operation, fragments, variables)
     if report.problems:
-        return [{"type": p.type, "path": list(p.path), "message": p.message} for p in report.problems]
+        return [
+            {"type": p.type, "path": list(p.path), "message": p.message} for p in report.problems
+        ]
     return PreparedRequest(document, operation, dict(payload.get("variables") or {}), report)
 
 

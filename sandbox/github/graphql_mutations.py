@@ -41,7 +41,9 @@ _HEX_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
 def _lookup(ctx: ResolveContext, node_id: str, kind: type[Any], label: str) -> Any:
     found = ctx.state.find_node(node_id)
     if not isinstance(found, kind):
-        raise GraphQLFault("NOT_FOUND", f"Could not resolve to {label} node with the global id of '{node_id}'.")
+        raise GraphQLFault(
+            "NOT_FOUND", f"Could not resolve to {label} node with the global id of '{node_id}'."
+        )
     return found
 
 
@@ -52,7 +54,10 @@ def _item_and_field(ctx: ResolveContext, data: JSON) -> tuple[Project, ProjectIt
     if item.project_number != project.number or field.project_number != project.number:
         raise GraphQLFault("NOT_FOUND", "The item or field does not belong to the project.")
     if field.data_type not in _VALUE_KEYS:
-        raise GraphQLFault("UNPROCESSABLE", f"The field of type {field.data_type.lower()} is currently not supported.")
+        raise GraphQLFault(
+            "UNPROCESSABLE",
+            f"The field of type {field.data_type.lower()} is currently not supported.",
+        )
     return project, item, field
 
 
@@ -60,17 +65,27 @@ def _coerce_value(field: ProjectField, value: JSON) -> float | str:
     given = {k: v for k, v in value.items() if v is not None}
     key = _VALUE_KEYS[field.data_type]
     if len(given) != 1 or key not in given:
-        raise GraphQLFault("UNPROCESSABLE", f"Did not receive a {key} value to update a field of type {field.data_type.lower()}.")
+        raise GraphQLFault(
+            "UNPROCESSABLE",
+            f"Did not receive a {key} value to update a field of type {field.data_type.lower()}.",
+        )
     raw = given[key]
     if field.data_type == "SINGLE_SELECT" and field.find_option(raw) is None:
-        raise GraphQLFault("UNPROCESSABLE", f"The single select option Id does not belong to the field: {raw}")
+        raise GraphQLFault(
+            "UNPROCESSABLE", f"The single select option Id does not belong to the field: {raw}"
+        )
     if field.data_type == "ITERATION" and field.find_iteration(raw) is None:
         raise GraphQLFault("UNPROCESSABLE", f"The iteration Id does not belong to the field: {raw}")
     return float(raw) if field.data_type == "NUMBER" else str(raw)
 
 
-def _item_edited(ctx: ResolveContext, project: Project, item: ProjectItem, field: ProjectField,
-                 before: float | str | None) -> None:
+def _item_edited(
+    ctx: ResolveContext,
+    project: Project,
+    item: ProjectItem,
+    field: ProjectField,
+    before: float | str | None,
+) -> None:
     touch(item)
     changes = {"field_value": {"field_node_id": field.node_id, "field_type": field.data_type.lower(),
                                "from": before, "to": item.values.get(field.id)}}  # fmt: skip
@@ -133,16 +148,23 @@ def _remove_labels(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
     return {"clientMutationId": args["input"].get("clientMutationId"), "labelable": issue}
 
 
-def create_label(state: GitHubState, repo: Repository, *, name: str, color: str,
-                 description: str | None) -> Label:
+def create_label(
+    state: GitHubState, repo: Repository, *, name: str, color: str, description: str | None
+) -> Label:
     """Create a label in ``repo``; raise ValueError with GitHub's reason when invalid."""
     if repo.find_label(name) is not None:
         raise ValueError("already_exists")
     if not _HEX_COLOR.match(color):
         raise ValueError("invalid")
     label_id = state.allocate_id()
-    label = Label(id=label_id, node_id=make_node_id("LA", label_id), repo=repo.name,
-                  name=name, color=color.lower(), description=description)
+    label = Label(
+        id=label_id,
+        node_id=make_node_id("LA", label_id),
+        repo=repo.name,
+        name=name,
+        color=color.lower(),
+        description=description,
+    )
     repo.labels.append(label)
     state.register_node(label.node_id, label)
     return label
@@ -153,10 +175,17 @@ def _create_label(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
     data = args["input"]
     repo: Repository = _lookup(ctx, data["repositoryId"], Repository, "Repository")
     try:
-        label = create_label(ctx.state, repo, name=data["name"], color=data["color"],
-                             description=data.get("description"))
+        label = create_label(
+            ctx.state,
+            repo,
+            name=data["name"],
+            color=data["color"],
+            description=data.get("description"),
+        )
     except ValueError as exc:
-        reason = "Name has already been taken" if str(exc) == "already_exists" else "Color is invalid"
+        reason = (
+            "Name has already been taken" if str(exc) == "already_exists" else "Color is invalid"
+        )
         raise GraphQLFault("UNPROCESSABLE", reason) from exc
     return {"clientMutationId": data.get("clientMutationId"), "label": label}
 
@@ -173,7 +202,9 @@ def _issue_field_value(field: OrgIssueField, entry: JSON) -> float | str:
         option = next((o for o in field.options if make_node_id("IFSO", o.id) == option_id), None)
         if option is not None:
             return option.name
-    raise GraphQLFault("UNPROCESSABLE", f"No valid {field.data_type} value for the field {field.name}.")
+    raise GraphQLFault(
+        "UNPROCESSABLE", f"No valid {field.data_type} value for the field {field.name}."
+    )
 
 
 @resolves("Mutation", "setIssueFieldValue")
@@ -190,4 +221,8 @@ def _set_issue_field_value(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
     ctx.events.append(WebhookEvent("issues", "edited", issue))
     refs = [IssueFieldValueRef(issue, f, v) for fid, v in sorted(issue.issue_field_values.items())
             if (f := ctx.state.find_issue_field(fid)) is not None]  # fmt: skip
-    return {"clientMutationId": data.get("clientMutationId"), "issue": issue, "issueFieldValues": refs}
+    return {
+        "clientMutationId": data.get("clientMutationId"),
+        "issue": issue,
+        "issueFieldValues": refs,
+    }

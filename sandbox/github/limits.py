@@ -86,8 +86,9 @@ class _Window:
 class RateLimiter:
     """Tracks one token's budgets and answers whether a request may proceed."""
 
-    def __init__(self, policy: RateLimitPolicy | None = None, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, policy: RateLimitPolicy | None = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.policy = policy or RateLimitPolicy()
         self.clock = clock
         self.in_flight = 0
@@ -122,8 +123,9 @@ class RateLimiter:
         self._used[resource] += cost
         return True
 
-    def secondary_retry_after(self, *, endpoint: Literal["rest", "graphql"], points: int,
-                              creates_content: bool = False) -> int:
+    def secondary_retry_after(
+        self, *, endpoint: Literal["rest", "graphql"], points: int, creates_content: bool = False
+    ) -> int:
         """Record a request against the secondary limits; return 0 if allowed, else the
         ``retry-after`` seconds (the request is then not recorded)."""
         now = self.clock()
@@ -131,10 +133,14 @@ class RateLimiter:
                  else self.policy.graphql_points_per_minute)  # fmt: skip
         waits = [self._points[endpoint].seconds_until_room(now, points, limit)]
         if creates_content:
-            waits.append(self._created_minute.seconds_until_room(
-                now, 1, self.policy.content_creation_per_minute))
-            waits.append(self._created_hour.seconds_until_room(
-                now, 1, self.policy.content_creation_per_hour))
+            waits.append(
+                self._created_minute.seconds_until_room(
+                    now, 1, self.policy.content_creation_per_minute
+                )
+            )
+            waits.append(
+                self._created_hour.seconds_until_room(now, 1, self.policy.content_creation_per_hour)
+            )
         wait = max(waits)
         if wait:
             return wait

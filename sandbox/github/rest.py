@@ -46,8 +46,12 @@ class ApiError(Exception):
         self.errors = errors
 
 
-def error_response(status: int, message: str, errors: list[JSON] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    message: str,
+    errors: list[JSON] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """Return GitHub's error body: ``message``, ``documentation_url``, ``status`` (and ``errors``)."""
     body: JSON = {"message": message, "documentation_url": DOCS, "status": str(status)}
     if errors is not None:
@@ -121,14 +125,16 @@ def paginate(request: Request, items: Sequence[Any]) -> tuple[Sequence[Any], dic
     if page < last:
         links += [f'<{url_for(page + 1)}>; rel="next"', f'<{url_for(last)}>; rel="last"']
     headers = {"Link": ", ".join(links)} if links else {}
-    return items[(page - 1) * per_page: page * per_page], headers
+    return items[(page - 1) * per_page : page * per_page], headers
 
 
 def _filter_issues(request: Request, repo: Repository) -> list[Issue]:
     params = request.query_params
     state = params.get("state", "open")
     if state not in ("open", "closed", "all"):
-        raise ApiError(422, "Validation Failed", [{"resource": "Issue", "field": "state", "code": "invalid"}])
+        raise ApiError(
+            422, "Validation Failed", [{"resource": "Issue", "field": "state", "code": "invalid"}]
+        )
     wanted = {n.strip().casefold() for n in params.get("labels", "").split(",") if n.strip()}
     since = params.get("since")
     found = [
@@ -138,7 +144,9 @@ def _filter_issues(request: Request, repo: Repository) -> list[Issue]:
         and (since is None or i.updated_at >= since)
     ]  # fmt: skip
     key = "updated_at" if params.get("sort") == "updated" else "created_at"
-    found.sort(key=lambda i: (getattr(i, key), i.number), reverse=params.get("direction", "desc") == "desc")
+    found.sort(
+        key=lambda i: (getattr(i, key), i.number), reverse=params.get("direction", "desc") == "desc"
+    )
     return found
 
 
@@ -157,7 +165,11 @@ async def get_issue(request: Request) -> Response:
 
 
 def _coerce_issue_field(field: OrgIssueField, value: Any) -> float | str:
-    if field.data_type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+    if (
+        field.data_type == "number"
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
         return float(value)
     if field.data_type in ("text", "date") and isinstance(value, str):
         return value
@@ -170,14 +182,21 @@ def _coerce_issue_field(field: OrgIssueField, value: Any) -> float | str:
 
 def _parse_field_values(state: GitHubState, entries: Any) -> dict[int, float | str]:
     if not isinstance(entries, list):
-        raise ApiError(422, "Validation Failed", [{"resource": "Issue", "field": "issue_field_values", "code": "invalid"}])
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [{"resource": "Issue", "field": "issue_field_values", "code": "invalid"}],
+        )
     values: dict[int, float | str] = {}
     for entry in entries:
         field_id = entry.get("field_id") if isinstance(entry, dict) else None
         field = state.find_issue_field(field_id) if isinstance(field_id, int) else None
         if field is None:
-            raise ApiError(422, "Validation Failed",
-                           [{"resource": "IssueFieldValue", "field": "field_id", "code": "invalid"}])
+            raise ApiError(
+                422,
+                "Validation Failed",
+                [{"resource": "IssueFieldValue", "field": "field_id", "code": "invalid"}],
+            )
         values[field.id] = _coerce_issue_field(field, entry.get("value"))
     return values
 
@@ -186,10 +205,16 @@ def _label_names(raw: Any) -> list[str]:
     """Accept ``{"labels": [...]}`` or a bare array of names or ``{"name"}`` objects."""
     items = raw.get("labels") if isinstance(raw, dict) else raw
     if not isinstance(items, list):
-        raise ApiError(422, "Validation Failed", [{"resource": "Label", "field": "labels", "code": "invalid"}])
-    names = [i if isinstance(i, str) else i.get("name") if isinstance(i, dict) else None for i in items]
+        raise ApiError(
+            422, "Validation Failed", [{"resource": "Label", "field": "labels", "code": "invalid"}]
+        )
+    names = [
+        i if isinstance(i, str) else i.get("name") if isinstance(i, dict) else None for i in items
+    ]
     if any(not isinstance(n, str) or not n for n in names):
-        raise ApiError(422, "Validation Failed", [{"resource": "Label", "field": "name", "code": "invalid"}])
+        raise ApiError(
+            422, "Validation Failed", [{"resource": "Label", "field": "name", "code": "invalid"}]
+        )
     return [str(n) for n in names]
 
 
@@ -199,7 +224,9 @@ def _ensure_label(state: GitHubState, repo: Repository, name: str) -> Label:
     return found or create_label(state, repo, name=name, color="ededed", description=None)
 
 
-def _add_labels(request: Request, state: GitHubState, repo: Repository, issue: Issue, names: list[str]) -> None:
+def _add_labels(
+    request: Request, state: GitHubState, repo: Repository, issue: Issue, names: list[str]
+) -> None:
     for name in names:
         label = _ensure_label(state, repo, name)
         if label.name.casefold() not in {n.casefold() for n in issue.labels}:
@@ -220,7 +247,9 @@ def _remove_label(request: Request, repo: Repository, issue: Issue, name: str) -
     return True
 
 
-def _replace_labels(request: Request, state: GitHubState, repo: Repository, issue: Issue, names: list[str]) -> None:
+def _replace_labels(
+    request: Request, state: GitHubState, repo: Repository, issue: Issue, names: list[str]
+) -> None:
     wanted = {n.casefold() for n in names}
     for name in [n for n in issue.labels if n.casefold() not in wanted]:
         _remove_label(request, repo, issue, name)
@@ -248,7 +277,9 @@ async def update_issue(request: Request) -> Response:
     return JSONResponse(issue_json(state, base_url(request), issue))
 
 
-def _issue_labels_json(request: Request, state: GitHubState, repo: Repository, issue: Issue) -> list[JSON]:
+def _issue_labels_json(
+    request: Request, state: GitHubState, repo: Repository, issue: Issue
+) -> list[JSON]:
     base = base_url(request)
     labels = [lb for n in issue.labels if (lb := repo.find_label(n)) is not None]
     return [label_json(state, base, lb) for lb in labels]
@@ -306,13 +337,21 @@ async def create_repo_label(request: Request) -> Response:
     body = await _json_body(request)
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str) or not name:
-        raise ApiError(422, "Validation Failed", [{"resource": "Label", "code": "missing_field", "field": "name"}])
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [{"resource": "Label", "code": "missing_field", "field": "name"}],
+        )
     color = str(body.get("color") or "ededed").removeprefix("#")
     try:
-        label = create_label(state, repo, name=name, color=color, description=body.get("description"))
+        label = create_label(
+            state, repo, name=name, color=color, description=body.get("description")
+        )
     except ValueError as exc:
         field = "name" if str(exc) == "already_exists" else "color"
-        raise ApiError(422, "Validation Failed", [{"resource": "Label", "code": str(exc), "field": field}]) from exc
+        raise ApiError(
+            422, "Validation Failed", [{"resource": "Label", "code": str(exc), "field": field}]
+        ) from exc
     return JSONResponse(label_json(state, base_url(request), label), status_code=201)
 
 
@@ -346,7 +385,9 @@ async def write_issue_field_values(request: Request) -> Response:
     """``POST`` adds or updates the given values; ``PUT`` replaces the whole set."""
     state, _, issue = _issue(request)
     body = await _json_body(request)
-    values = _parse_field_values(state, body.get("issue_field_values") if isinstance(body, dict) else None)
+    values = _parse_field_values(
+        state, body.get("issue_field_values") if isinstance(body, dict) else None
+    )
     if request.method == "PUT":
         issue.issue_field_values = values
     else:
@@ -375,8 +416,12 @@ async def get_rate_limit(request: Request) -> Response:
         return {"limit": b.limit, "remaining": b.remaining, "reset": b.reset, "used": b.used}
 
     search = {"limit": 30, "remaining": 30, "reset": core.reset, "used": 0}
-    return JSONResponse({"resources": {"core": entry(core), "graphql": entry(graphql), "search": search},
-                         "rate": entry(core)})
+    return JSONResponse(
+        {
+            "resources": {"core": entry(core), "graphql": entry(graphql), "search": search},
+            "rate": entry(core),
+        }
+    )
 
 
 def wrap(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:

@@ -179,9 +179,7 @@ def named_type(type_node: TypeNode) -> str:
 
 def index_definitions(document: DocumentNode) -> dict[str, _Named]:
     """Map each named type definition of an SDL document to its name."""
-    return {
-        d.name.value: d for d in document.definitions if isinstance(d, _Named)
-    }
+    return {d.name.value: d for d in document.definitions if isinstance(d, _Named)}
 
 
 def _referenced_by_inputs(values: Iterable[InputValueDefinitionNode]) -> set[str]:

@@ -174,10 +174,14 @@ class Project:
     created_at: str = "2024-01-01T00:00:00Z"
     updated_at: str = "2024-01-01T00:00:00Z"
 
-    def find_field(self, *, name: str | None = None, node_id: str | None = None) -> ProjectField | None:
+    def find_field(
+        self, *, name: str | None = None, node_id: str | None = None
+    ) -> ProjectField | None:
         """Return the field with this name (exact, as GitHub matches) or node id, or None."""
         for f in self.fields:
-            if (name is not None and f.name == name) or (node_id is not None and f.node_id == node_id):
+            if (name is not None and f.name == name) or (
+                node_id is not None and f.node_id == node_id
+            ):
                 return f
         return None
 

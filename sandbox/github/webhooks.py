@@ -84,7 +84,9 @@ def build_request(*, url: str, secret: str | None, event: str, payload: JSON) ->
     return httpx.Request("POST", url, content=body, headers=headers)
 
 
-async def deliver(client: httpx.AsyncClient, request: httpx.Request, *, action: str) -> WebhookDelivery:
+async def deliver(
+    client: httpx.AsyncClient, request: httpx.Request, *, action: str
+) -> WebhookDelivery:
     """Send one delivery; failures are recorded, never raised (GitHub does not retry)."""
     delivery_id = request.headers["X-GitHub-Delivery"]
     event = request.headers["X-GitHub-Event"]

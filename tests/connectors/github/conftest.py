@@ -29,18 +29,33 @@ async def fast_sleep(seconds: float) -> None:
 
 
 def make_source(**overrides: object) -> GitHubSource:
-    values: dict[str, object] = {"name": "app", "kind": "github", "project": "acme/1", "pacing": FAST}
+    values: dict[str, object] = {
+        "name": "app",
+        "kind": "github",
+        "project": "acme/1",
+        "pacing": FAST,
+    }
     values.update(overrides)
     return GitHubSource.model_validate(values)
 
 
 def make_outputs(**overrides: object) -> OutputsConfig:
     values: dict[str, object] = {
-        "score_field": "RICE score", "priority_field": "Priority", "explain_field": "Score rationale",
+        "score_field": "RICE score",
+        "priority_field": "Priority",
+        "explain_field": "Score rationale",
         "label_prefix": "roadmap:",
-        "priority": [CutConfig(name="Highest", top=5), CutConfig(name="High", min_score=100),
-                     CutConfig(name="Medium", min_score=20), CutConfig(name="Low")],
-        "roadmap": [CutConfig(name="now", top=10), CutConfig(name="next", top=40), CutConfig(name="later")],
+        "priority": [
+            CutConfig(name="Highest", top=5),
+            CutConfig(name="High", min_score=100),
+            CutConfig(name="Medium", min_score=20),
+            CutConfig(name="Low"),
+        ],
+        "roadmap": [
+            CutConfig(name="now", top=10),
+            CutConfig(name="next", top=40),
+            CutConfig(name="later"),
+        ],
     }
     values.update(overrides)
     return OutputsConfig.model_validate(values)

@@ -28,31 +28,73 @@ LABELS_ONLY = make_outputs(score_field=None, priority_field=None, explain_field=
 RATE = {"cost": 1, "remaining": 4999, "resetAt": "2030-01-01T00:00:00Z"}
 FIELDS = [
     {"id": "F_reach", "name": "Reach", "dataType": "NUMBER"},
-    {"id": "F_impact", "name": "Impact", "dataType": "SINGLE_SELECT", "options": [{"id": "o1", "name": "High"}]},
-    {"id": "F_conf", "name": "Confidence", "dataType": "SINGLE_SELECT", "options": [{"id": "o2", "name": "High"}]},
+    {
+        "id": "F_impact",
+        "name": "Impact",
+        "dataType": "SINGLE_SELECT",
+        "options": [{"id": "o1", "name": "High"}],
+    },
+    {
+        "id": "F_conf",
+        "name": "Confidence",
+        "dataType": "SINGLE_SELECT",
+        "options": [{"id": "o2", "name": "High"}],
+    },
     {"id": "F_effort", "name": "Effort", "dataType": "NUMBER"},
     {"id": "F_score", "name": "RICE score", "dataType": "NUMBER"},
-    {"id": "F_prio", "name": "Priority", "dataType": "SINGLE_SELECT",
-     "options": [{"id": "p1", "name": "Highest"}, {"id": "p2", "name": "High"}]},
+    {
+        "id": "F_prio",
+        "name": "Priority",
+        "dataType": "SINGLE_SELECT",
+        "options": [{"id": "p1", "name": "Highest"}, {"id": "p2", "name": "High"}],
+    },
     {"id": "F_why", "name": "Score rationale", "dataType": "TEXT"},
 ]
 
 
 def project_answer() -> dict[str, Any]:
-    return {"data": {"organization": {"projectV2": {"id": "PVT_1", "title": "Roadmap", "url": "u",
-                                                    "fields": {"nodes": FIELDS}}}, "rateLimit": RATE}}
+    return {
+        "data": {
+            "organization": {
+                "projectV2": {
+                    "id": "PVT_1",
+                    "title": "Roadmap",
+                    "url": "u",
+                    "fields": {"nodes": FIELDS},
+                }
+            },
+            "rateLimit": RATE,
+        }
+    }
 
 
 def item_node(n: int) -> dict[str, Any]:
-    return {"id": f"PVTI_{n}", "type": "ISSUE", "updatedAt": None,
-            "content": {"__typename": "Issue", "id": f"I_{n}", "number": n, "title": f"t{n}", "url": f"https://github.com/acme/app/issues/{n}",
-                        "closed": False, "updatedAt": None, "repository": {"nameWithOwner": "acme/app"},
-                        "labels": {"nodes": [{"id": "LA_bug", "name": "bug"}, {"id": "LA_now", "name": "roadmap:now"}]}},
-            "f0": {"__typename": "ProjectV2ItemFieldNumberValue", "number": 100}}
+    return {
+        "id": f"PVTI_{n}",
+        "type": "ISSUE",
+        "updatedAt": None,
+        "content": {
+            "__typename": "Issue",
+            "id": f"I_{n}",
+            "number": n,
+            "title": f"t{n}",
+            "url": f"https://github.com/acme/app/issues/{n}",
+            "closed": False,
+            "updatedAt": None,
+            "repository": {"nameWithOwner": "acme/app"},
+            "labels": {
+                "nodes": [{"id": "LA_bug", "name": "bug"}, {"id": "LA_now", "name": "roadmap:now"}]
+            },
+        },
+        "f0": {"__typename": "ProjectV2ItemFieldNumberValue", "number": 100},
+    }
 
 
 def items_answer(nodes: list[dict[str, Any]], *, next_cursor: str | None) -> dict[str, Any]:
-    page = {"pageInfo": {"hasNextPage": next_cursor is not None, "endCursor": next_cursor}, "nodes": nodes}
+    page = {
+        "pageInfo": {"hasNextPage": next_cursor is not None, "endCursor": next_cursor},
+        "nodes": nodes,
+    }
     return {"data": {"node": {"items": page}, "rateLimit": RATE}}
 
 
@@ -74,19 +116,35 @@ class TestProjectRequests:
     @respx.mock
     async def test_read_sends_exact_documents_and_pages_by_cursor(self) -> None:
         """Fields once, then item pages with only the mapped field names as variables and the cursor."""
-        route = respx.post(GRAPHQL).mock(side_effect=[
-            httpx.Response(200, json=project_answer()),
-            httpx.Response(200, json=items_answer([item_node(1)], next_cursor="c1")),
-            httpx.Response(200, json=items_answer([item_node(2)], next_cursor=None)),
-        ])
+        route = respx.post(GRAPHQL).mock(
+            side_effect=[
+                httpx.Response(200, json=project_answer()),
+                httpx.Response(200, json=items_answer([item_node(1)], next_cursor="c1")),
+                httpx.Response(200, json=items_answer([item_node(2)], next_cursor=None)),
+            ]
+        )
         connector = make_connector(None)
         items = await connector.read()
         sent = bodies(route)
-        assert sent[0] == {"query": g.ORG_PROJECT_QUERY, "variables": {"owner": "acme", "number": 1}}
-        names = ["Reach", "Impact", "Confidence", "Effort", "RICE score", "Priority", "Score rationale"]
+        assert sent[0] == {
+            "query": g.ORG_PROJECT_QUERY,
+            "variables": {"owner": "acme", "number": 1},
+        }
+        names = [
+            "Reach",
+            "Impact",
+            "Confidence",
+            "Effort",
+            "RICE score",
+            "Priority",
+            "Score rationale",
+        ]
         assert sent[1]["query"] == g.build_items_query(7)
-        assert sent[1]["variables"] == {"project": "PVT_1", "after": None,
-                                        **{f"f{i}": n for i, n in enumerate(names)}}
+        assert sent[1]["variables"] == {
+            "project": "PVT_1",
+            "after": None,
+            **{f"f{i}": n for i, n in enumerate(names)},
+        }
         assert sent[2]["variables"]["after"] == "c1"
         assert [i.key for i in items] == ["acme/app#1", "acme/app#2"]
         assert items[0].inputs == {"reach": 100.0}
@@ -99,26 +157,49 @@ class TestProjectRequests:
     @respx.mock
     async def test_changes_become_one_aliased_mutation_document(self) -> None:
         """Field sets, a clear and label add/remove for two items go out as one document."""
-        route = respx.post(GRAPHQL).mock(side_effect=[
-            httpx.Response(200, json=project_answer()),
-            httpx.Response(200, json={"data": {"repository": {"id": "R_1", "labels": {
-                "pageInfo": {"hasNextPage": False, "endCursor": None},
-                "nodes": [{"id": "LA_next", "name": "roadmap:next"}]}}, "rateLimit": RATE}}),
-            httpx.Response(200, json={"data": {f"m{i}": {"clientMutationId": None} for i in range(5)}}),
-        ])
+        route = respx.post(GRAPHQL).mock(
+            side_effect=[
+                httpx.Response(200, json=project_answer()),
+                httpx.Response(
+                    200,
+                    json={
+                        "data": {
+                            "repository": {
+                                "id": "R_1",
+                                "labels": {
+                                    "pageInfo": {"hasNextPage": False, "endCursor": None},
+                                    "nodes": [{"id": "LA_next", "name": "roadmap:next"}],
+                                },
+                            },
+                            "rateLimit": RATE,
+                        }
+                    },
+                ),
+                httpx.Response(
+                    200, json={"data": {f"m{i}": {"clientMutationId": None} for i in range(5)}}
+                ),
+            ]
+        )
         connector = make_connector(None)
-        changes = [change_for(1, Outputs(score=5.0, priority="High", labels=frozenset({"roadmap:now"})),
-                              Outputs(score=7.5, priority="Highest", labels=frozenset({"roadmap:next"}))),
-                   change_for(2, Outputs(explanation="old"), Outputs(explanation=None))]
+        changes = [
+            change_for(
+                1,
+                Outputs(score=5.0, priority="High", labels=frozenset({"roadmap:now"})),
+                Outputs(score=7.5, priority="Highest", labels=frozenset({"roadmap:next"})),
+            ),
+            change_for(2, Outputs(explanation="old"), Outputs(explanation=None)),
+        ]
         results = [r async for r in connector.apply(changes)]
         assert [r.ok for r in results] == [True, True]
-        document, variables = g.build_mutation_batch([
-            g.update_field("PVT_1", "PVTI_1", "F_score", {"number": 7.5}),
-            g.update_field("PVT_1", "PVTI_1", "F_prio", {"singleSelectOptionId": "p1"}),
-            g.add_labels("I_1", ["LA_next"]),
-            g.remove_labels("I_1", ["LA_now"]),
-            g.clear_field("PVT_1", "PVTI_2", "F_why"),
-        ])
+        document, variables = g.build_mutation_batch(
+            [
+                g.update_field("PVT_1", "PVTI_1", "F_score", {"number": 7.5}),
+                g.update_field("PVT_1", "PVTI_1", "F_prio", {"singleSelectOptionId": "p1"}),
+                g.add_labels("I_1", ["LA_next"]),
+                g.remove_labels("I_1", ["LA_now"]),
+                g.clear_field("PVT_1", "PVTI_2", "F_why"),
+            ]
+        )
         assert bodies(route)[2] == {"query": document, "variables": variables}
         assert "m4: clearProjectV2ItemFieldValue(input: $i4)" in document
         await connector.aclose()
@@ -126,21 +207,36 @@ class TestProjectRequests:
     @respx.mock
     async def test_one_failing_alias_fails_only_its_change(self) -> None:
         """A GraphQL error on one alias marks that change failed; the other lands."""
-        respx.post(GRAPHQL).mock(side_effect=[
-            httpx.Response(200, json=project_answer()),
-            httpx.Response(200, json={"data": {"m0": None, "m1": {"projectV2Item": {"id": "x"}}},
-                                      "errors": [{"type": "NOT_FOUND", "path": ["m0"], "message": "gone"}]}),
-        ])
+        respx.post(GRAPHQL).mock(
+            side_effect=[
+                httpx.Response(200, json=project_answer()),
+                httpx.Response(
+                    200,
+                    json={
+                        "data": {"m0": None, "m1": {"projectV2Item": {"id": "x"}}},
+                        "errors": [{"type": "NOT_FOUND", "path": ["m0"], "message": "gone"}],
+                    },
+                ),
+            ]
+        )
         connector = make_connector(None)
-        changes = [change_for(1, Outputs(score=1.0), Outputs(score=2.0)), change_for(2, Outputs(score=1.0), Outputs(score=3.0))]
+        changes = [
+            change_for(1, Outputs(score=1.0), Outputs(score=2.0)),
+            change_for(2, Outputs(score=1.0), Outputs(score=3.0)),
+        ]
         results = [r async for r in connector.apply(changes)]
         assert [r.error for r in results] == ["GitHub: gone", None]
         await connector.aclose()
 
 
 def change_for(n: int, before: Outputs, after: Outputs) -> Change:
-    handle = ItemHandle(repo="acme/app", number=n, content_id=f"I_{n}", item_id=f"PVTI_{n}",
-                        label_ids={"roadmap:now": "LA_now"})
+    handle = ItemHandle(
+        repo="acme/app",
+        number=n,
+        content_id=f"I_{n}",
+        item_id=f"PVTI_{n}",
+        label_ids={"roadmap:now": "LA_now"},
+    )
     item = WorkItem(f"acme/app#{n}", "t", "u", "app", {}, before, handle=handle)
     return Change(item.key, "app", "u", before, after, "r", item)
 
@@ -150,21 +246,35 @@ class TestRepositoryRequests:
     async def test_labels_are_added_and_removed_with_encoded_names(self) -> None:
         """Missing labels are created once, added with POST, removed one by one by encoded name."""
         respx.get(f"{API}/orgs/acme/issue-fields").mock(return_value=httpx.Response(200, json=[]))
-        listing = respx.get(f"{API}/repos/acme/web/labels").mock(return_value=httpx.Response(200, json=[{"name": "bug"}]))
-        create = respx.post(f"{API}/repos/acme/web/labels").mock(return_value=httpx.Response(201, json={"node_id": "LA"}))
-        add = respx.post(f"{API}/repos/acme/web/issues/3/labels").mock(return_value=httpx.Response(200, json=[]))
+        listing = respx.get(f"{API}/repos/acme/web/labels").mock(
+            return_value=httpx.Response(200, json=[{"name": "bug"}])
+        )
+        create = respx.post(f"{API}/repos/acme/web/labels").mock(
+            return_value=httpx.Response(201, json={"node_id": "LA"})
+        )
+        add = respx.post(f"{API}/repos/acme/web/issues/3/labels").mock(
+            return_value=httpx.Response(200, json=[])
+        )
         remove = respx.delete(f"{API}/repos/acme/web/issues/3/labels/roadmap%3Alater%2Fold").mock(
-            return_value=httpx.Response(404, json={"message": "Label does not exist"}))
-        connector = make_connector(None, source=make_source(project=None, repo="acme/web"), inputs={},
-                                   outputs=LABELS_ONLY)
+            return_value=httpx.Response(404, json={"message": "Label does not exist"})
+        )
+        connector = make_connector(
+            None, source=make_source(project=None, repo="acme/web"), inputs={}, outputs=LABELS_ONLY
+        )
         handle = ItemHandle(repo="acme/web", number=3)
         before = Outputs(labels=frozenset({"roadmap:later/old"}))
         after = Outputs(labels=frozenset({"roadmap:now"}))
         item = WorkItem("acme/web#3", "t", "u", "app", {}, before, handle=handle)
-        results = [r async for r in connector.apply([Change(item.key, "app", "u", before, after, "r", item)])]
+        results = [
+            r
+            async for r in connector.apply([Change(item.key, "app", "u", before, after, "r", item)])
+        ]
         assert results[0].ok  # a 404 on remove means the label is already gone
         assert json.loads(create.calls[0].request.content) == {
-            "name": "roadmap:now", "color": "1d76db", "description": "priosync roadmap bucket: now"}
+            "name": "roadmap:now",
+            "color": "1d76db",
+            "description": "priosync roadmap bucket: now",
+        }
         assert json.loads(add.calls[0].request.content) == {"labels": ["roadmap:now"]}
         assert remove.called
         assert listing.call_count == 1
@@ -175,35 +285,63 @@ class TestRepositoryRequests:
         """Pages come from Link rel=next; pull requests are filtered out."""
         respx.get(f"{API}/orgs/acme/issue-fields").mock(return_value=httpx.Response(200, json=[]))
         nxt = f"{API}/repositories/9/issues?page=2&per_page=100&state=open"
-        first = respx.get(f"{API}/repos/acme/web/issues").mock(return_value=httpx.Response(
-            200, json=[{"number": 1, "title": "a", "state": "open"}, {"number": 2, "state": "open", "pull_request": {"url": "x"}}],
-            headers={"Link": f'<{nxt}>; rel="next", <{nxt}>; rel="last"'}))
-        second = respx.get(nxt).mock(return_value=httpx.Response(200, json=[{"number": 3, "title": "c", "state": "open"}]))
-        connector = make_connector(None, source=make_source(project=None, repo="acme/web"), inputs={},
-                                   outputs=LABELS_ONLY)
+        first = respx.get(f"{API}/repos/acme/web/issues").mock(
+            return_value=httpx.Response(
+                200,
+                json=[
+                    {"number": 1, "title": "a", "state": "open"},
+                    {"number": 2, "state": "open", "pull_request": {"url": "x"}},
+                ],
+                headers={"Link": f'<{nxt}>; rel="next", <{nxt}>; rel="last"'},
+            )
+        )
+        second = respx.get(nxt).mock(
+            return_value=httpx.Response(200, json=[{"number": 3, "title": "c", "state": "open"}])
+        )
+        connector = make_connector(
+            None, source=make_source(project=None, repo="acme/web"), inputs={}, outputs=LABELS_ONLY
+        )
         items = await connector.read()
         assert [i.key for i in items] == ["acme/web#1", "acme/web#3"]
-        assert dict(first.calls[0].request.url.params) == {"state": "open", "per_page": "100", "sort": "created", "direction": "asc"}
+        assert dict(first.calls[0].request.url.params) == {
+            "state": "open",
+            "per_page": "100",
+            "sort": "created",
+            "direction": "asc",
+        }
         assert second.called
         await connector.aclose()
 
 
 class TestSecondaryLimits:
-    @pytest.mark.parametrize(("headers", "expected_s"), [({}, 60.0), ({"retry-after": "7"}, 7.0)],
-                             ids=["no-retry-after", "retry-after"])
+    @pytest.mark.parametrize(
+        ("headers", "expected_s"),
+        [({}, 60.0), ({"retry-after": "7"}, 7.0)],
+        ids=["no-retry-after", "retry-after"],
+    )
     @respx.mock
-    async def test_rest_secondary_limit_waits_then_retries(self, headers: dict[str, str], expected_s: float) -> None:
+    async def test_rest_secondary_limit_waits_then_retries(
+        self, headers: dict[str, str], expected_s: float
+    ) -> None:
         """A 403 secondary limit waits retry-after, or 60 s without it, then succeeds."""
         sleeps = Recorder()
         body = {"message": "You have exceeded a secondary rate limit. Please wait."}
-        route = respx.get(f"{API}/orgs/acme/issue-fields").mock(side_effect=[
-            httpx.Response(403, json=body, headers={"x-ratelimit-remaining": "4000", **headers}),
-            httpx.Response(200, json=[]),
-        ])
+        route = respx.get(f"{API}/orgs/acme/issue-fields").mock(
+            side_effect=[
+                httpx.Response(
+                    403, json=body, headers={"x-ratelimit-remaining": "4000", **headers}
+                ),
+                httpx.Response(200, json=[]),
+            ]
+        )
         respx.get(f"{API}/repos/acme/web/issues").mock(return_value=httpx.Response(200, json=[]))
-        connector = make_connector(None, source=make_source(project=None, repo="acme/web"), inputs={},
-                                   outputs=LABELS_ONLY,
-                                   retry=RetryPolicy(sleep=sleeps, jitter=(1.0, 1.0)))
+        connector = make_connector(
+            None,
+            source=make_source(project=None, repo="acme/web"),
+            inputs={},
+            outputs=LABELS_ONLY,
+            retry=RetryPolicy(sleep=sleeps, jitter=(1.0, 1.0)),
+        )
         assert await connector.read() == []
         assert route.call_count == 2
         assert expected_s in sleeps.waits
@@ -214,12 +352,16 @@ class TestSecondaryLimits:
         """A 200 answer with a RATE_LIMITED error waits until x-ratelimit-reset, then retries."""
         sleeps = Recorder()
         limited = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
-        route = respx.post(GRAPHQL).mock(side_effect=[
-            httpx.Response(200, json=limited, headers={"x-ratelimit-reset": "4102444800"}),
-            httpx.Response(200, json=project_answer()),
-            httpx.Response(200, json=items_answer([], next_cursor=None)),
-        ])
-        connector = make_connector(None, retry=RetryPolicy(sleep=sleeps, max_wait_s=10**10, jitter=(1.0, 1.0)))
+        route = respx.post(GRAPHQL).mock(
+            side_effect=[
+                httpx.Response(200, json=limited, headers={"x-ratelimit-reset": "4102444800"}),
+                httpx.Response(200, json=project_answer()),
+                httpx.Response(200, json=items_answer([], next_cursor=None)),
+            ]
+        )
+        connector = make_connector(
+            None, retry=RetryPolicy(sleep=sleeps, max_wait_s=10**10, jitter=(1.0, 1.0))
+        )
         assert await connector.read() == []
         assert route.call_count == 3
         assert max(sleeps.waits) > 1000  # waited for the (far) reset, not a short backoff
@@ -228,8 +370,9 @@ class TestSecondaryLimits:
 
 def rsa_pem() -> tuple[str, Any]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return pem, key.public_key()
 
 
@@ -239,25 +382,40 @@ class TestAppAuth:
         """The JWT is signed RS256 for the app; the token is reused, then refreshed near its hour's end."""
         pem, public = rsa_pem()
         now = [1_900_000_000.0]
-        exchange = respx.post(f"{API}/app/installations/42/access_tokens").mock(side_effect=[
-            httpx.Response(201, json={"token": "ghs_one", "expires_at": "2030-03-17T18:33:20Z"}),
-            httpx.Response(201, json={"token": "ghs_two", "expires_at": "2030-03-17T19:33:20Z"}),
-        ])
+        exchange = respx.post(f"{API}/app/installations/42/access_tokens").mock(
+            side_effect=[
+                httpx.Response(
+                    201, json={"token": "ghs_one", "expires_at": "2030-03-17T18:33:20Z"}
+                ),
+                httpx.Response(
+                    201, json={"token": "ghs_two", "expires_at": "2030-03-17T19:33:20Z"}
+                ),
+            ]
+        )
         api = respx.get(f"{API}/rate_limit").mock(return_value=httpx.Response(200, json={}))
-        auth = GitHubAppAuth(app_id="123", private_key=pem, installation_id="42", api_url=API, clock=lambda: now[0])
+        auth = GitHubAppAuth(
+            app_id="123", private_key=pem, installation_id="42", api_url=API, clock=lambda: now[0]
+        )
         async with httpx.AsyncClient(auth=auth) as client:
             now[0] = 1_900_000_000.0  # 2030-03-17T17:46:40Z: the first token has 46 min left
             await client.get(f"{API}/rate_limit")
             await client.get(f"{API}/rate_limit")
             now[0] += 40 * 60  # 6 minutes left: inside the 10-minute margin
             await client.get(f"{API}/rate_limit")
-        claims = jwt.decode(exchange.calls[0].request.headers["authorization"].removeprefix("Bearer "),
-                            public, algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False})
+        claims = jwt.decode(
+            exchange.calls[0].request.headers["authorization"].removeprefix("Bearer "),
+            public,
+            algorithms=["RS256"],
+            options={"verify_exp": False, "verify_iat": False},
+        )
         assert claims["iss"] == "123"
         assert claims["exp"] - claims["iat"] == 600
         assert exchange.call_count == 2
         assert [c.request.headers["authorization"] for c in api.calls] == [
-            "Bearer ghs_one", "Bearer ghs_one", "Bearer ghs_two"]
+            "Bearer ghs_one",
+            "Bearer ghs_one",
+            "Bearer ghs_two",
+        ]
         assert auth.exchanges == 2
 
     @respx.mock
@@ -265,7 +423,10 @@ class TestAppAuth:
         """A refused exchange is AuthFailed naming the variables, without the key or JWT."""
         pem, _ = rsa_pem()
         respx.post(f"{API}/app/installations/42/access_tokens").mock(
-            return_value=httpx.Response(401, json={"message": "A JSON web token could not be decoded"}))
+            return_value=httpx.Response(
+                401, json={"message": "A JSON web token could not be decoded"}
+            )
+        )
         creds = GitHubAppCredentials(app_id="123", private_key=SecretStr(pem), installation_id="42")
         connector = make_connector(None, credentials=creds)
         from priosync.errors import AuthFailed

@@ -26,10 +26,13 @@ SANDBOX = "http://sandbox"
 
 
 def config_for(source: GitHubSource, outputs: OutputsConfig) -> PriosyncConfig:
-    return PriosyncConfig.model_validate({
-        "scoring": {"model": "rice", "inputs": INPUTS, "scales": SCALES},
-        "outputs": outputs.model_dump(), "sources": [source.model_dump()],
-    })
+    return PriosyncConfig.model_validate(
+        {
+            "scoring": {"model": "rice", "inputs": INPUTS, "scales": SCALES},
+            "outputs": outputs.model_dump(),
+            "sources": [source.model_dump()],
+        }
+    )
 
 
 async def sync_once(connector: GitHubConnector, config: PriosyncConfig) -> tuple[Plan, WriteReport]:
@@ -50,7 +53,9 @@ def repo_source(**overrides: object) -> GitHubSource:
     return source
 
 
-def connector_for(sandbox: GitHubSandbox, source: GitHubSource, outputs: OutputsConfig | None = None) -> GitHubConnector:
+def connector_for(
+    sandbox: GitHubSandbox, source: GitHubSource, outputs: OutputsConfig | None = None
+) -> GitHubConnector:
     connector: GitHubConnector = make_connector(
         httpx.ASGITransport(app=create_github_app(sandbox)), source=source, outputs=outputs
     )
@@ -106,8 +111,11 @@ class TestProject:
         assert len(report.written) == len(plan.changes)
         mutation_docs = [e for e in sandbox.request_log if e.mutations]
         assert all(e.mutations <= 50 for e in mutation_docs)
-        assert sorted(connector.created_labels) == ["acme/web:roadmap:later", "acme/web:roadmap:next",
-                                                    "acme/web:roadmap:now"]
+        assert sorted(connector.created_labels) == [
+            "acme/web:roadmap:later",
+            "acme/web:roadmap:next",
+            "acme/web:roadmap:now",
+        ]
         for ranked in plan.ranking:
             item = ranked.item
             if item.key.startswith("draft:"):
@@ -134,7 +142,8 @@ class TestProject:
         """A misspelt input names the Project's closest fields."""
         sandbox = GitHubSandbox.seeded(issues=10, seed=1)
         connector = make_connector(
-            httpx.ASGITransport(app=create_github_app(sandbox)), source=project_source(),
+            httpx.ASGITransport(app=create_github_app(sandbox)),
+            source=project_source(),
             inputs={**INPUTS, "reach": "Reech"},
         )
         with pytest.raises(FieldMappingError, match="closest: Reach"):
@@ -146,7 +155,9 @@ class TestProject:
         clock = VirtualClock()
         policy = RateLimitPolicy(graphql_points_per_minute=60, rest_points_per_minute=60)
         sandbox = GitHubSandbox.seeded(issues=300, seed=6, limits=policy, clock=clock.now)
-        source = project_source(pacing={"concurrency": 2, "reads_per_second": 1, "writes_per_second": 1})
+        source = project_source(
+            pacing={"concurrency": 2, "reads_per_second": 1, "writes_per_second": 1}
+        )
         outputs = make_outputs()
         connector = connector_for_clock(sandbox, source, outputs, clock)
         plan, report = await sync_once(connector, config_for(source, outputs))
@@ -190,7 +201,9 @@ class TestRepository:
         for ranked in plan.ranking:
             snap = sandbox.issue("web", ranked.item.handle.number)
             assert snap.fields.get("Reach") == before[ranked.item.key].inputs.get("reach")
-            human = {n for n in before[ranked.item.key].current.labels if not n.startswith("roadmap:")}
+            human = {
+                n for n in before[ranked.item.key].current.labels if not n.startswith("roadmap:")
+            }
             assert human <= set(snap.labels)
             if ranked.score.value is not None:
                 assert snap.fields["RICE score"] == round(ranked.score.value, 1)
@@ -244,19 +257,33 @@ def connector_for_clock(
     from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
 
     retry = RetryPolicy(sleep=clock.sleep, max_wait_s=3600)
-    client = build_client(base_url=source.api_url, auth=BearerAuth("sandbox-token"), user_agent="t",
-                          timeout_s=30, max_connections=2,
-                          transport=httpx.ASGITransport(app=create_github_app(sandbox)))
-    pacer = Pacer(concurrency=2, rates_per_s={"read": 1.0, "write": 1.0}, clock=clock.now, sleep=clock.sleep)
-    http = TrackerHttp(client, tracker="GitHub", pacer=pacer, retry=retry, describe=describe_error,
-                       wall_clock=clock.now)
-    gh = GitHubClient(http, api_url=source.api_url, wall_clock=clock.now,
-                      graphql_points=PointBudget(1000, clock=clock.now, sleep=clock.sleep),
-                      rest_points=PointBudget(450, clock=clock.now, sleep=clock.sleep))
+    client = build_client(
+        base_url=source.api_url,
+        auth=BearerAuth("sandbox-token"),
+        user_agent="t",
+        timeout_s=30,
+        max_connections=2,
+        transport=httpx.ASGITransport(app=create_github_app(sandbox)),
+    )
+    pacer = Pacer(
+        concurrency=2, rates_per_s={"read": 1.0, "write": 1.0}, clock=clock.now, sleep=clock.sleep
+    )
+    http = TrackerHttp(
+        client,
+        tracker="GitHub",
+        pacer=pacer,
+        retry=retry,
+        describe=describe_error,
+        wall_clock=clock.now,
+    )
+    gh = GitHubClient(
+        http,
+        api_url=source.api_url,
+        wall_clock=clock.now,
+        graphql_points=PointBudget(1000, clock=clock.now, sleep=clock.sleep),
+        rest_points=PointBudget(450, clock=clock.now, sleep=clock.sleep),
+    )
     return GitHubConnector(source=source, client=gh, inputs=INPUTS, outputs=outputs, scales=SCALES)
-
-
-
 
 
 class TestCheck:

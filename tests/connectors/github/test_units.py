@@ -33,28 +33,46 @@ def schema() -> GraphQLSchema:
 
 
 class TestDocuments:
-    @pytest.mark.parametrize("document", [
-        g.ORG_PROJECT_QUERY, g.USER_PROJECT_QUERY, g.VIEWER_QUERY, g.REPO_LABELS_QUERY,
-        g.PROJECT_SIZE_QUERY, g.build_items_query(1), g.build_items_query(8),
-    ], ids=["org-project", "user-project", "viewer", "labels", "size", "items-1", "items-8"])
+    @pytest.mark.parametrize(
+        "document",
+        [
+            g.ORG_PROJECT_QUERY,
+            g.USER_PROJECT_QUERY,
+            g.VIEWER_QUERY,
+            g.REPO_LABELS_QUERY,
+            g.PROJECT_SIZE_QUERY,
+            g.build_items_query(1),
+            g.build_items_query(8),
+        ],
+        ids=["org-project", "user-project", "viewer", "labels", "size", "items-1", "items-8"],
+    )
     def test_queries_validate_against_githubs_schema(self, document: str) -> None:
         """Every query is valid against the official public schema."""
         assert validate(schema(), parse(document)) == []
 
     def test_mutation_batch_validates_and_uses_variables(self) -> None:
         """A batch of all four mutation kinds is valid and carries no value in its text."""
-        document, variables = g.build_mutation_batch([
-            g.update_field("P", "I", "F", {"text": 'say "hi"'}), g.clear_field("P", "I", "F"),
-            g.add_labels("C", ["L1"]), g.remove_labels("C", ["L2"]),
-        ])
+        document, variables = g.build_mutation_batch(
+            [
+                g.update_field("P", "I", "F", {"text": 'say "hi"'}),
+                g.clear_field("P", "I", "F"),
+                g.add_labels("C", ["L1"]),
+                g.remove_labels("C", ["L2"]),
+            ]
+        )
         assert validate(schema(), parse(document)) == []
         assert "hi" not in document
         assert variables["i0"]["value"] == {"text": 'say "hi"'}
         assert variables["i3"] == {"labelableId": "C", "labelIds": ["L2"]}
 
     @settings(max_examples=30)
-    @given(st.lists(st.integers(min_value=1, max_value=7), max_size=40), st.integers(min_value=7, max_value=60))
-    def test_batches_never_split_a_change_or_exceed_the_limit(self, sizes: list[int], limit: int) -> None:
+    @given(
+        st.lists(st.integers(min_value=1, max_value=7), max_size=40),
+        st.integers(min_value=7, max_value=60),
+    )
+    def test_batches_never_split_a_change_or_exceed_the_limit(
+        self, sizes: list[int], limit: int
+    ) -> None:
         """Packing keeps order, keeps each change whole and stays within the limit."""
         planned = [(i, [g.clear_field("P", str(i), "F")] * n) for i, n in enumerate(sizes)]
         batches = pack_batches(planned, limit)  # type: ignore[arg-type]
@@ -63,12 +81,15 @@ class TestDocuments:
 
 
 class TestProtocol:
-    @pytest.mark.parametrize(("api", "expected"), [
-        ("https://api.github.com", "https://api.github.com/graphql"),
-        ("https://ghe.example.com/api/v3", "https://ghe.example.com/api/graphql"),
-        ("https://api.acme.ghe.com", "https://api.acme.ghe.com/graphql"),
-        ("http://127.0.0.1:8123", "http://127.0.0.1:8123/graphql"),
-    ])
+    @pytest.mark.parametrize(
+        ("api", "expected"),
+        [
+            ("https://api.github.com", "https://api.github.com/graphql"),
+            ("https://ghe.example.com/api/v3", "https://ghe.example.com/api/graphql"),
+            ("https://api.acme.ghe.com", "https://api.acme.ghe.com/graphql"),
+            ("http://127.0.0.1:8123", "http://127.0.0.1:8123/graphql"),
+        ],
+    )
     def test_graphql_url_follows_the_host_kind(self, api: str, expected: str) -> None:
         """GHES maps /api/v3 to /api/graphql; every other host appends /graphql."""
         assert p.graphql_url(api) == expected
@@ -77,7 +98,10 @@ class TestProtocol:
         """A 403 naming a secondary limit with budget left is given GitHub's 60 s fallback."""
         body = b'{"message": "You have exceeded a secondary rate limit."}'
         assert p.describe_error(403, body).rate_limit_wait_s == 60
-        assert p.describe_error(403, b'{"message": "Resource not accessible"}').rate_limit_wait_s is None
+        assert (
+            p.describe_error(403, b'{"message": "Resource not accessible"}').rate_limit_wait_s
+            is None
+        )
 
     def test_secondary_wait_order(self) -> None:
         """retry-after first, then the reset when the budget is spent, else 60 s."""
@@ -90,17 +114,30 @@ class TestProtocol:
         """RATE_LIMITED is a rate limit, FORBIDDEN refused credentials, tolerated aliases come back."""
         headers = httpx.Headers({"x-ratelimit-reset": "1060"})
         with pytest.raises(RateLimited) as limited:
-            p.parse_graphql({"errors": [{"type": "RATE_LIMITED", "message": "x"}]}, headers=headers, now_epoch_s=1000)
+            p.parse_graphql(
+                {"errors": [{"type": "RATE_LIMITED", "message": "x"}]},
+                headers=headers,
+                now_epoch_s=1000,
+            )
         assert limited.value.retry_after_s == 60
         with pytest.raises(AuthFailed):
-            p.parse_graphql({"errors": [{"type": "FORBIDDEN", "message": "no"}]}, headers=headers, now_epoch_s=0)
-        result = p.parse_graphql({"data": {"m0": None}, "errors": [{"type": "X", "path": ["m0"], "message": "bad"}]},
-                                 headers=headers, now_epoch_s=0, tolerate=["m0"])
+            p.parse_graphql(
+                {"errors": [{"type": "FORBIDDEN", "message": "no"}]}, headers=headers, now_epoch_s=0
+            )
+        result = p.parse_graphql(
+            {"data": {"m0": None}, "errors": [{"type": "X", "path": ["m0"], "message": "bad"}]},
+            headers=headers,
+            now_epoch_s=0,
+            tolerate=["m0"],
+        )
         assert [e.message for e in result.errors_at("m0")] == ["bad"]
 
     def test_describe_error_keeps_field_errors(self) -> None:
         """GitHub's message and its errors[] entries make one line."""
-        text = p.describe_error(422, b'{"message": "Validation Failed", "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}]}')
+        text = p.describe_error(
+            422,
+            b'{"message": "Validation Failed", "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}]}',
+        )
         assert text.message == "Validation Failed (name: already_exists)"
         assert text.errors == {"name": "already_exists"}
 
@@ -114,7 +151,10 @@ class TestProtocol:
 
 
 class TestFieldsAndMapping:
-    FIELDS = (GitHubField("F1", "Reach", "number"), GitHubField("F2", "Priority", "single_select", {"High": "o1"}))
+    FIELDS = (
+        GitHubField("F1", "Reach", "number"),
+        GitHubField("F2", "Priority", "single_select", {"High": "o1"}),
+    )
 
     def test_unknown_field_names_closest(self) -> None:
         """A misspelt field lists the names it resembles."""
@@ -131,7 +171,11 @@ class TestFieldsAndMapping:
         why = GitHubField("9", "Why", "text")
         merged, cleared = merge_issue_fields(
             {"1": 500.0, "9": "old"},
-            [FieldWrite("score", score, 12), FieldWrite("priority", prio, "high"), FieldWrite("explanation", why, None)],
+            [
+                FieldWrite("score", score, 12),
+                FieldWrite("priority", prio, "high"),
+                FieldWrite("explanation", why, None),
+            ],
         )
         assert merged == {"1": 500.0, "7": 12.0, "8": "High"}
         assert cleared == ["9"]
@@ -142,5 +186,15 @@ class TestFieldsAndMapping:
 
     def test_change_labels_are_a_diff(self) -> None:
         """Only labels that differ are added or removed."""
-        change = Change("k", "s", "u", Outputs(labels=frozenset({"a", "b"})), Outputs(labels=frozenset({"b", "c"})), "r")
-        assert (change.labels_to_add, change.labels_to_remove) == (frozenset({"c"}), frozenset({"a"}))
+        change = Change(
+            "k",
+            "s",
+            "u",
+            Outputs(labels=frozenset({"a", "b"})),
+            Outputs(labels=frozenset({"b", "c"})),
+            "r",
+        )
+        assert (change.labels_to_add, change.labels_to_remove) == (
+            frozenset({"c"}),
+            frozenset({"a"}),
+        )

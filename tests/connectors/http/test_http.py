@@ -54,8 +54,12 @@ def make_http(
     router: respx.MockRouter, fake: FakeTime, *, auth: httpx.Auth | None = None, attempts: int = 4
 ) -> TrackerHttp:
     client = build_client(
-        base_url=BASE, auth=auth or BearerAuth(TOKEN), user_agent="priosync-test",
-        timeout_s=5.0, max_connections=4, transport=httpx.MockTransport(router.async_handler),
+        base_url=BASE,
+        auth=auth or BearerAuth(TOKEN),
+        user_agent="priosync-test",
+        timeout_s=5.0,
+        max_connections=4,
+        transport=httpx.MockTransport(router.async_handler),
     )
     pacer = Pacer(concurrency=4, clock=fake.clock, sleep=fake.sleep)
     retry = RetryPolicy(max_attempts=attempts, sleep=fake.sleep, rng=random.Random(1))
@@ -77,8 +81,12 @@ class TestBuildClient:
         """The client carries the base URL, user agent, timeout and bearer auth it was given."""
         route = router.get("/ping").respond(200, json={})
         client = build_client(
-            base_url=BASE, auth=BearerAuth(TOKEN), user_agent="priosync/1", timeout_s=7.0,
-            max_connections=3, transport=httpx.MockTransport(router.async_handler),
+            base_url=BASE,
+            auth=BearerAuth(TOKEN),
+            user_agent="priosync/1",
+            timeout_s=7.0,
+            max_connections=3,
+            transport=httpx.MockTransport(router.async_handler),
             headers={"X-Extra": "1"},
         )
         async with client:
@@ -273,7 +281,9 @@ class TestPacer:
         """A burst-limit 429 pauses that kind, so the next request of the kind waits too."""
         router.get("/x").mock(
             side_effect=[
-                httpx.Response(429, headers={"Retry-After": "2", "RateLimit-Reason": "jira-burst-based"}),
+                httpx.Response(
+                    429, headers={"Retry-After": "2", "RateLimit-Reason": "jira-burst-based"}
+                ),
                 httpx.Response(200, json={}),
             ]
         )
@@ -298,7 +308,9 @@ class TestSecrets:
             )
 
         router.put("/x").mock(side_effect=echo)
-        router.get("/y").mock(side_effect=[httpx.Response(503, text=f"down {TOKEN}"), httpx.Response(200)])
+        router.get("/y").mock(
+            side_effect=[httpx.Response(503, text=f"down {TOKEN}"), httpx.Response(200)]
+        )
         http = make_http(router, fake, auth=httpx.BasicAuth("me@example.com", TOKEN))
         caplog.set_level(logging.DEBUG, logger="priosync.http")
         with pytest.raises(ChangeRejected) as caught:

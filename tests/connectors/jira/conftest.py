@@ -32,7 +32,10 @@ async def fast_sleep(seconds: float) -> None:
 
 def make_source(**overrides: object) -> JiraSource:
     values: dict[str, object] = {
-        "name": "web", "kind": "jira", "url": SITE, "jql": "project = WEB",
+        "name": "web",
+        "kind": "jira",
+        "url": SITE,
+        "jql": "project = WEB",
         "pacing": {"concurrency": 8, "reads_per_second": 1000, "writes_per_second": 1000},
     }
     values.update(overrides)
@@ -41,10 +44,13 @@ def make_source(**overrides: object) -> JiraSource:
 
 def make_outputs() -> OutputsConfig:
     return OutputsConfig(
-        score_field="RICE score", priority_field="priority", explain_field="Score rationale",
+        score_field="RICE score",
+        priority_field="priority",
+        explain_field="Score rationale",
         rank_field="Backlog rank",
         priority=[
-            CutConfig(name="High", top=5), CutConfig(name="Medium", min_score=20),
+            CutConfig(name="High", top=5),
+            CutConfig(name="Medium", min_score=20),
             CutConfig(name="Low"),
         ],
     )
@@ -59,7 +65,8 @@ def make_connector(
     read_strategy: str = "auto",
 ) -> JiraConnector:
     credentials: BasicCredentials | BearerCredentials = (
-        BearerCredentials(token=SecretStr(PAT)) if dc
+        BearerCredentials(token=SecretStr(PAT))
+        if dc
         else BasicCredentials(email=EMAIL, token=SecretStr(TOKEN))
     )
     return JiraConnector.from_config(

@@ -34,16 +34,25 @@ class RateLimitEvery:
         if scope["type"] == "http" and self.rng.random() < self.rate:
             self.refused += 1
             headers = [
-                (b"retry-after", b"1"), (b"ratelimit-reason", b"jira-burst-based"),
-                (b"x-ratelimit-remaining", b"0"), (b"content-type", b"application/json"),
+                (b"retry-after", b"1"),
+                (b"ratelimit-reason", b"jira-burst-based"),
+                (b"x-ratelimit-remaining", b"0"),
+                (b"content-type", b"application/json"),
             ]
             await send({"type": "http.response.start", "status": 429, "headers": headers})
-            await send({"type": "http.response.body", "body": b'{"errorMessages":["Rate limit exceeded."]}'})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b'{"errorMessages":["Rate limit exceeded."]}',
+                }
+            )
             return
         await self.app(scope, receive, send)
 
 
-def connector_for(sandbox: JiraSandbox, app: ASGIApp | None = None, **kwargs: object) -> JiraConnector:
+def connector_for(
+    sandbox: JiraSandbox, app: ASGIApp | None = None, **kwargs: object
+) -> JiraConnector:
     transport = httpx.ASGITransport(app=app or create_jira_app(sandbox))
     return make_connector(transport, dc=sandbox.dc, **kwargs)  # type: ignore[arg-type]
 
@@ -53,10 +62,20 @@ def planned(items: Sequence[WorkItem], count: int) -> list[Change]:
     changes = []
     for n, item in enumerate(items[:count], start=1):
         owned = frozenset(label for label in item.current.labels if label.startswith(PREFIX))
-        before = Outputs(item.current.score, item.current.priority, owned,
-                         item.current.explanation, item.current.rank)
-        after = Outputs(score=round(1000.0 / n, 1), priority="High" if n <= 5 else "Low",
-                        labels=frozenset({f"{PREFIX}now"}), explanation=f"RICE test · rank {n}", rank=n)
+        before = Outputs(
+            item.current.score,
+            item.current.priority,
+            owned,
+            item.current.explanation,
+            item.current.rank,
+        )
+        after = Outputs(
+            score=round(1000.0 / n, 1),
+            priority="High" if n <= 5 else "Low",
+            labels=frozenset({f"{PREFIX}now"}),
+            explanation=f"RICE test · rank {n}",
+            rank=n,
+        )
         changes.append(Change(item.key, item.source, item.url, before, after, f"rank {n}", item))
     return changes
 
@@ -76,12 +95,22 @@ class TestReadAndWrite:
         assert len({i.key for i in items}) == 1000
         counts = request_counts(sandbox)
         if dc:
-            assert counts == Counter({"GET /rest/api/2/serverInfo": 1, "GET /rest/api/2/field": 1,
-                                      "POST /rest/api/2/search": 10})
+            assert counts == Counter(
+                {
+                    "GET /rest/api/2/serverInfo": 1,
+                    "GET /rest/api/2/field": 1,
+                    "POST /rest/api/2/search": 10,
+                }
+            )
         else:
-            assert counts == Counter({"GET /rest/api/2/serverInfo": 1, "GET /rest/api/3/field": 1,
-                                      "POST /rest/api/3/search/jql": 1,
-                                      "POST /rest/api/3/issue/bulkfetch": 10})
+            assert counts == Counter(
+                {
+                    "GET /rest/api/2/serverInfo": 1,
+                    "GET /rest/api/3/field": 1,
+                    "POST /rest/api/3/search/jql": 1,
+                    "POST /rest/api/3/issue/bulkfetch": 10,
+                }
+            )
         await connector.aclose()
 
     async def test_writes_land_exactly_and_keep_human_labels(self, dc: bool) -> None:
@@ -101,7 +130,10 @@ class TestReadAndWrite:
             human = {label for label in item.current.labels if not label.startswith(PREFIX)}
             assert now.labels == human | change.after.labels
             assert (now.score, now.priority, now.explanation, now.rank) == (
-                change.after.score, change.after.priority, change.after.explanation, change.after.rank
+                change.after.score,
+                change.after.priority,
+                change.after.explanation,
+                change.after.rank,
             )
         for item in items[30:]:
             assert after[item.key].current == item.current

@@ -91,8 +91,9 @@ def assert_rest_contract(rest_contract: OpenAPI) -> Callable[[httpx.Response], N
             body=req.content or None,
         )  # fmt: skip
         content_type = response.headers.get("content-type", "").split(";")[0]
-        reply = _OpenAPIResponse(response.status_code, content_type,
-                                 Headers(dict(response.headers)), response.content)
+        reply = _OpenAPIResponse(
+            response.status_code, content_type, Headers(dict(response.headers)), response.content
+        )
         rest_contract.validate_response(request, reply)
 
     return check
@@ -109,7 +110,9 @@ async def client(sandbox: GitHubSandbox) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client talking to the sandbox in process."""
     transport = httpx.ASGITransport(app=create_github_app(sandbox))
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/vnd.github+json"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox", headers=headers) as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sandbox", headers=headers
+    ) as c:
         yield c
 
 

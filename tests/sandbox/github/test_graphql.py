@@ -49,8 +49,9 @@ async def _fields(graphql: Post) -> tuple[str, dict[str, dict[str, Any]]]:
 
 
 class TestReads:
-    async def test_items_page_through_the_project(self, graphql: Post, sandbox: GitHubSandbox,
-                                                  assert_valid_graphql: Callable[[str], None]) -> None:
+    async def test_items_page_through_the_project(
+        self, graphql: Post, sandbox: GitHubSandbox, assert_valid_graphql: Callable[[str], None]
+    ) -> None:
         """Paging items with endCursor returns every item once, drafts and PRs included."""
         assert_valid_graphql(ITEMS)
         seen: list[str] = []
@@ -65,8 +66,9 @@ class TestReads:
         assert seen == [it.node_id for it in sandbox.state.projects[1].items]
         assert body["data"]["rateLimit"]["cost"] == 1
 
-    async def test_fields_include_the_documented_set(self, graphql: Post,
-                                                     assert_valid_graphql: Callable[[str], None]) -> None:
+    async def test_fields_include_the_documented_set(
+        self, graphql: Post, assert_valid_graphql: Callable[[str], None]
+    ) -> None:
         """Project 1 has the fields configs rely on, with their types and options."""
         assert_valid_graphql(FIELDS)
         _, fields = await _fields(graphql)
@@ -75,11 +77,23 @@ class TestReads:
                     "Priority": "SINGLE_SELECT", "Score rationale": "TEXT",
                     "Status": "SINGLE_SELECT", "Iteration": "ITERATION"}  # fmt: skip
         assert {n: fields[n]["dataType"] for n in expected} == expected
-        assert [o["name"] for o in fields["Impact"]["options"]] == ["Massive", "High", "Medium", "Low", "Minimal"]
-        assert [o["name"] for o in fields["Priority"]["options"]] == ["Highest", "High", "Medium", "Low"]
+        assert [o["name"] for o in fields["Impact"]["options"]] == [
+            "Massive",
+            "High",
+            "Medium",
+            "Low",
+            "Minimal",
+        ]
+        assert [o["name"] for o in fields["Priority"]["options"]] == [
+            "Highest",
+            "High",
+            "Medium",
+            "Low",
+        ]
 
-    async def test_node_and_nodes_reread_items(self, graphql: Post, sandbox: GitHubSandbox,
-                                               assert_valid_graphql: Callable[[str], None]) -> None:
+    async def test_node_and_nodes_reread_items(
+        self, graphql: Post, sandbox: GitHubSandbox, assert_valid_graphql: Callable[[str], None]
+    ) -> None:
         """`node(id)` and `nodes(ids)` re-read items by the IDs a webhook would name."""
         doc = """query($id: ID!, $ids: [ID!]!) {
           node(id: $id) { ... on ProjectV2Item { id fieldValueByName(name: "Status") {
@@ -103,8 +117,12 @@ class TestReads:
 
     async def test_pagination_limits(self, graphql: Post) -> None:
         """`first` over 100 and a connection without first/last are both rejected."""
-        over = await graphql('{ organization(login: "acme") { projectV2(number: 1) { items(first: 101) { totalCount } } } }')
-        missing = await graphql('{ organization(login: "acme") { projectV2(number: 1) { items { totalCount } } } }')
+        over = await graphql(
+            '{ organization(login: "acme") { projectV2(number: 1) { items(first: 101) { totalCount } } } }'
+        )
+        missing = await graphql(
+            '{ organization(login: "acme") { projectV2(number: 1) { items { totalCount } } } }'
+        )
         assert over["errors"][0]["type"] == "EXCESSIVE_PAGINATION"
         assert missing["errors"][0]["type"] == "MISSING_PAGINATION_BOUNDARIES"
         assert "data" not in over
@@ -131,14 +149,17 @@ class TestCost:
             items(first: $n) { nodes { ...Values } } } } }
             fragment Values on ProjectV2Item { fieldValues(first: 30) { totalCount } }""")
         operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
-        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
         report = analyse_operation(official_schema, operation, fragments, {"n": 100})
         assert (report.requests, report.nodes) == (101, 100 + 3000)
 
 
 class TestMutations:
-    async def test_aliased_updates_in_one_document(self, graphql: Post, sandbox: GitHubSandbox,
-                                                   assert_valid_graphql: Callable[[str], None]) -> None:
+    async def test_aliased_updates_in_one_document(
+        self, graphql: Post, sandbox: GitHubSandbox, assert_valid_graphql: Callable[[str], None]
+    ) -> None:
         """Several aliased mutations in one document all apply and the log counts them."""
         project_id, fields = await _fields(graphql)
         item = sandbox.state.projects[1].items[0]
@@ -149,15 +170,27 @@ class TestMutations:
           c: updateProjectV2ItemFieldValue(input: {projectId: $p, itemId: $i, fieldId: $why, value: {text: "RICE 500×2×0.8/3"}}) { projectV2Item { id } }
         }"""
         assert_valid_graphql(doc)
-        body = await graphql(doc, p=project_id, i=item.node_id, score=fields["RICE score"]["id"],
-                             prio=fields["Priority"]["id"], why=fields["Score rationale"]["id"], high=high)
+        body = await graphql(
+            doc,
+            p=project_id,
+            i=item.node_id,
+            score=fields["RICE score"]["id"],
+            prio=fields["Priority"]["id"],
+            why=fields["Score rationale"]["id"],
+            high=high,
+        )
         assert "errors" not in body
         end = sandbox.item(item.node_id).fields
-        assert (end["RICE score"], end["Priority"], end["Score rationale"]) == (266.7, "High", "RICE 500×2×0.8/3")
+        assert (end["RICE score"], end["Priority"], end["Score rationale"]) == (
+            266.7,
+            "High",
+            "RICE 500×2×0.8/3",
+        )
         assert (sandbox.request_log[-1].mutations, sandbox.request_log[-1].kind) == (3, "graphql")
 
-    async def test_clear_and_invalid_option(self, graphql: Post, sandbox: GitHubSandbox,
-                                            assert_valid_graphql: Callable[[str], None]) -> None:
+    async def test_clear_and_invalid_option(
+        self, graphql: Post, sandbox: GitHubSandbox, assert_valid_graphql: Callable[[str], None]
+    ) -> None:
         """Clearing removes a value; an option id from another field is refused."""
         project_id, fields = await _fields(graphql)
         item = sandbox.state.projects[1].items[1]
@@ -172,8 +205,9 @@ class TestMutations:
         assert body["errors"][0]["type"] == "UNPROCESSABLE"
         assert body["errors"][0]["path"] == ["bad"]
 
-    async def test_labels_by_node_id(self, graphql: Post, sandbox: GitHubSandbox,
-                                     assert_valid_graphql: Callable[[str], None]) -> None:
+    async def test_labels_by_node_id(
+        self, graphql: Post, sandbox: GitHubSandbox, assert_valid_graphql: Callable[[str], None]
+    ) -> None:
         """createLabel, addLabelsToLabelable and removeLabelsFromLabelable work on node IDs."""
         repo = sandbox.state.repos["web"]
         issue = next(i for i in repo.issues.values() if not i.is_pull_request)
@@ -189,17 +223,26 @@ class TestMutations:
         assert "roadmap:now" in sandbox.issue("web", issue.number).labels
         await graphql(remove, i=issue.node_id, l=[label_id])
         assert again["errors"][0]["type"] == "UNPROCESSABLE"
-        assert "roadmap:now" in {n["name"] for n in added["data"]["addLabelsToLabelable"]["labelable"]["labels"]["nodes"]}
+        assert "roadmap:now" in {
+            n["name"] for n in added["data"]["addLabelsToLabelable"]["labelable"]["labels"]["nodes"]
+        }
         assert "roadmap:now" not in sandbox.issue("web", issue.number).labels
 
 
 class TestLimits:
     async def test_primary_budget_gives_rate_limited(self) -> None:
         """When the hourly points run out, GraphQL answers 200 with a RATE_LIMITED error."""
-        sandbox = GitHubSandbox.seeded(issues=10, token="t", limits=RateLimitPolicy(graphql_points_per_hour=2))
+        sandbox = GitHubSandbox.seeded(
+            issues=10, token="t", limits=RateLimitPolicy(graphql_points_per_hour=2)
+        )
         transport = httpx.ASGITransport(app=create_github_app(sandbox))
-        async with httpx.AsyncClient(transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}) as c:
-            bodies = [(await c.post("/graphql", json={"query": "{ rateLimit { remaining } }"})) for _ in range(3)]
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}
+        ) as c:
+            bodies = [
+                (await c.post("/graphql", json={"query": "{ rateLimit { remaining } }"}))
+                for _ in range(3)
+            ]
         assert [b.status_code for b in bodies] == [200, 200, 200]
         assert bodies[1].json()["data"]["rateLimit"]["remaining"] == 0
         assert bodies[2].json()["errors"][0]["type"] == "RATE_LIMITED"
@@ -207,11 +250,15 @@ class TestLimits:
 
     async def test_mutation_documents_cost_five_secondary_points(self) -> None:
         """With 10 points a minute, two mutation documents pass and the third gets 403 + retry-after."""
-        sandbox = GitHubSandbox.seeded(issues=10, token="t", limits=RateLimitPolicy(graphql_points_per_minute=10))
+        sandbox = GitHubSandbox.seeded(
+            issues=10, token="t", limits=RateLimitPolicy(graphql_points_per_minute=10)
+        )
         repo = sandbox.state.repos["app"]
         doc = 'mutation($r: ID!, $n: String!) { createLabel(input: {repositoryId: $r, name: $n, color: "ffffff"}) { label { id } } }'
         transport = httpx.ASGITransport(app=create_github_app(sandbox))
-        async with httpx.AsyncClient(transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}
+        ) as c:
             replies = [await c.post("/graphql", json={"query": doc, "variables": {"r": repo.node_id, "n": f"l{i}"}})
                        for i in range(3)]  # fmt: skip
         assert [r.status_code for r in replies] == [200, 200, 403]

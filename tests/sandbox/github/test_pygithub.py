@@ -16,8 +16,14 @@ def served() -> Iterator[tuple[GitHubSandbox, Github]]:
     """One sandbox on a free loopback port, and a PyGithub client pointed at it."""
     sandbox = GitHubSandbox.seeded(issues=80, seed=11, token="pygithub-token")
     with serve_in_thread(create_github_app(sandbox)) as url:
-        client = Github(base_url=url, auth=Auth.Token("pygithub-token"), per_page=10, retry=None,
-                        seconds_between_requests=None, seconds_between_writes=None)
+        client = Github(
+            base_url=url,
+            auth=Auth.Token("pygithub-token"),
+            per_page=10,
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
         yield sandbox, client
         client.close()
 

@@ -32,7 +32,12 @@ class TestSeeding:
         sandbox = GitHubSandbox.seeded(issues=300, seed=7)
         items = sandbox.items()
         kinds = {it.kind for it in items}
-        labels = {lb for r in ("app", "web") for i in sandbox.state.repos[r].issues.values() for lb in i.labels}
+        labels = {
+            lb
+            for r in ("app", "web")
+            for i in sandbox.state.repos[r].issues.values()
+            for lb in i.labels
+        }
         efforts = [it.fields.get("Effort") for it in items]
         assert len(items) == 300
         assert kinds == {"ISSUE", "PULL_REQUEST", "DRAFT_ISSUE"}
@@ -53,7 +58,9 @@ class TestPersistence:
         """A changed state saved to JSON loads back with the change and working lookups."""
         sandbox = GitHubSandbox.seeded(issues=20, token="t")
         transport = httpx.ASGITransport(app=create_github_app(sandbox))
-        async with httpx.AsyncClient(transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}
+        ) as c:
             await c.post("/repos/acme/app/issues/1/labels", json=["roadmap:later"])
         path = tmp_path / "sandbox.json"
         sandbox.save(path)
@@ -77,7 +84,9 @@ class TestFaults:
         sandbox = GitHubSandbox.seeded(issues=5, token="t")
         sandbox.fail_next(503)
         transport = httpx.ASGITransport(app=create_github_app(sandbox))
-        async with httpx.AsyncClient(transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}
+        ) as c:
             codes = [(await c.get("/repos/acme/app/issues")).status_code for _ in range(2)]
         assert codes == [503, 200]
         assert sandbox.request_log[0].outcome == "5xx"
@@ -87,7 +96,9 @@ class TestFaults:
         sandbox = GitHubSandbox.seeded(issues=5, token="t")
         sandbox.drop_next()
         transport = httpx.ASGITransport(app=create_github_app(sandbox))
-        async with httpx.AsyncClient(transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}
+        ) as c:
             with pytest.raises(httpx.RemoteProtocolError):
                 await c.post("/repos/acme/app/issues/1/labels", json=["roadmap:next"])
         assert "roadmap:next" in sandbox.issue("app", 1).labels
@@ -109,8 +120,13 @@ class TestWebhooks:
             received.append(request)
             return httpx.Response(202)
 
-        sandbox = GitHubSandbox.seeded(issues=5, token="t", webhook_url="http://hooks/github",
-                                       webhook_secret="s3cret", webhook_transport=httpx.MockTransport(receiver))
+        sandbox = GitHubSandbox.seeded(
+            issues=5,
+            token="t",
+            webhook_url="http://hooks/github",
+            webhook_secret="s3cret",
+            webhook_transport=httpx.MockTransport(receiver),
+        )
         item = next(it for it in sandbox.state.projects[1].items if it.kind == "ISSUE")
         project = sandbox.state.projects[1]
         effort = project.find_field(name="Effort")
@@ -119,11 +135,22 @@ class TestWebhooks:
                  {projectId: $p, itemId: $i, fieldId: $f, value: {number: 99}}) { clientMutationId } }"""
         repo, number = item.content_ref.split("#")
         transport = httpx.ASGITransport(app=create_github_app(sandbox))
-        async with httpx.AsyncClient(transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://s", headers={"Authorization": "Bearer t"}
+        ) as c:
             await c.post(f"/repos/acme/{repo}/issues/{number}/labels", json=["needs-scoring"])
-            await c.post("/graphql", json={"query": doc, "variables": {"p": project.node_id, "i": item.node_id, "f": effort.node_id}})
+            await c.post(
+                "/graphql",
+                json={
+                    "query": doc,
+                    "variables": {"p": project.node_id, "i": item.node_id, "f": effort.node_id},
+                },
+            )
         events = [(r.headers["X-GitHub-Event"], json.loads(r.content)) for r in received]
-        assert [(e, body["action"]) for e, body in events] == [("issues", "labeled"), ("projects_v2_item", "edited")]
+        assert [(e, body["action"]) for e, body in events] == [
+            ("issues", "labeled"),
+            ("projects_v2_item", "edited"),
+        ]
         assert events[0][1]["label"]["name"] == "needs-scoring"
         assert events[1][1]["projects_v2_item"]["node_id"] == item.node_id
         assert events[1][1]["sender"]["login"] == sandbox.state.viewer_login

@@ -44,7 +44,9 @@ class TestTrimmedSchema:
                     theirs = getattr(official, "fields", {}).get(field_name)
                     if theirs is None or _signature(field) != _signature(theirs):
                         mismatches.append(f"{name}.{field_name}")
-            elif not isinstance(kept, GraphQLUnionType) and print_type(kept) != print_type(official):
+            elif not isinstance(kept, GraphQLUnionType) and print_type(kept) != print_type(
+                official
+            ):
                 mismatches.append(name)
         assert mismatches == []
 
@@ -53,7 +55,9 @@ class TestTrimmedSchema:
         sandbox = load_schema()
         for name, kept in sandbox.type_map.items():
             if isinstance(kept, GraphQLInputObjectType):
-                assert set(kept.fields) == set(getattr(official_schema.type_map[name], "fields", {})), name
+                assert set(kept.fields) == set(
+                    getattr(official_schema.type_map[name], "fields", {})
+                ), name
 
     def test_interfaces_and_unions_only_narrow(self, official_schema: GraphQLSchema) -> None:
         """Kept interface lists and union members are subsets of the official ones."""
@@ -78,6 +82,11 @@ class TestTrimmedSchema:
         """The mutations priosync needs are present and return object payloads."""
         mutation = load_schema().mutation_type
         assert mutation is not None
-        for name in ("updateProjectV2ItemFieldValue", "clearProjectV2ItemFieldValue",
-                     "addLabelsToLabelable", "removeLabelsFromLabelable", "createLabel"):
+        for name in (
+            "updateProjectV2ItemFieldValue",
+            "clearProjectV2ItemFieldValue",
+            "addLabelsToLabelable",
+            "removeLabelsFromLabelable",
+            "createLabel",
+        ):
             assert isinstance(get_named_type(mutation.fields[name].type), GraphQLObjectType)

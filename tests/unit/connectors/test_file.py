@@ -27,7 +27,12 @@ class TestFileConnector:
         assert len(items) == 13
         web3 = by_key["WEB-3"]
         assert web3.title == "Export reports to CSV"
-        assert web3.inputs == {"reach": "300", "impact": "Medium", "confidence": "80%", "effort": "1"}
+        assert web3.inputs == {
+            "reach": "300",
+            "impact": "Medium",
+            "confidence": "80%",
+            "effort": "1",
+        }
         assert web3.current.labels == frozenset({"customer-request", "roadmap:now"})
         assert web3.current.priority == "Medium"
         assert by_key["WEB-8"].inputs["reach"] is None

@@ -73,7 +73,8 @@ class TestScoringPurity:
             f"{path.name}: {module}"
             for path in SCORING_DIR.rglob("*.py")
             for module in imported_modules(path)
-            if module.split(".")[0] in ("priosync", "scoring") and not module.startswith(ALLOWED_OWN)
+            if module.split(".")[0] in ("priosync", "scoring")
+            and not module.startswith(ALLOWED_OWN)
         }
         assert offenders == set()
 
