@@ -4,7 +4,7 @@ Runs the sandbox GitHub on loopback with injected latency and syncs Project acme
 ``GitHubConnector`` the way ``run_sync`` does (read → plan → apply), twice per size. Prints
 HTTP requests by kind, GraphQL mutations and documents, wall time, and the secondary-limit
 points spent per minute against GitHub's documented ceiling (2,000 points a minute on the
-GraphQL endpoint; a document with mutations costs 5, tracker-apis.md §3.7). Not part of the
+GraphQL endpoint; a document with mutations costs 5, docs/tracker-apis.md §3.7). Not part of the
 test suite; run with::
 
     .venv/bin/python bench/github_sync.py [--sizes 1000 10000] [--latency-ms 20]

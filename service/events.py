@@ -9,7 +9,7 @@ or when the change touched only fields priosync owns (score, priority, explanati
 the managed labels). Any such event that slips through is harmless: the re-read item plans
 to no change.
 
-Payload references: Jira tracker-apis.md §1.7
+Payload references: Jira docs/tracker-apis.md §1.7
 (https://developer.atlassian.com/cloud/jira/platform/webhooks/); GitHub §3.6
 (https://docs.github.com/en/webhooks/webhook-events-and-payloads#issues,
 #projects_v2_item).
@@ -181,7 +181,7 @@ def only_owned_jira_changes(event: JiraEvent, owned: OwnedFields) -> bool:
 
 def _owned_jira_item(item: JiraChangeItem, owned: OwnedFields) -> bool:
     if item.field.casefold() == "labels" and not owned.owns_field("labels"):
-        # Labels are space-separated lists in fromString/toString (tracker-apis.md §1.7).
+        # Labels are space-separated lists in fromString/toString (docs/tracker-apis.md §1.7).
         before = set((item.from_string or "").split())
         after = set((item.to_string or "").split())
         return all(owned.owns_label(label) for label in before ^ after)

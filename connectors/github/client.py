@@ -1,6 +1,6 @@
 """Thin async glue: send ``protocol`` requests through ``TrackerHttp`` and parse the answers.
 
-Adds what GitHub needs beyond the shared layer (tracker-apis.md §3.7):
+Adds what GitHub needs beyond the shared layer (docs/tracker-apis.md §3.7):
 - writes (REST ``POST``/``PATCH``/``DELETE`` and every GraphQL mutation) go one at a time,
   spaced by the pacer's write rate and charged against a points-per-minute budget;
 - GraphQL rate limits arrive as 200 answers with errors: they pause the pacer and are

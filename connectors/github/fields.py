@@ -4,7 +4,7 @@ Both kinds become one ``GitHubField``: an id (a Project field's node id, or an i
 numeric id as text), a name, a kind and the single-select options by name. Names match
 case-insensitively (config may also give the id); an unknown name lists the closest names.
 Projects: https://docs.github.com/en/graphql/reference/objects#projectv2field — issue
-fields: https://docs.github.com/en/rest/orgs/issue-fields (tracker-apis.md §3.4, §3.5).
+fields: https://docs.github.com/en/rest/orgs/issue-fields (docs/tracker-apis.md §3.4, §3.5).
 """
 
 from __future__ import annotations

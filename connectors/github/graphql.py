@@ -1,7 +1,7 @@
 """GraphQL documents priosync sends to GitHub, and pure builders for the dynamic ones.
 
 Every document asks for ``rateLimit { cost remaining resetAt }`` alongside its data, so the
-client always knows the hourly budget (tracker-apis.md §3.7). Values never go into document
+client always knows the hourly budget (docs/tracker-apis.md §3.7). Values never go into document
 text: field names and mutation inputs travel as variables, so a name with quotes cannot
 break a document and the document for a given shape is always the same string.
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-#: Every connection is capped at 100 nodes a page (tracker-apis.md §3.4).
+#: Every connection is capped at 100 nodes a page (docs/tracker-apis.md §3.4).
 PAGE_SIZE = 100
 #: Labels read per issue; an issue with more loses the rest from view (logged, not guessed).
 LABELS_PER_ITEM = 100

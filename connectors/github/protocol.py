@@ -1,7 +1,7 @@
 """GitHub's wire protocol as pure functions: requests, answers, errors, rate limits. No I/O.
 
 REST: https://docs.github.com/en/rest (issues §3.2, labels §3.3, issue fields §3.5 of
-tracker-apis.md). GraphQL: https://docs.github.com/en/graphql. Rate limits (§3.7):
+docs/tracker-apis.md). GraphQL: https://docs.github.com/en/graphql. Rate limits (§3.7):
 https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api and
 https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
 """

@@ -4,7 +4,7 @@ Order: credentials (``/myself``) first — when they fail nothing else can be as
 mapped field (exists, type fits, select options covered by the configured scale), the
 priority tier names, edit permission on the source's projects, and, when ``notify`` is off,
 the project-admin permission Jira demands before it accepts ``notifyUsers=false``
-(tracker-apis.md §1.4).
+(docs/tracker-apis.md §1.4).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ search for ids only (its largest pages, up to 5000 a request) and then bulk-fetc
 needed fields 100 issues a request, all in parallel. The threshold is zero: even a small
 backlog is read this way, because bulk fetch reads the issues themselves, not the
 eventually consistent search index, so a re-sync right after a sync never sees the values
-it just replaced (tracker-apis.md §1.2). It costs one request more than a single search
+it just replaced (docs/tracker-apis.md §1.2). It costs one request more than a single search
 page for backlogs of ≤100 issues and the same count (N/100 + N/5000) but parallel wall time
 above that. ``read_strategy="search"`` pages the enhanced search with fields sequentially
 (kept for comparison: ``bench/jira_read.py``). Data Center pages ``/rest/api/2/search`` by
@@ -37,7 +37,7 @@ ReadStrategy: TypeAlias = Literal["auto", "search", "bulkfetch"]
 USER_AGENT = "priosync (+https://github.com/priosync/priosync)"
 GATEWAY = "https://api.atlassian.com/ex/jira"
 #: Default pacing: half of Jira Cloud's documented burst refill (GET/POST 100/s, PUT 50/s,
-#: tracker-apis.md §1.8), leaving room for the site's other clients.
+#: docs/tracker-apis.md §1.8), leaving room for the site's other clients.
 DEFAULT_CONCURRENCY = 8
 DEFAULT_READS_PER_S = 50.0
 DEFAULT_WRITES_PER_S = 25.0

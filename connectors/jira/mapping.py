@@ -1,7 +1,7 @@
 """Jira issues to ``WorkItem``s and ``Change``s to edit payloads; pure.
 
 Read and write value shapes: https://developer.atlassian.com/server/jira-servicedesk/info/field-input-formats
-(tracker-apis.md §1.3). Multi-line text is an ADF document in REST v3 (Cloud) and a plain
+(docs/tracker-apis.md §1.3). Multi-line text is an ADF document in REST v3 (Cloud) and a plain
 string in v2 (Data Center); labels are changed with ``update.labels`` add/remove verbs only,
 never replaced (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-put).
 """

@@ -2,7 +2,7 @@
 
 Cloud speaks REST v3 (https://developer.atlassian.com/cloud/jira/platform/rest/v3/), Data
 Center REST v2 (https://docs.atlassian.com/software/jira/docs/api/REST/latest/). Facts and
-their sources: ../shared/tracker-apis.md §1–§2.
+their sources: docs/tracker-apis.md §1–§2.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ DC_PAGE_MAX = 1000
 #: JQL ``key in (…)`` lists are kept short so the query stays far below URL/JQL limits.
 KEYS_PER_JQL = 100
 
-#: Jira's refusal of notifyUsers=false without project admin (tracker-apis.md §1.4).
+#: Jira's refusal of notifyUsers=false without project admin (docs/tracker-apis.md §1.4).
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 
 NOTIFY_REFUSAL_MARKER = "discard the user notification"

@@ -1,7 +1,7 @@
 """Static analysis of a GraphQL operation: pagination limits, node count and cost.
 
 GitHub's rules (https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api,
-tracker-apis.md §3.7): every connection needs ``first`` or ``last`` between 1 and 100; a
+docs/tracker-apis.md §3.7): every connection needs ``first`` or ``last`` between 1 and 100; a
 call may touch at most 500,000 nodes; the cost is the number of requests needed to fill
 each connection, assuming every ``first``/``last`` is used fully, divided by 100 and
 rounded, at least 1. A connection nested under others needs one request per parent node.

@@ -2,7 +2,7 @@
 
 Sources: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api and
 https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
-(summarised in tracker-apis.md §3.7). Primary limits are hourly budgets per resource
+(summarised in docs/tracker-apis.md §3.7). Primary limits are hourly budgets per resource
 (``core`` for REST, ``graphql`` in points). Secondary limits are concurrent requests,
 points per minute (REST reads 1, REST writes 5, GraphQL queries 1, documents with
 mutations 5) and content creation per minute and per hour. The clock is injectable so

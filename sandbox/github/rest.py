@@ -1,6 +1,6 @@
 """REST routes of the sandbox GitHub: issues, labels, organization issue fields, rate limit.
 
-Shapes, status codes and paging follow https://docs.github.com/en/rest (tracker-apis.md
+Shapes, status codes and paging follow https://docs.github.com/en/rest (docs/tracker-apis.md
 §3.2, §3.3, §3.5): ``per_page`` at most 100 with a ``Link`` header, pull requests listed
 as issues with ``pull_request``, 422 for an existing label, 404 when removing a label the
 issue does not have, replace-the-set semantics for issue field values on PATCH and PUT.

@@ -1,7 +1,7 @@
 """Cut GitHub's public GraphQL SDL down to the part the sandbox serves.
 
 The sandbox ships ``schema.graphql``, written by this module from the official SDL
-(``../shared/contracts/github-schema.graphql``, octokit/graphql-schema at
+(``tests/contracts/github-schema.graphql``, octokit/graphql-schema at
 440fe2ae6891b4fffc09c96a8e74348c2402c7b7). Every definition it keeps is copied from the
 official one unchanged — descriptions, arguments, directives — except that object fields,
 interface lists and union members are narrowed to :data:`KEPT_OUTPUT_TYPES`. Input objects,

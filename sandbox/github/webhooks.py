@@ -3,7 +3,7 @@
 ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>``, ``X-GitHub-Event``,
 ``X-GitHub-Delivery`` (a GUID), ``X-GitHub-Hook-ID`` and the ``sender`` in the body
 (https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries,
-tracker-apis.md §3.6). GitHub does not retry failed deliveries; neither does the sandbox,
+docs/tracker-apis.md §3.6). GitHub does not retry failed deliveries; neither does the sandbox,
 it records them.
 """
 

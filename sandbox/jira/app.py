@@ -4,7 +4,7 @@ Cloud mode serves every endpoint under ``/rest/api/3`` and ``/rest/api/2`` (and
 ``latest``, an alias of 2); DC mode (``sandbox.dc``) serves ``/rest/api/2`` only, with the
 old ``/search`` instead of ``/search/jql`` and ``/issue/bulkfetch``.
 
-Paging (tracker-apis.md §1.2 and §2):
+Paging (docs/tracker-apis.md §1.2 and §2):
 
 - ``search/jql``: ``maxResults`` defaults to 50. Pages that ask for ids/keys only hold up to
   5000 issues ("returns max 5000 issues"; "the largest pages come from requesting only

@@ -2,7 +2,7 @@
 
 Ids are stable across runs and seeds, so demo and example configs can name them. Value
 shapes follow https://developer.atlassian.com/server/jira-servicedesk/info/field-input-formats
-(see ../shared/tracker-apis.md §1.3).
+(see docs/tracker-apis.md §1.3).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _options(first_id: int, *values: str) -> tuple[Option, ...]:
     return tuple(Option(str(first_id + i), v) for i, v in enumerate(values))
 
 
-# Custom field ids: stable, 10050 upwards (tracker-apis.md §1.3 uses the same range).
+# Custom field ids: stable, 10050 upwards (docs/tracker-apis.md §1.3 uses the same range).
 REACH = "customfield_10050"
 IMPACT = "customfield_10051"
 CONFIDENCE = "customfield_10052"

@@ -1,6 +1,6 @@
 """Edit semantics of ``PUT /rest/api/{2,3}/issue/{key}``: validate all, then apply all.
 
-Source: tracker-apis.md §1.4 and the Jira field input formats (§1.3). ``fields`` sets a
+Source: docs/tracker-apis.md §1.4 and the Jira field input formats (§1.3). ``fields`` sets a
 value; ``update`` applies verbs (labels and multi selects: ``add``/``remove``/``set``;
 every other field: ``set``). A field may not be in both. Any error rejects the whole edit
 with 400 and the body ``{"errorMessages": [...], "errors": {field id: message}}``; nothing

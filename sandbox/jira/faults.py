@@ -14,7 +14,7 @@ Knobs (all off by default):
   100 / 30 s). Scale every rate with ``rate_scale`` (0.1 → a tenth). A refused request
   gets 429 with ``Retry-After``, ``X-RateLimit-Reset`` (ISO-8601), ``RateLimit-Reason``
   (``jira-burst-based`` / ``jira-per-issue-on-write``), ``X-RateLimit-Limit`` and
-  ``X-RateLimit-Remaining``. Source: tracker-apis.md §1.8.
+  ``X-RateLimit-Remaining``. Source: docs/tracker-apis.md §1.8.
 
 Random draws come from ``random.Random(seed)`` in request order, so the same sequence of
 requests meets the same faults. ``clock`` (seconds, monotonic) is injectable for tests.
@@ -34,7 +34,7 @@ from typing import Literal
 FaultKind = Literal["5xx", "drop", "429"]
 
 DEFAULT_BURST_RATES: dict[str, float] = {"GET": 100.0, "POST": 100.0, "PUT": 50.0, "DELETE": 50.0}
-#: Endpoints whose burst rate differs from their method's default (tracker-apis.md §1.8).
+#: Endpoints whose burst rate differs from their method's default (docs/tracker-apis.md §1.8).
 ENDPOINT_BURST_RATES: dict[str, float] = {"GET /issue/{key}": 150.0}
 PER_ISSUE_WRITE_WINDOWS: tuple[tuple[int, float], ...] = ((20, 2.0), (100, 30.0))
 

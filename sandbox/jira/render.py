@@ -1,7 +1,7 @@
 """Pure rendering of sandbox state into Jira REST JSON (v2 and v3 shapes).
 
 v2 and v3 differ only in rich text: a ``textarea`` field is an ADF document in v3 and a
-wiki string in v2 (tracker-apis.md §1.3). Read shapes follow the same table.
+wiki string in v2 (docs/tracker-apis.md §1.3). Read shapes follow the same table.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Outgoing ``jira:issue_updated`` webhooks, signed as Jira signs admin webhooks.
 
-Payload and signing from tracker-apis.md §1.7: the body carries ``timestamp``,
+Payload and signing from docs/tracker-apis.md §1.7: the body carries ``timestamp``,
 ``webhookEvent``, ``issue_event_type_name``, ``user`` (the actor, with ``accountId``),
 ``issue`` (REST v2 shape, all fields) and ``changelog`` (``id`` and ``items``). With a
 secret, ``X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>``. Each delivery also

@@ -24,12 +24,13 @@ from connectors.github.mapping import (
 from priosync.domain import Change, Outputs
 from priosync.errors import AuthFailed, FieldMappingError, RateLimited
 
-CONTRACT = "/work/shared/contracts/github-schema.graphql"
+#: GitHub's published GraphQL schema, vendored: tests/contracts/README.md.
+CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "github-schema.graphql"
 
 
 @cache
 def schema() -> GraphQLSchema:
-    return build_schema(Path(CONTRACT).read_text(encoding="utf-8"), assume_valid=True)
+    return build_schema(CONTRACT.read_text(encoding="utf-8"), assume_valid=True)
 
 
 class TestDocuments:

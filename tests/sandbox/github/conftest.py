@@ -18,7 +18,8 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from sandbox.github import GitHubSandbox, create_github_app
 
-CONTRACTS = Path(__file__).resolve().parents[3].parent / "shared" / "contracts"
+#: The vendors' API descriptions, vendored with their sources: tests/contracts/README.md.
+CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 TOKEN = "test-token"
 
 

@@ -13,7 +13,8 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from sandbox.jira import JiraSandbox
 
-CONTRACTS = Path(__file__).resolve().parents[3].parent / "shared" / "contracts"
+#: The vendors' API descriptions, vendored with their sources: tests/contracts/README.md.
+CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 SPEC_HOST = "https://your-domain.atlassian.net"
 
 
