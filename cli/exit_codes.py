@@ -1,4 +1,10 @@
-"""The exit codes of design §6, shared by every command."""
+"""The exit codes of design §6, and the one place they are decided from error types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from priosync.errors import ChangeRejected, ConfigError, FieldMappingError, TrackerError
 
 #: Done.
 OK = 0
@@ -10,3 +16,21 @@ TRACKER = 2
 WRITES = 3
 #: `plan --detailed-exitcode`: changes are pending.
 PENDING = 4
+
+
+def for_error(error: BaseException) -> int:
+    """The exit code an error means: the config's fault, the tracker's, or one write's."""
+    if isinstance(error, ConfigError | FieldMappingError):
+        return CONFIG
+    if isinstance(error, ChangeRejected):
+        return WRITES
+    if isinstance(error, TrackerError):
+        return TRACKER
+    return CONFIG
+
+
+def for_writes(stopped: Iterable[BaseException], *, failed: int) -> int:
+    """A write phase's exit code: a source that stopped says why (refused credentials → 2),
+    single refused items → 3; the most serious wins (1 before 2 before 3)."""
+    codes = {for_error(e) for e in stopped} | ({WRITES} if failed else set())
+    return min(codes, default=OK)

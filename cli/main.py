@@ -23,11 +23,8 @@ from rich.table import Table
 
 from config import LoadedConfig, load_config
 from priosync.errors import (
-    AuthFailed,
     ConfigError,
-    FieldMappingError,
     PriosyncError,
-    TrackerError,
 )
 
 if TYPE_CHECKING:
@@ -124,15 +121,9 @@ def exits_cleanly(func: Callable[..., int]) -> Callable[..., None]:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         try:
             code = func(*args, **kwargs)
-        except (ConfigError, FieldMappingError) as exc:
-            err_console().print(f"error: {exc}", markup=False)
-            code = EXIT_CONFIG
-        except (AuthFailed, TrackerError) as exc:
-            err_console().print(f"error: {exc}", markup=False)
-            code = EXIT_TRACKER
         except PriosyncError as exc:
             err_console().print(f"error: {exc}", markup=False)
-            code = EXIT_CONFIG
+            code = exit_codes.for_error(exc)
         raise typer.Exit(code)
 
     return wrapper
@@ -252,9 +243,8 @@ def sync(
     code = report_read_failures(outcome.reads)
     if code != EXIT_OK:
         return code
-    if outcome.report.failed or outcome.report.stopped:
-        return EXIT_WRITES
-    return EXIT_OK
+    report = outcome.report
+    return exit_codes.for_writes(report.stopped.values(), failed=len(report.failed))
 
 
 def text_format(fmt: Format) -> TextFormat:
@@ -295,10 +285,7 @@ def report_read_failures(reads: Any) -> int:
             markup=False,
         )
     # A field the config names but the tracker lacks is the config's fault, not the tracker's.
-    config_fault = all(
-        isinstance(f.error, (ConfigError, FieldMappingError)) for f in reads.failures
-    )
-    return EXIT_CONFIG if config_fault else EXIT_TRACKER
+    return max(exit_codes.for_error(f.error) for f in reads.failures)
 
 
 # ── demo ─────────────────────────────────────────────────────────────────────────────────
@@ -477,16 +464,20 @@ def revert(
     verbose: VerboseOpt = False,
 ) -> int:
     """Write back what a run replaced, only where the tracker still holds what that run wrote."""
-    from cli.history import revert_run
+    from cli.history import show_revert
     from sync.audit import AuditLog
+    from sync.revert import revert_run
 
     setup_logging(verbose)
     loaded = load(config)
     audit = AuditLog(state or loaded.config.state or _default_state())
     try:
-        return run(revert_run(loaded, audit, run_id, out_console()))
+        reverted = run(revert_run(loaded, audit, run_id))
     finally:
         audit.close()
+    show_revert(reverted, out_console())
+    report = reverted.applied.report
+    return exit_codes.for_writes(report.stopped.values(), failed=len(report.failed))
 
 
 def _default_state() -> Path:

@@ -24,7 +24,7 @@ from priosync.domain import (
     WorkItem,
     WriteResult,
 )
-from priosync.errors import ConfigError, FieldMappingError
+from priosync.errors import ChangeRejected, ConfigError, FieldMappingError
 
 _KEY_ALIASES = ("key", "issue key", "id")
 _TITLE_ALIASES = ("title", "summary", "name")
@@ -103,7 +103,10 @@ class FileConnector:
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
         for change in changes:
-            yield WriteResult(change=change, error=f"source '{self.name}' is a file and read-only")
+            refused = ChangeRejected(
+                f"source '{self.name}' is a file and read-only", tracker="file", status=None
+            )
+            yield WriteResult(change=change, error=refused)
 
     async def fields(self) -> list[FieldInfo]:
         rows = load_rows(self._source.path, fmt=self._source.format)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
+from priosync.errors import PriosyncError
+
 #: A value as a tracker holds it, before decoding: a number, a string (a select option's
 #: name, "1,200", "80%"), a list (multi-select), or None when the field is empty.
 RawValue: TypeAlias = str | int | float | bool | list["RawValue"] | None
@@ -174,10 +176,14 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """How one change fared: ``error`` is None when it landed."""
+    """How one change fared: ``error`` is None when it landed.
+
+    The error stays an object up to the edge that shows it, so whoever decides (the exit
+    code, a retry, a stop) decides on its type, never on its text.
+    """
 
     change: Change
-    error: str | None = None
+    error: PriosyncError | None = None
 
     @property
     def ok(self) -> bool:

@@ -6,13 +6,18 @@ type, never on ``str(exc)``. The tree::
     PriosyncError
     ├─ ConfigError                      file, key path, expected, found          → exit 1
     ├─ FieldMappingError                a configured field the tracker lacks     → exit 1
-    ├─ TrackerError(tracker, status)    the tracker's own message is kept
+    ├─ TrackerError(tracker, status)    the tracker's own message is kept        → exit 2
     │  ├─ TrackerUnavailable            5xx, timeouts, resets                    → retried
-    │  ├─ RateLimited(reset_at_s)       429 / secondary limits                   → wait, retried
+    │  ├─ RateLimited(retry_after_s)    429 / secondary limits                   → wait, retried
     │  ├─ AuthFailed                    401 / 403 that is not a rate limit       → exit 2
     │  ├─ NotFound                      404
-    │  └─ ChangeRejected(errors)        400 / 422 on a write                     → that item fails
+    │  └─ ChangeRejected(errors)        400 / 409 / 422 on a write, or refused    → that item
+    │                                   before sending (an option the field lacks)  fails: exit 3
+    ├─ WritesHeldBack                   writing would be wrong (a global ranking
+    │                                   missing a source): nothing written
     └─ WebhookRejected(status)          bad signature, size, body                → 4xx
+
+The exit codes are decided from these types at the command line's edge (``cli.exit_codes``).
 
 This module is a leaf: it imports nothing of ours, so every layer may import it.
 Messages never contain secrets; connectors redact before raising.
@@ -93,7 +98,7 @@ class TrackerUnavailable(TrackerError):
 
 
 class RateLimited(TrackerError):
-    """The tracker asked us to slow down; ``reset_at_s`` is seconds to wait, when it said."""
+    """The tracker asked us to slow down; ``retry_after_s`` is seconds to wait, when it said."""
 
     def __init__(
         self,
@@ -118,7 +123,8 @@ class NotFound(TrackerError):
 
 
 class ChangeRejected(TrackerError):
-    """400 / 422 on a write: the tracker refused this change; other items go on."""
+    """400 / 409 / 422 on a write (or a value refused before sending): the tracker will not
+    take this change; other items go on."""
 
     def __init__(
         self,
@@ -130,6 +136,11 @@ class ChangeRejected(TrackerError):
     ) -> None:
         self.errors = dict(errors or {})
         super().__init__(message, tracker=tracker, status=status)
+
+
+class WritesHeldBack(PriosyncError):
+    """Nothing may be written from this read: it would write wrong values (a global ranking
+    that could not read every source gives every other item a wrong rank)."""
 
 
 class WebhookRejected(PriosyncError):

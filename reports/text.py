@@ -107,11 +107,11 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
     if report is not None:
         doc["written"] = len(report.written)
         doc["failed"] = [
-            {"key": f.change.key, "source": f.change.source, "error": f.error}
+            {"key": f.change.key, "source": f.change.source, "error": str(f.error)}
             for f in report.failed
         ]
         doc["left"] = [c.key for c in report.left]
-        doc["stopped"] = report.stopped
+        doc["stopped"] = {source: str(why) for source, why in report.stopped.items()}
     return doc
 
 

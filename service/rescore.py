@@ -35,15 +35,16 @@ from service.queue import Batch
 from sync.audit import AuditLog
 from sync.pipeline import (
     Reads,
+    RunRecord,
+    apply_and_record,
     held_back,
     open_connector,
-    outcome_of,
     plan_reads,
     replace_items,
     run_sync,
     settle_reads,
 )
-from sync.writer import WriteReport, apply_plan
+from sync.writer import WriteReport
 
 log = logging.getLogger("priosync.server")
 
@@ -154,9 +155,7 @@ class Rescorer:
                 "source read failed", extra={"source": failure.source, "error": str(failure.error)}
             )
         duration = time.monotonic() - began
-        self.metrics.inc(
-            "priosync_syncs_total", trigger=trigger, outcome=outcome_of(outcome.reads, report)
-        )
+        self.metrics.inc("priosync_syncs_total", trigger=trigger, outcome=outcome.outcome or "ok")
         self.metrics.set("priosync_last_sync_timestamp_seconds", time.time())
         self.metrics.set("priosync_last_sync_duration_seconds", duration)
         summary = RunSummary(
@@ -167,7 +166,7 @@ class Rescorer:
             len(outcome.plan.changes),
             len(report.written),
             len(report.failed),
-            outcome_of(outcome.reads, report),
+            outcome.outcome or "ok",
         )
         return self._record(summary)
 
@@ -204,21 +203,21 @@ class Rescorer:
         reads, asked = await self._reread(batch, sources, reads)
         plan = plan_reads(self.loaded.config, reads)
         wanted = self._caused_by_batch(plan, asked)
-        reason = held_back(self.loaded.config, reads)
-        if reason is not None:
-            log.warning("rescore wrote nothing: %s", reason)
+        held = held_back(self.loaded.config, reads)
+        if held is not None:
+            log.warning("rescore wrote nothing: %s", held)
             wanted = []
-        run_id = self._start_audit_run(sources) if wanted else None
-        report = await apply_plan(
-            Plan(changes=tuple(wanted)),
+        applied = await apply_and_record(
+            wanted,
             self._open(c.source for c in wanted),
             audit=self.audit,
-            run_id=run_id,
+            run=RunRecord("serve webhook", self.loaded.sha256, list(sources)),
+            record_when_empty=False,
             on_result=self._on_result("webhook"),
         )
-        self._finish_audit_run(run_id, wanted, report)
+        report = applied.report
         self._keep(settle_reads(reads, report.written), plan, report)
-        outcome = "ok" if not (report.failed or report.stopped) else "some-writes-failed"
+        outcome = applied.outcome
         self.metrics.inc("priosync_rescores_total", outcome=outcome)
         self.metrics.inc("priosync_rescored_items_total", len(asked))
         summary = RunSummary(
@@ -329,26 +328,6 @@ class Rescorer:
             )
 
         return record
-
-    def _start_audit_run(self, sources: Sequence[str]) -> int | None:
-        if self.audit is None:
-            return None
-        return self.audit.start_run(
-            command="serve webhook", config_sha256=self.loaded.sha256, sources=list(sources)
-        )
-
-    def _finish_audit_run(
-        self, run_id: int | None, wanted: Sequence[Change], report: WriteReport
-    ) -> None:
-        if self.audit is None or run_id is None:
-            return
-        counts = {
-            "changes": len(wanted),
-            "written": len(report.written),
-            "failed": len(report.failed),
-        }
-        outcome = "ok" if not (report.failed or report.stopped) else "some-writes-failed"
-        self.audit.finish_run(run_id, counts=counts, outcome=outcome)
 
     def _record(self, summary: RunSummary) -> RunSummary:
         self.runs.appendleft(summary)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import httpx
 
@@ -18,7 +19,7 @@ from config.secrets import github_credentials, jira_credentials
 from connectors.base import Connector
 from connectors.file import FileConnector
 from priosync.domain import Change, Outputs, Plan, RankedItem, WorkItem, WriteResult
-from priosync.errors import ConfigError, PriosyncError
+from priosync.errors import ConfigError, PriosyncError, WritesHeldBack
 from scoring import score_backlog
 from sync.audit import AuditLog
 from sync.plan import PlanRules, plan_changes
@@ -139,6 +140,83 @@ class SyncOutcome:
     reads: Reads
     report: WriteReport | None = None
     run_id: int | None = None
+    #: How the writes went; None when nothing was to be written (a plan, a dry run).
+    outcome: Outcome | None = None
+
+
+#: How a run ended, the same words for a sync, a webhook rescore and a revert.
+Outcome = Literal["ok", "partial", "some-writes-failed", "read-failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """What the audit log keeps about who ran: the command, the config, the sources."""
+
+    command: str
+    config_sha256: str
+    sources: Sequence[str]
+
+
+@dataclass
+class Applied:
+    """One applied plan: its audit run (None without an audit log), the report, the outcome."""
+
+    run_id: int | None
+    report: WriteReport
+    outcome: Outcome
+
+
+async def apply_and_record(
+    changes: Sequence[Change],
+    connectors: Mapping[str, Connector],
+    *,
+    audit: AuditLog | None,
+    run: RunRecord,
+    max_writes: int | None = None,
+    held: WritesHeldBack | None = None,
+    read_failures: int = 0,
+    counts: Mapping[str, int] | None = None,
+    record_when_empty: bool = True,
+    on_result: Callable[[WriteResult], None] | None = None,
+) -> Applied:
+    """Apply ``changes`` and record the run: the one place a plan is written and audited.
+
+    ``sync``, the service's webhook rescores and ``revert`` all come here. A run is opened in
+    the audit log before the first write and closed with its counts and outcome; ``held``
+    (writing would be wrong) writes nothing and leaves every change for the next run.
+    ``record_when_empty`` False opens no run for an empty plan (a webhook that changed
+    nothing is no run worth keeping).
+    """
+    run_id = None
+    if audit is not None and (changes or record_when_empty):
+        run_id = audit.start_run(
+            command=run.command, config_sha256=run.config_sha256, sources=list(run.sources)
+        )
+    if held is not None:
+        report = WriteReport(left=list(changes), stopped={"all sources": held})
+    else:
+        report = await apply_plan(
+            Plan(changes=tuple(changes)),
+            connectors,
+            audit=audit,
+            run_id=run_id,
+            max_writes=max_writes,
+            on_result=on_result,
+        )
+    outcome = outcome_of(report, read_failures=read_failures)
+    if audit is not None and run_id is not None:
+        audit.finish_run(
+            run_id,
+            counts={
+                "changes": len(changes),
+                "written": len(report.written),
+                "failed": len(report.failed),
+                "left": len(report.left),
+                **(counts or {}),
+            },
+            outcome=outcome,
+        )
+    return Applied(run_id=run_id, report=report, outcome=outcome)
 
 
 async def run_sync(
@@ -173,38 +251,28 @@ async def run_sync(
             on_plan(plan)
         if not write:
             return SyncOutcome(plan=plan, reads=reads)
-        run_id = None
-        if audit is not None:
-            run_id = audit.start_run(
-                command="sync", config_sha256=loaded.sha256, sources=sorted(selected)
-            )
-        reason = held_back(config, reads)
-        if reason is not None:
-            report = WriteReport(left=list(plan.changes), stopped={"all sources": reason})
-        else:
-            report = await apply_plan(
-                plan,
-                connectors,
-                audit=audit,
-                run_id=run_id,
-                max_writes=max_writes,
-                on_result=on_result,
-            )
-        if audit is not None and run_id is not None:
-            audit.finish_run(
-                run_id,
-                counts={
-                    "changes": len(plan.changes),
-                    "written": len(report.written),
-                    "failed": len(report.failed),
-                    "left": len(report.left),
-                    "unchanged": plan.unchanged,
-                    "skipped": len(plan.skipped),
-                    "read_failures": len(reads.failures),
-                },
-                outcome=outcome_of(reads, report),
-            )
-        return SyncOutcome(plan=plan, reads=reads, report=report, run_id=run_id)
+        applied = await apply_and_record(
+            plan.changes,
+            connectors,
+            audit=audit,
+            run=RunRecord("sync", loaded.sha256, sorted(selected)),
+            max_writes=max_writes,
+            held=held_back(config, reads),
+            read_failures=len(reads.failures),
+            counts={
+                "unchanged": plan.unchanged,
+                "skipped": len(plan.skipped),
+                "read_failures": len(reads.failures),
+            },
+            on_result=on_result,
+        )
+        return SyncOutcome(
+            plan=plan,
+            reads=reads,
+            report=applied.report,
+            run_id=applied.run_id,
+            outcome=applied.outcome,
+        )
     finally:
         await asyncio.gather(*(c.aclose() for c in connectors.values()))
 
@@ -223,7 +291,7 @@ def for_sources(plan: Plan, names: Collection[str]) -> Plan:
     )
 
 
-def held_back(config: PriosyncConfig, reads: Reads) -> str | None:
+def held_back(config: PriosyncConfig, reads: Reads) -> WritesHeldBack | None:
     """Why nothing may be written from these reads, or None.
 
     A global ranking missing a source would give every other item a wrong rank, tier and
@@ -231,16 +299,20 @@ def held_back(config: PriosyncConfig, reads: Reads) -> str | None:
     """
     if config.scoring.ranking == "global" and reads.failures:
         names = ", ".join(f.source for f in reads.failures)
-        return f"the global ranking needs every source and {names} could not be read; nothing was written"
+        return WritesHeldBack(
+            f"the global ranking needs every source and {names} could not be read; "
+            "nothing was written"
+        )
     return None
 
 
-def outcome_of(reads: Reads, report: WriteReport | None) -> str:
-    if reads.failures:
+def outcome_of(report: WriteReport, *, read_failures: int = 0) -> Outcome:
+    """The run's outcome word: reads failing outrank writes failing outrank a budget."""
+    if read_failures:
         return "read-failed"
-    if report is not None and (report.failed or report.stopped):
+    if report.failed or report.stopped:
         return "some-writes-failed"
-    if report is not None and report.left:
+    if report.left:
         return "partial"
     return "ok"
 

@@ -25,7 +25,7 @@ class WriteReport:
     #: Changes not attempted: over the budget, read-only sources, or a source that stopped.
     left: list[Change] = field(default_factory=list)
     #: Why a source stopped writing early (e.g. the notify permission), by source.
-    stopped: dict[str, str] = field(default_factory=dict)
+    stopped: dict[str, PriosyncError] = field(default_factory=dict)
 
 
 def split_budget(
@@ -62,7 +62,11 @@ async def apply_plan(
         else:
             report.failed.append(result)
         if audit is not None and run_id is not None:
-            audit.record_write(run_id, result.change, error=result.error)
+            audit.record_write(
+                run_id,
+                result.change,
+                error=None if result.error is None else str(result.error),
+            )
         if on_result is not None:
             on_result(result)
 
@@ -75,7 +79,7 @@ async def apply_plan(
         except PriosyncError as exc:
             # AuthFailed (every item would be refused) or the tracker went away: stop this
             # source, keep what landed, and leave the rest for the next run.
-            report.stopped[name] = str(exc)
+            report.stopped[name] = exc
             report.left.extend(c for c in changes if c.key not in done)
 
     await asyncio.gather(*(write_source(n, cs) for n, cs in by_source.items()))

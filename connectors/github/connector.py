@@ -45,7 +45,6 @@ from connectors.github.fields import (
 from connectors.github.mapping import (
     FieldWrite,
     ItemHandle,
-    UnknownOption,
     dropped_fields,
     field_writes,
     issue_field_values,
@@ -376,8 +375,8 @@ class GitHubConnector:
         for change in changes:
             try:
                 mutations = await self._project_mutations(project.id, change, fields)
-            except (UnknownOption, ChangeRejected) as exc:
-                yield WriteResult(change, error=str(exc))
+            except ChangeRejected as exc:
+                yield WriteResult(change, error=exc)
                 continue
             if mutations:
                 planned.append((change, mutations))
@@ -429,7 +428,7 @@ class GitHubConnector:
         except AuthFailed:
             raise
         except TrackerError as exc:
-            return [WriteResult(change, error=str(exc)) for change, _ in batch]
+            return [WriteResult(change, error=exc) for change, _ in batch]
         results = []
         start = 0
         for change, ms in batch:
@@ -437,9 +436,12 @@ class GitHubConnector:
                 e.message for a in aliases[start : start + len(ms)] for e in result.errors_at(a)
             ]
             start += len(ms)
-            results.append(
-                WriteResult(change, error=f"{p.TRACKER}: {'; '.join(errors)}" if errors else None)
+            refused = (
+                ChangeRejected(f"{p.TRACKER}: {'; '.join(errors)}", tracker=p.TRACKER, status=200)
+                if errors
+                else None
             )
+            results.append(WriteResult(change, error=refused))
         return results
 
     # ── labels ────────────────────────────────────────────────────────────────────────
@@ -534,8 +536,8 @@ class GitHubConnector:
             await self._write_rest_labels(handle, change.labels_to_add, change.labels_to_remove)
         except AuthFailed:
             raise
-        except (TrackerError, UnknownOption) as exc:
-            return WriteResult(change, error=str(exc))
+        except TrackerError as exc:
+            return WriteResult(change, error=exc)
         return WriteResult(change)
 
     async def _write_issue_fields(self, handle: ItemHandle, writes: Sequence[FieldWrite]) -> None:

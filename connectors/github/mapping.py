@@ -16,8 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from connectors.github import graphql as g
+from connectors.github import protocol as p
 from connectors.github.fields import FieldMap, GitHubField, Role
 from priosync.domain import Change, Outputs, RawValue, WorkItem
+from priosync.errors import ChangeRejected
 
 DRAFT_PREFIX = "draft:"
 
@@ -239,8 +241,12 @@ def field_writes(change: Change, fields: FieldMap) -> list[FieldWrite]:
     return [FieldWrite(role, f, new) for role, f, old, new in pairs if f is not None and old != new]
 
 
-class UnknownOption(ValueError):
-    """A value for a single-select field that is not one of its options."""
+class UnknownOption(ChangeRejected):
+    """A value for a single-select field that is not one of its options: refused before it
+    is sent, the way GitHub would refuse it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{p.TRACKER}: {message}", tracker=p.TRACKER, status=None)
 
 
 def project_value_input(write: FieldWrite) -> dict[str, Any]:

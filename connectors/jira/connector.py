@@ -315,7 +315,7 @@ class JiraConnector:
         except AuthFailed:
             raise
         except TrackerError as exc:
-            return WriteResult(change, error=str(exc))
+            return WriteResult(change, error=exc)
         return WriteResult(change)
 
 

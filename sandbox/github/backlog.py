@@ -228,11 +228,11 @@ def _add_item(
         id=pid,
         node_id=make_node_id("PVTI", pid),
         project_number=project.number,
-        kind=kind,
+        kind=kind,  # type: ignore[arg-type]
         content_ref=ref,
         created_at=created,
         updated_at=created,
-    )  # type: ignore[arg-type]
+    )
     project.items.append(item)
     return item
 

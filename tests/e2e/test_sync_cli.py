@@ -221,6 +221,19 @@ class TestSync:
         assert site.state("WEB-2")[1] == "High"
 
 
+    def test_permission_refused_while_writing_exits_2(self, site: Site) -> None:
+        """Jira refusing notifyUsers=false (no project admin) stops writing and exits 2, as the
+        README promises for refused credentials, with Jira's words and both fixes."""
+        site.sandbox.account.project_admin = False
+        result = site.run("sync", "--format", "json")
+        assert result.returncode == 2, result.stderr
+        report = json.loads(result.stdout)
+        assert report["written"] == 0
+        assert "project-admin" in report["stopped"]["web"]
+        assert "notify = true" in report["stopped"]["web"]
+        assert site.writes() == 1  # the first refused edit; the rest were never sent
+
+
 class TestHistoryAndRevert:
     def test_revert_restores_and_respects_later_edits(self, site: Site) -> None:
         """revert writes back what run 1 replaced, except where a person changed it since."""

@@ -20,6 +20,7 @@ from connectors.github.auth import GitHubAppAuth
 from connectors.github.mapping import ItemHandle
 from connectors.http import RetryPolicy
 from priosync.domain import Change, Outputs, WorkItem
+from priosync.errors import ChangeRejected
 
 from .conftest import API, make_connector, make_outputs, make_source
 
@@ -225,7 +226,10 @@ class TestProjectRequests:
             change_for(2, Outputs(score=1.0), Outputs(score=3.0)),
         ]
         results = [r async for r in connector.apply(changes)]
-        assert [r.error for r in results] == ["GitHub: gone", None]
+        refused, landed = (r.error for r in results)
+        assert isinstance(refused, ChangeRejected)
+        assert str(refused) == "GitHub: gone"
+        assert landed is None
         await connector.aclose()
 
 

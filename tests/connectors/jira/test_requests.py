@@ -12,7 +12,7 @@ import respx
 
 from connectors.jira.connector import GATEWAY
 from priosync.domain import Change, Outputs, WorkItem
-from priosync.errors import AuthFailed, TrackerUnavailable
+from priosync.errors import AuthFailed, ChangeRejected, TrackerUnavailable
 
 from .conftest import EMAIL, PAT, SITE, TOKEN, make_connector, make_source
 
@@ -292,7 +292,9 @@ class TestWrites:
         ]
         by_key = {r.change.key: r for r in results}
         assert by_key["WEB-2"].ok
-        assert "must be a number" in (by_key["WEB-1"].error or "")
+        error = by_key["WEB-1"].error
+        assert isinstance(error, ChangeRejected)
+        assert "must be a number" in str(error)
 
     async def test_notify_refusal_stops_with_both_fixes(self) -> None:
         """The 403 notifyUsers refusal raises AuthFailed naming project admin and notify = true."""

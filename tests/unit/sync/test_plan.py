@@ -203,7 +203,7 @@ class TestGlobalScope:
         }
         config = validate_config(raw, file=Path("t.toml"), environ={}).config
         failed = Reads(failures=[SourceFailure("app", AuthFailed("no", tracker="GitHub"))])
-        assert "app could not be read" in (held_back(config, failed) or "")
+        assert "app could not be read" in str(held_back(config, failed))
         assert held_back(config, Reads()) is None
         per_source = config.model_copy(
             update={"scoring": config.scoring.model_copy(update={"ranking": "per-source"})}
