@@ -1,11 +1,9 @@
-"""`priosync check`: one line per thing checked — ok, or the problem and how to fix it."""
+"""`priosync check`: every thing checked, ok or the problem and how to fix it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-from rich.console import Console
 
 from config import load_config
 from priosync.domain import CheckResult
@@ -13,19 +11,17 @@ from priosync.errors import ConfigError, PriosyncError
 from sync.pipeline import open_connector, select_sources
 
 
-async def run_checks(config_path: Path | None, only: Sequence[str], console: Console) -> bool:
-    """Print each check; True when everything is fine."""
+async def check_everything(config_path: Path | None, only: Sequence[str]) -> list[CheckResult]:
+    """Every check line: the config, then each selected source's own checks."""
     results: list[CheckResult] = []
     try:
         loaded = load_config(config_path)
     except ConfigError as exc:
-        show(
-            console,
+        return [
             CheckResult(
                 what="config", ok=False, detail=str(exc), fix="edit the file as the message says"
-            ),
-        )
-        return False
+            )
+        ]
     results.append(
         CheckResult(
             what="config", ok=True, detail=f"{loaded.path} ({len(loaded.config.sources)} sources)"
@@ -48,16 +44,4 @@ async def run_checks(config_path: Path | None, only: Sequence[str], console: Con
             results.append(CheckResult(what=f"{source.name}: tracker", ok=False, detail=str(exc)))
         finally:
             await connector.aclose()
-    for result in results:
-        show(console, result)
-    return all(r.ok for r in results)
-
-
-def show(console: Console, result: CheckResult) -> None:
-    mark = "ok     " if result.ok else "problem"
-    line = f"{mark} {result.what}"
-    if result.detail:
-        line += f": {result.detail}"
-    if result.fix and not result.ok:
-        line += f" — fix: {result.fix}"
-    console.print(line, markup=False, highlight=False)
+    return results

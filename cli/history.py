@@ -2,27 +2,70 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from rich.console import Console
 from rich.table import Table
 
-from sync.audit import AuditLog
+from reports.text import write_json
+from sync.audit import AuditLog, WriteRecord
 from sync.revert import Reverted
 
 
-def render_history(audit: AuditLog, console: Console, *, item: str | None, limit: int) -> None:
+def render_history(
+    audit: AuditLog,
+    console: Console,
+    *,
+    item: str | None,
+    limit: int,
+    fmt: Literal["table", "json"] = "table",
+) -> None:
+    """The last ``limit`` runs with their outcome and counts, or every write to ``item``.
+
+    JSON (a stable shape for scripts): ``{"runs": [{"id", "command", "started_at",
+    "finished_at", "sources", "outcome", "counts", "writes": [{"source", "item", "url",
+    "field", "old", "new", "status", "error", "at"}]}]}``; with ``--item``:
+    ``{"item", "writes": [{"run", …the same keys}]}``. ``outcome`` is null while a run has
+    not finished.
+    """
     if item is not None:
+        writes = audit.writes(item=item)
+        if fmt == "json":
+            write_json(console, {"item": item, "writes": [write_json_row(w) for w in writes]})
+            return
         table = Table(title=f"writes to {item}")
         for col in ("run", "at", "field", "old", "new", "status"):
             table.add_column(col, overflow="fold")
-        for w in audit.writes(item=item):
+        for w in writes:
             status = w.status if w.error is None else f"{w.status}: {w.error}"
             table.add_row(str(w.run_id), w.at, w.field, _show(w.old), _show(w.new), status)
         console.print(table)
         return
+    runs = audit.runs(limit=limit)
+    if fmt == "json":
+        write_json(
+            console,
+            {
+                "runs": [
+                    {
+                        "id": r.id,
+                        "command": r.command,
+                        "started_at": r.started_at,
+                        "finished_at": r.finished_at,
+                        "sources": list(r.sources),
+                        "outcome": r.outcome,
+                        "counts": dict(r.counts),
+                        "writes": [write_json_row(w) for w in audit.writes(run_id=r.id)],
+                    }
+                    for r in runs
+                ]
+            },
+        )
+        return
     table = Table(title="runs")
     for col in ("run", "command", "started", "finished", "sources", "outcome", "counts"):
         table.add_column(col, overflow="fold")
-    for r in audit.runs(limit=limit):
+    for r in runs:
         counts = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
         table.add_row(
             str(r.id),
@@ -34,6 +77,22 @@ def render_history(audit: AuditLog, console: Console, *, item: str | None, limit
             counts,
         )
     console.print(table)
+
+
+def write_json_row(w: WriteRecord) -> dict[str, Any]:
+    """One recorded write as JSON: the values exactly as the audit log holds them."""
+    return {
+        "run": w.run_id,
+        "source": w.source,
+        "item": w.item,
+        "url": w.url,
+        "field": w.field,
+        "old": w.old,
+        "new": w.new,
+        "status": w.status,
+        "error": w.error,
+        "at": w.at,
+    }
 
 
 def show_revert(reverted: Reverted, console: Console) -> None:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from config import LoadedConfig, load_config
+from priosync.domain import FieldInfo
 from priosync.errors import (
     ConfigError,
     PriosyncError,
@@ -77,7 +77,19 @@ SourceOpt = Annotated[
         "--source", "-s", help="Only this source (by name); repeat for several.", show_default=False
     ),
 ]
+
+
+class DataFormat(enum.StrEnum):
+    """The formats of commands that print data rather than a plan: a table, or JSON."""
+
+    table = "table"
+    json = "json"
+
+
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+DataFormatOpt = Annotated[
+    DataFormat, typer.Option("--format", "-f", help="Output format (JSON: README, 'JSON output').")
+]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Log each request (never secrets).")
 ]
@@ -347,49 +359,60 @@ def serve(
 def fields(
     config: ConfigOpt = None,
     source: SourceOpt = None,
+    fmt: DataFormatOpt = DataFormat.table,
     verbose: VerboseOpt = False,
 ) -> int:
     """List the tracker's fields (name, id, type, options) to map inputs and outputs."""
+    from reports.text import render_fields
     from sync.pipeline import open_connector, select_sources
 
     setup_logging(verbose)
     loaded = load(config)
-    console = out_console()
 
-    async def show() -> None:
+    async def read_fields() -> dict[str, list[FieldInfo]]:
+        found: dict[str, list[FieldInfo]] = {}
         for src in select_sources(loaded.config, source or ()):
             connector = open_connector(src, loaded.config)
             try:
-                found = await connector.fields()
+                found[src.name] = await connector.fields()
             finally:
                 await connector.aclose()
-            table = Table(title=f"{src.name}: {len(found)} fields")
-            for col in ("name", "id", "type", "options"):
-                table.add_column(col, overflow="fold")
-            for f in sorted(found, key=lambda f: (not f.custom, f.name.casefold())):
-                table.add_row(f.name, f.id, f.type, ", ".join(f.options))
-            console.print(table)
+        return found
 
-    run(show())
+    render_fields(run(read_fields()), fmt.value, out_console())
     return EXIT_OK
 
 
 @app.command()
-def check(config: ConfigOpt = None, source: SourceOpt = None, verbose: VerboseOpt = False) -> None:
+def check(
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    fmt: DataFormatOpt = DataFormat.table,
+    verbose: VerboseOpt = False,
+) -> None:
     """Check config, credentials, field mapping, option names and write permission; exit 1 on any problem."""
-    from cli.check import run_checks
+    from cli.check import check_everything
+    from reports.text import render_checks
 
     setup_logging(verbose)
-    ok = run(run_checks(config, source or (), out_console()))
-    raise typer.Exit(EXIT_OK if ok else EXIT_CONFIG)
+    results = run(check_everything(config, source or ()))
+    render_checks(results, fmt.value, out_console())
+    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_CONFIG)
 
 
 @app.command()
 @exits_cleanly
 def init(
-    path: Annotated[Path, typer.Option("--path", help="Where to write the config.")] = Path(
-        "priosync.toml"
-    ),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            "--path",
+            help="Where to write the config. Default: $PRIOSYNC_CONFIG, else ./priosync.toml.",
+            show_default=False,
+        ),
+    ] = None,
     kind: Annotated[str, typer.Option(help="Source kind: jira, github or file.")] = "jira",
     url: Annotated[str | None, typer.Option(help="Jira site URL (jira).")] = None,
     jql: Annotated[str | None, typer.Option(help="JQL for the backlog (jira).")] = None,
@@ -411,6 +434,7 @@ def init(
     """Write a commented starter priosync.toml."""
     from cli.init import write_starter_config
 
+    path = config or Path(os.environ.get("PRIOSYNC_CONFIG") or "priosync.toml")
     written, note = run(
         write_starter_config(
             path,
@@ -440,6 +464,7 @@ def history(
     config: ConfigOpt = None,
     item: Annotated[str | None, typer.Option(help="Show every write to this item.")] = None,
     limit: Annotated[int, typer.Option(help="How many runs to show.", min=1)] = 20,
+    fmt: DataFormatOpt = DataFormat.table,
 ) -> int:
     """Show past runs, or every write to one item, from the audit log."""
     from cli.history import render_history
@@ -447,7 +472,7 @@ def history(
 
     audit = AuditLog(_state_path(state, config))
     try:
-        render_history(audit, out_console(), item=item, limit=limit)
+        render_history(audit, out_console(), item=item, limit=limit, fmt=fmt.value)
     finally:
         audit.close()
     return EXIT_OK

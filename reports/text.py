@@ -9,6 +9,10 @@ JSON is a stable interface for scripts:
   "unchanged", "skipped": [{"key", "source", "missing"}], "failed": [{"key", "source",
   "error"}], "left": [...keys], "written": n}`` where ``before``/``after`` hold ``score``,
   ``priority``, ``labels`` (and ``explanation``/``rank`` when those fields are configured).
+- ``fields``: ``{"sources": [{"source", "fields": [{"id", "name", "type", "options",
+  "custom"}]}]}``.
+- ``check``: ``{"ok": bool, "checks": [{"what", "ok", "detail", "fix"}]}``.
+- ``history``: see ``cli.history``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any, Literal
 from rich.console import Console
 from rich.table import Table
 
-from priosync.domain import Outputs, Plan, RankedItem
+from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
 from scoring import format_number
 from sync.writer import WriteReport
 
@@ -170,6 +174,63 @@ def plan_summary(plan: Plan, report: WriteReport | None = None) -> str:
         for source, why in report.stopped.items():
             text += f"\nsource {source} stopped writing: {why}"
     return text
+
+
+# ── fields and check ─────────────────────────────────────────────────────────────────────
+
+
+def render_fields(
+    found: Mapping[str, Sequence[FieldInfo]], fmt: Literal["table", "json"], console: Console
+) -> None:
+    """Each source's fields, custom ones first, by name."""
+    ordered = {
+        source: sorted(fields, key=lambda f: (not f.custom, f.name.casefold()))
+        for source, fields in found.items()
+    }
+    if fmt == "json":
+        sources = [
+            {
+                "source": source,
+                "fields": [
+                    {
+                        "id": f.id,
+                        "name": f.name,
+                        "type": f.type,
+                        "options": list(f.options),
+                        "custom": f.custom,
+                    }
+                    for f in fields
+                ],
+            }
+            for source, fields in ordered.items()
+        ]
+        write_json(console, {"sources": sources})
+        return
+    for source, fields in ordered.items():
+        table = Table(title=f"{source}: {len(fields)} fields")
+        for col in ("name", "id", "type", "options"):
+            table.add_column(col, overflow="fold")
+        for f in fields:
+            table.add_row(f.name, f.id, f.type, ", ".join(f.options))
+        console.print(table)
+
+
+def render_checks(
+    results: Sequence[CheckResult], fmt: Literal["table", "json"], console: Console
+) -> None:
+    """One line per check: ``ok`` or ``problem``, what, the detail, and the fix."""
+    if fmt == "json":
+        checks = [{"what": r.what, "ok": r.ok, "detail": r.detail, "fix": r.fix} for r in results]
+        write_json(console, {"ok": all(r.ok for r in results), "checks": checks})
+        return
+    for result in results:
+        mark = "ok     " if result.ok else "problem"
+        line = f"{mark} {result.what}"
+        if result.detail:
+            line += f": {result.detail}"
+        if result.fix and not result.ok:
+            line += f" — fix: {result.fix}"
+        console.print(line, markup=False, highlight=False)
 
 
 # ── shared ───────────────────────────────────────────────────────────────────────────────

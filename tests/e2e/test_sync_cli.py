@@ -308,6 +308,50 @@ class TestSetupCommands:
         assert "customfield_10051" in result.stdout
         assert "Massive, High, Medium, Low, Minimal" in result.stdout
 
+    def test_fields_json_lists_every_field_with_its_options(self, site: Site) -> None:
+        """fields --format json gives each source's fields as {id, name, type, options, custom}."""
+        result = site.run("fields", "--format", "json")
+        assert result.returncode == 0, result.stderr
+        (source,) = json.loads(result.stdout)["sources"]
+        assert source["source"] == "web"
+        impact = next(f for f in source["fields"] if f["id"] == "customfield_10051")
+        assert impact == {
+            "id": "customfield_10051",
+            "name": "Impact",
+            "type": impact["type"],
+            "options": ["Massive", "High", "Medium", "Low", "Minimal"],
+            "custom": True,
+        }
+
+    def test_check_json_says_ok_and_lists_each_check(self, site: Site) -> None:
+        """check --format json has an overall ok and one entry per check; a problem exits 1."""
+        good = site.run("check", "--format", "json")
+        assert good.returncode == 0, good.stdout
+        document = json.loads(good.stdout)
+        assert document["ok"] is True
+        assert document["checks"][0]["what"] == "config"
+        assert set(document["checks"][0]) == {"what", "ok", "detail", "fix"}
+        bad = site.run("check", "--format", "json", swap=('reach = "Reach"', 'reach = "Reech"'))
+        assert bad.returncode == 1
+        problem = next(c for c in json.loads(bad.stdout)["checks"] if not c["ok"])
+        assert "Reech" in problem["detail"]
+
+    def test_history_json_gives_runs_with_their_writes(self, site: Site) -> None:
+        """history --format json: each run with outcome and counts, each write with its status."""
+        assert site.run("sync").returncode == 0
+        result = site.run("history", "--format", "json")
+        assert result.returncode == 0, result.stderr
+        (run,) = json.loads(result.stdout)["runs"]
+        assert run["command"] == "sync"
+        assert run["outcome"] == "ok"
+        assert run["counts"]["written"] == 6
+        fields = {(w["item"], w["field"]): w for w in run["writes"]}
+        assert fields[("WEB-1", "score")]["new"] == 1000.0
+        assert fields[("WEB-1", "score")]["status"] == "ok"
+        item = json.loads(site.run("history", "--item", "WEB-1", "--format", "json").stdout)
+        assert item["item"] == "WEB-1"
+        assert {w["run"] for w in item["writes"]} == {run["id"]}
+
     def test_init_discovers_the_mapping(self, site: Site) -> None:
         """Given a site and credentials, init asks for the fields and writes a config that checks."""
         target = site.tmp / "new.toml"
@@ -319,7 +363,7 @@ class TestSetupCommands:
                 "-m",
                 "priosync",
                 "init",
-                "--path",
+                "--config",
                 str(target),
                 "--url",
                 site.url,
