@@ -22,6 +22,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --explicit-package-bases tests
 
 unit: $(STAMP)
 	scripts/ensure-chromium.sh

@@ -118,5 +118,7 @@ class TestGitHubRescoring:
                 return item.fields.get("Priority") == "Highest" and "roadmap:now" in labels
 
             await eventually(landed, timeout_s=15, what="the rescored item in the sandbox")
-            assert sandbox.item(f"{repo}#{number}").fields["RICE score"] > 100_000
+            score = sandbox.item(f"{repo}#{number}").fields["RICE score"]
+            assert isinstance(score, float)
+            assert score > 100_000
             assert app.state.metrics.total("priosync_rescores_total") >= 1

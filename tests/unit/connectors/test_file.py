@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).parents[3] / "examples"
 
 def connector(path: Path, **outputs: object) -> FileConnector:
     source = FileSource(name="export", kind="file", path=path)
-    return FileConnector(source, inputs=INPUTS, outputs=OutputsConfig(**outputs))  # type: ignore[arg-type]
+    return FileConnector(source, inputs=INPUTS, outputs=OutputsConfig.model_validate(outputs))
 
 
 class TestFileConnector:
