@@ -8,6 +8,7 @@ here rather than on a user's machine.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -25,20 +26,23 @@ NOT_SHIPPED = {"tests", "bench", "scripts", "examples", "docs"}
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    # Build from a copy of the tree, so setuptools' build/ and egg-info stay out of the
+    # checkout and nothing but the sources can end up in the wheel.
+    tree = tmp_path_factory.mktemp("tree") / "priosync"
+    shutil.copytree(
+        ROOT,
+        tree,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
+        ),
+    )
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "--quiet",
-            "--wheel-dir",
-            str(out),
-            str(ROOT),
+            *(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"),
+            *("--quiet", "--wheel-dir", str(out), "."),
         ],
+        cwd=tree,
         check=True,
         capture_output=True,
     )
