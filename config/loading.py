@@ -6,14 +6,17 @@ The environment then overrides single settings as ``PRIOSYNC_<SECTION>__<KEY>``.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import difflib
 import hashlib
+import json
 import os
 import re
 import tomllib
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,15 +90,66 @@ def load_config(
     return validate_config(raw, file=file, environ=env)
 
 
+#: A config is a few tables deep; anything deeper is a mistake (or an attack on the parser).
+MAX_DEPTH = 16
+#: No config is this big; a larger file is not one.
+MAX_FILE_BYTES = 1_048_576
+
+
 def read_toml(file: Path) -> dict[str, Any]:
+    """The file's TOML as data: UTF-8 (a byte-order mark is allowed), at most 1 MiB and
+    ``MAX_DEPTH`` levels deep; every failure a ``ConfigError``."""
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {exc}", file=str(file)) from None
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=str(file)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(
+            "the file is too large to be a configuration",
+            file=str(file),
+            expected=f"at most {MAX_FILE_BYTES:,} bytes",
+            found="more",
+        )
     try:
-        return tomllib.loads(text)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(file)
+        ) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(file)) from None
+    except RecursionError:
+        raise ConfigError(
+            "not valid TOML: nested too deeply",
+            file=str(file),
+            expected=f"at most {MAX_DEPTH} levels",
+        ) from None
+    check_depth(raw, file=str(file))
+    return raw
+
+
+def check_depth(raw: Any, *, file: str, where: str = "") -> None:
+    """Refuse data nested deeper than ``MAX_DEPTH`` (walked without recursion)."""
+    stack: list[tuple[Any, int, str]] = [(raw, 0, where)]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(
+                "nested too deeply",
+                file=file,
+                key=path or None,
+                expected=f"at most {MAX_DEPTH} levels of tables and lists",
+                found="more",
+            )
+        if isinstance(value, Mapping):
+            stack.extend(
+                (v, depth + 1, f"{path}.{k}" if path else str(k)) for k, v in value.items()
+            )
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value))
 
 
 def validate_config(
@@ -103,13 +157,17 @@ def validate_config(
 ) -> LoadedConfig:
     """Validate already-parsed TOML data (plus environment overrides)."""
     env = os.environ if environ is None else environ
+    check_depth(raw, file=str(file))
     problems = [*check_no_secrets(raw, file=str(file)), *check_env_names(env, file=str(file))]
     if problems:
         raise ConfigErrors(problems)
+    overrides = env_overrides(env)
+    merged = merge_overrides(raw, overrides)
     try:
-        config = PriosyncConfig(**dict(raw))
+        config = PriosyncConfig(**merged)
     except ValidationError as exc:
-        raise ConfigErrors(list(errors_from_validation(exc, raw, file=str(file)))) from None
+        errors = errors_from_validation(exc, merged, file=str(file), from_env=overrides)
+        raise ConfigErrors(list(errors)) from None
     config = resolve_relative_paths(config, base=file.parent)
     digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()
     return LoadedConfig(path=file, config=config, sha256=digest)
@@ -204,25 +262,113 @@ def _walk(
             yield from _walk(value, f"{prefix}[{i}]", table)
 
 
+# ── environment overrides ────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """One ``PRIOSYNC_<SECTION>__<KEY>`` variable: the key path it sets, and the value."""
+
+    variable: str
+    path: tuple[str, ...]
+    value: Any
+
+
+def env_overrides(environ: Mapping[str, str]) -> list[Override]:
+    """The settings the environment overrides, each value decoded for the key it sets.
+
+    A key that holds text (a field name, a URL, a cron line) takes the value as written; any
+    other key (numbers, booleans, lists, tables) reads it as JSON, so ``PRIOSYNC_SERVER__PORT=8081``
+    is the number 8081 and ``…__ACCEPT_UNSIGNED=true`` the boolean. A value that is not valid
+    JSON stays text, and validation then names the variable — never the value, which may be
+    a secret pasted into the wrong variable.
+    """
+    found = []
+    for name in sorted(environ):
+        if not name.startswith("PRIOSYNC_") or name in _ENV_OTHER:
+            continue
+        section, *rest = name.removeprefix("PRIOSYNC_").split("__")
+        if section not in _ENV_SECTIONS or any(not part for part in rest):
+            continue  # reported by check_env_names, or a malformed name
+        path = (section.lower(), *(part.lower() for part in rest))
+        value = environ[name]
+        if not _holds_text(path):
+            with contextlib.suppress(ValueError, RecursionError):
+                value = json.loads(value)
+        found.append(Override(name, path, value))
+    return found
+
+
+def merge_overrides(raw: Mapping[str, Any], overrides: Sequence[Override]) -> dict[str, Any]:
+    """The file's data with each override set at its key path (tables are created as needed)."""
+    merged: dict[str, Any] = copy.deepcopy(dict(raw))
+    for override in overrides:
+        table = merged
+        for part in override.path[:-1]:
+            nested = table.get(part)
+            if not isinstance(nested, dict):
+                nested = table[part] = {}
+            table = nested
+        table[override.path[-1]] = override.value
+    return merged
+
+
+def _holds_text(path: tuple[str, ...]) -> bool:
+    """True when the setting at ``path`` is text (str, a path, a choice of words)."""
+    annotation: Any = PriosyncConfig
+    for part in path:
+        model = _model_in(annotation, None)
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            # A key inside a dict setting (scales.impact, inputs.reach): look at its values.
+            if typing.get_origin(annotation) is dict:
+                annotation = typing.get_args(annotation)[1]
+                continue
+            return False
+        annotation = field.annotation
+    return _is_text(annotation)
+
+
+def _is_text(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _is_text(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return all(_is_text(a) for a in args)
+    if origin is typing.Literal:
+        return all(isinstance(a, str) for a in typing.get_args(annotation))
+    return annotation in (str, Path)
+
+
 # ── pydantic errors → ConfigError ────────────────────────────────────────────────────────
 
 
 def errors_from_validation(
-    exc: ValidationError, raw: Mapping[str, Any], *, file: str
+    exc: ValidationError,
+    raw: Mapping[str, Any],
+    *,
+    file: str,
+    from_env: Sequence[Override] = (),
 ) -> Iterator[ConfigError]:
     for err in exc.errors(include_url=False):
         loc = _strip_tags(tuple(err["loc"]))
         kind = err["type"]
         problem = (err.get("ctx") or {}).get("error")
         found = _found(err.get("input"))
+        variable = _env_variable(loc, from_env)
+        if variable is not None:
+            # Never echo an environment value: it may be a token in the wrong variable.
+            found = f"the value of {variable} (not shown)"
         if isinstance(problem, Problem):
             key = _join(loc, problem.key)
+            problem_found = None if problem.found is None else str(problem.found)
             yield ConfigError(
                 str(problem),
                 file=file,
                 key=key or None,
                 expected=problem.expected,
-                found=None if problem.found is None else str(problem.found),
+                found=found if variable is not None else problem_found,
             )
         elif kind == "extra_forbidden":
             known = _known_keys(loc[:-1], raw)
@@ -252,7 +398,9 @@ def errors_from_validation(
                 err["msg"].removeprefix("Value error, "),
                 file=file,
                 key=_join(loc) or None,
-                found=None if isinstance(err.get("input"), (Mapping, list)) else found,
+                found=None
+                if variable is None and isinstance(err.get("input"), (Mapping, list))
+                else found,
             )
         else:
             message = err["msg"]
@@ -263,6 +411,16 @@ def errors_from_validation(
                 expected=_expected_from(message),
                 found=found,
             )
+
+
+def _env_variable(loc: tuple[Any, ...], overrides: Sequence[Override]) -> str | None:
+    """The variable that set the value at ``loc`` (or a table around it), if one did."""
+    path = tuple(str(p) for p in loc)
+    for override in overrides:
+        n = len(override.path)
+        if path[:n] == override.path or override.path[: len(path)] == path:
+            return override.variable
+    return None
 
 
 def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from config.schedule import build_cron_trigger
 from priosync.domain import Cut, ModelName, ModelSpec
+from priosync.errors import ConfigError
 from scoring import DEFAULT_EFFORT_INPUT, MODEL_INPUTS, check_formula
 
 #: Inputs read as fractions ("80%" → 0.8) unless the config says otherwise.
@@ -46,8 +49,26 @@ class Problem(ValueError):
         self.found = found
 
 
+#: No setting is a novel: long strings are refused before they cost anything (a 10 MB label
+#: prefix once made `plan` run for minutes). JQL and formulas get more room.
+MAX_TEXT = 1_000
+MAX_QUERY = 20_000
+
+#: How every model reads values: unknown keys are errors, and types are strict (``port = true``
+#: or ``notify = "yes"`` is an error, not 1 or True), numbers must be finite (``nan`` is not a
+#: score), and strings are capped.
+STRICT = ConfigDict(
+    extra="forbid",
+    frozen=True,
+    str_strip_whitespace=True,
+    strict=True,
+    allow_inf_nan=False,
+    str_max_length=MAX_TEXT,
+)
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = STRICT
 
 
 class CutConfig(Strict):
@@ -117,7 +138,7 @@ class ScoringConfig(Strict):
     #: Inputs read as fractions; default: RICE's confidence.
     percent_inputs: list[str] | None = None
     #: The expression for ``model = "formula"``, over the input names.
-    formula: str | None = None
+    formula: Annotated[str, Field(max_length=MAX_QUERY)] | None = None
     #: For ``formula``: the input that sizes an item for capacity buckets.
     effort_input: str | None = None
     #: ``per-source`` ranks each source alone; ``global`` ranks all sources as one portfolio.
@@ -263,9 +284,26 @@ class OutputsConfig(Strict):
 
 
 def http_url(value: str, *, key: str) -> str:
-    """A tracker's base URL without its trailing slash; only http(s) schemes."""
-    if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError(f"{key} must start with https://")
+    """A tracker's base URL without its trailing slash: http(s), a host, nothing hidden.
+
+    Whitespace or control characters anywhere (a pasted ``\r\n`` would smuggle a header),
+    credentials in the URL, a query or a fragment are refused.
+    """
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValueError(f"{key} contains whitespace or control characters")
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(
+            f"{key} must be an http(s) URL with a host, e.g. https://acme.atlassian.net"
+        )
+    if parts.username or parts.password:
+        raise ValueError(f"{key} must not carry credentials; they come from the environment")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{key} must not have a query or fragment")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError(f"{key} has an invalid port") from None
     return value.rstrip("/")
 
 
@@ -290,7 +328,7 @@ class JiraSource(SourceBase):
     url: str | None = None
     #: For scoped API tokens: requests go through api.atlassian.com/ex/jira/{cloud_id}.
     cloud_id: str | None = None
-    jql: Annotated[str, Field(min_length=1)]
+    jql: Annotated[str, Field(min_length=1, max_length=MAX_QUERY)]
     #: ``auto`` asks serverInfo; set ``cloud`` or ``dc`` to skip that request.
     deployment: Literal["auto", "cloud", "dc"] = "auto"
     email_env: str = "JIRA_EMAIL"
@@ -351,7 +389,7 @@ class GitHubSource(SourceBase):
 class FileSource(SourceBase):
     kind: Literal["file"]
     #: A CSV (e.g. a Jira export) or JSON file, relative to the config file. Read-only.
-    path: Path
+    path: Annotated[Path, Field(strict=False)]
     format: Literal["auto", "csv", "json"] = "auto"
     key_column: str = "Issue key"
     title_column: str = "Summary"
@@ -377,6 +415,20 @@ class ScheduleConfig(Strict):
             )
         return value
 
+    @model_validator(mode="after")
+    def _serve_can_run_it(self) -> Self:
+        # The service's own trigger decides: `check` refuses what `serve` would refuse.
+        try:
+            build_cron_trigger(self.cron or "0 * * * *", self.timezone)
+        except ConfigError as exc:
+            raise Problem(
+                exc.detail,
+                key=(exc.key or "schedule").removeprefix("schedule."),
+                expected=exc.expected,
+                found=exc.found,
+            ) from None
+        return self
+
 
 class ServerConfig(Strict):
     host: str = "127.0.0.1"
@@ -394,9 +446,11 @@ class PriosyncConfig(BaseSettings):
         extra="forbid",
         frozen=True,
         str_strip_whitespace=True,
-        env_prefix="PRIOSYNC_",
-        env_nested_delimiter="__",
-        # Only the environment overrides the file; no .env files, no secrets directories.
+        strict=True,
+        allow_inf_nan=False,
+        str_max_length=MAX_TEXT,
+        # The environment is merged into the file's values by ``config.loading`` (which
+        # decodes PRIOSYNC_<SECTION>__<KEY> values and never echoes them); no .env files.
         env_file=None,
     )
 
@@ -406,7 +460,7 @@ class PriosyncConfig(BaseSettings):
     schedule: ScheduleConfig = ScheduleConfig()
     server: ServerConfig = ServerConfig()
     #: The audit log (SQLite). Default: the user's state directory.
-    state: Path | None = None
+    state: Annotated[Path, Field(strict=False)] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -446,8 +500,8 @@ class PriosyncConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment first so it wins over the file's values (passed as init kwargs).
-        return (env_settings, init_settings)
+        # Only the values ``config.loading`` passes in: the file with the environment merged.
+        return (init_settings,)
 
     def source(self, name: str) -> JiraSource | GitHubSource | FileSource:
         for s in self.sources:

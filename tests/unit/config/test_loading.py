@@ -300,7 +300,8 @@ class TestEnvironment:
         with pytest.raises(ConfigError) as info:
             load_config(path)
         assert "server.port" in str(info.value)
-        assert "'http'" in str(info.value)
+        assert "PRIOSYNC_SERVER__PORT" in str(info.value)
+        assert "http" not in str(info.value).split("(", 1)[1]
 
     def test_unknown_priosync_variable_is_an_error(self, tmp_path: Path) -> None:
         """A PRIOSYNC_ variable that overrides nothing is reported as a probable typo."""
@@ -324,3 +325,139 @@ class TestEnvironment:
         path = write(tmp_path, BASE)
         loaded = load_config(None, environ={"PRIOSYNC_CONFIG": str(path)})
         assert loaded.path == path
+
+
+class TestHostileInput:
+    """Inputs found by fuzzing: each is a one-line ConfigError, never a traceback."""
+
+    def test_deeply_nested_arrays(self, tmp_path: Path) -> None:
+        """An array nested 1,000 deep is refused as too deep, not a RecursionError."""
+        error = load_error(tmp_path, BASE + "\ny = " + "[" * 1000 + "]" * 1000 + "\n")
+        assert "nested too deeply" in str(error)
+
+    def test_a_thousand_dotted_keys(self, tmp_path: Path) -> None:
+        """1,000 dotted keys make a table 1,000 deep: refused, naming the depth allowed."""
+        error = load_error(tmp_path, BASE + "\n" + ".".join(["a"] * 1000) + " = 1\n")
+        assert "nested too deeply" in str(error)
+        assert "at most 16 levels" in str(error)
+
+    def test_byte_order_mark_is_accepted(self, tmp_path: Path) -> None:
+        """A file saved with a UTF-8 byte-order mark (Windows editors) loads."""
+        path = tmp_path / "priosync.toml"
+        path.write_bytes(b"\xef\xbb\xbf" + textwrap.dedent(BASE).encode())
+        assert load_config(path, environ={}).config.sources[0].name == "web"
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        """A cp1252 file says it is not UTF-8 and where."""
+        path = tmp_path / "priosync.toml"
+        path.write_bytes(textwrap.dedent(BASE).encode() + b"\n# caf\xe9\n")
+        with pytest.raises(ConfigError, match="not UTF-8"):
+            load_config(path, environ={})
+
+    @pytest.mark.parametrize(
+        ("setting", "value"),
+        [
+            ("[server]\nport", "true"),
+            ("[scoring]\ndecimals", "true"),
+            ("[[sources]]\nnotify", '"yes"'),
+        ],
+    )
+    def test_wrong_types_are_errors_not_conversions(
+        self, tmp_path: Path, setting: str, value: str
+    ) -> None:
+        """A boolean for a number, or text for a boolean, is an error (strict types)."""
+        table, key = setting.split("\n")
+        text = (
+            BASE.replace("[scoring]\n", "[scoring]\ndecimals = true\n")
+            if key == "decimals"
+            else BASE
+        )
+        if key == "port":
+            text += f"\n{table}\n{key} = {value}\n"
+        elif key == "notify":
+            text = text.replace('jql = "project = WEB"', f'jql = "project = WEB"\nnotify = {value}')
+        error = load_error(tmp_path, text)
+        assert key in str(error)
+        assert "invalid value" in str(error)
+
+    def test_nan_is_not_a_score(self, tmp_path: Path) -> None:
+        """min_score = nan is refused: no tier would ever match."""
+        error = load_error(tmp_path, BASE.replace("min_score = 100", "min_score = nan"))
+        assert "outputs.priority[0].min_score" in str(error)
+        assert "finite" in str(error)
+
+    def test_cron_serve_would_refuse(self, tmp_path: Path) -> None:
+        """A five-field cron that names no real minute is refused by the config, as serve would."""
+        error = load_error(tmp_path, BASE + '\n[schedule]\ncron = "99 99 * * *"\n')
+        assert "schedule.cron" in str(error)
+
+    def test_unknown_time_zone(self, tmp_path: Path) -> None:
+        """An unknown IANA zone is refused by the config, naming the key."""
+        error = load_error(
+            tmp_path, BASE + '\n[schedule]\ncron = "0 * * * *"\ntimezone = "Mars/Olympus"\n'
+        )
+        assert "schedule.timezone" in str(error)
+        assert "Mars/Olympus" in str(error)
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://acme.atlassian.net\\r\\nX: 1",
+            "https://acme.atlassian.net/ x",
+            "https://user:pass@acme.atlassian.net",
+            "https://acme.atlassian.net?x=1",
+            "https://acme.atlassian.net:99999",
+            "ftp://acme.atlassian.net",
+        ],
+    )
+    def test_urls_that_hide_something(self, tmp_path: Path, url: str) -> None:
+        """Control characters, credentials, a query or a bad port in a tracker URL are refused."""
+        error = load_error(tmp_path, BASE.replace("https://acme.atlassian.net", url))
+        assert "sources[0].url" in str(error)
+
+    def test_long_strings_are_capped(self, tmp_path: Path) -> None:
+        """A 5,000-character label prefix is refused at once, naming the limit."""
+        text = BASE.replace(
+            'priority_field = "priority"',
+            f'label_prefix = "{"x" * 5000}"\npriority_field = "priority"',
+        )
+        error = load_error(tmp_path, text)
+        assert "outputs.label_prefix" in str(error)
+        assert "at most 1000 characters" in str(error)
+
+    def test_huge_files_are_refused_unread(self, tmp_path: Path) -> None:
+        """A 10 MB file is not read whole: it is refused as too large to be a configuration."""
+        error = load_error(tmp_path, BASE + f"\n# {'x' * 10_000_000}\n")
+        assert "too large" in str(error)
+
+    def test_env_json_that_is_not_json(self, tmp_path: Path) -> None:
+        """PRIOSYNC_SCORING__INPUTS='{not json' names the variable and hides the value."""
+        error = load_error(tmp_path, BASE, environ={"PRIOSYNC_SCORING__INPUTS": "{not json"})
+        assert "scoring.inputs" in str(error)
+        assert "PRIOSYNC_SCORING__INPUTS" in str(error)
+        assert "not json" not in str(error)
+
+    def test_env_value_is_never_echoed(self, tmp_path: Path) -> None:
+        """A token pasted into a settings variable does not appear in the error."""
+        token = "tok-0123456789abcdef"
+        error = load_error(tmp_path, BASE, environ={"PRIOSYNC_SCORING__DECIMALS": token})
+        assert "PRIOSYNC_SCORING__DECIMALS" in str(error)
+        assert token not in str(error)
+
+    def test_env_numbers_and_booleans_are_decoded(self, tmp_path: Path) -> None:
+        """Numbers and booleans from the environment are read as such; text stays text."""
+        path = write(tmp_path, BASE)
+        loaded = load_config(
+            path,
+            environ={
+                "PRIOSYNC_SERVER__PORT": "8081",
+                "PRIOSYNC_SERVER__ACCEPT_UNSIGNED": "true",
+                "PRIOSYNC_SERVER__HOST": "127.0.0.2",
+                "PRIOSYNC_OUTPUTS__SCORE_FIELD": "123",
+                "PRIOSYNC_SCORING__SCALES__IMPACT": '{"High": 3, "Low": 1}',
+            },
+        )
+        server = loaded.config.server
+        assert (server.port, server.accept_unsigned, server.host) == (8081, True, "127.0.0.2")
+        assert loaded.config.outputs.score_field == "123"
+        assert loaded.config.scoring.scales["impact"] == {"High": 3.0, "Low": 1.0}
