@@ -7,6 +7,7 @@ from typing import Any, Literal
 from rich.console import Console
 from rich.table import Table
 
+from reports.literal import literal
 from reports.text import write_json
 from sync.audit import AuditLog, WriteRecord
 from sync.revert import Reverted
@@ -33,12 +34,13 @@ def render_history(
         if fmt == "json":
             write_json(console, {"item": item, "writes": [write_json_row(w) for w in writes]})
             return
-        table = Table(title=f"writes to {item}")
+        table = Table(title=literal(f"writes to {item}"))
         for col in ("run", "at", "field", "old", "new", "status"):
             table.add_column(col, overflow="fold")
         for w in writes:
             status = w.status if w.error is None else f"{w.status}: {w.error}"
-            table.add_row(str(w.run_id), w.at, w.field, _show(w.old), _show(w.new), status)
+            cells = (str(w.run_id), w.at, w.field, _show(w.old), _show(w.new), status)
+            table.add_row(*(literal(c) for c in cells))
         console.print(table)
         return
     runs = audit.runs(limit=limit)
@@ -67,7 +69,7 @@ def render_history(
         table.add_column(col, overflow="fold")
     for r in runs:
         counts = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
-        table.add_row(
+        row = (
             str(r.id),
             r.command,
             r.started_at,
@@ -76,6 +78,7 @@ def render_history(
             r.outcome or "unfinished",
             counts,
         )
+        table.add_row(*(literal(c) for c in row))
     console.print(table)
 
 
@@ -101,9 +104,9 @@ def show_revert(reverted: Reverted, console: Console) -> None:
     for c in report.written:
         console.print(f"restored {c.key}", markup=False)
     for f in report.failed:
-        console.print(f"failed {f.change.key}: {f.error}", markup=False)
+        console.print(literal(f"failed {f.change.key}: {f.error}", limit=None))
     for conflict in reverted.conflicts:
-        console.print(f"kept {conflict.describe()}", markup=False)
+        console.print(literal(f"kept {conflict.describe()}", limit=None))
     console.print(
         f"run {reverted.run_id} reverted as run {reverted.applied.run_id}: "
         f"{len(report.written)} restored, {len(reverted.conflicts)} conflicts left alone, "

@@ -26,6 +26,7 @@ from priosync.errors import (
     ConfigError,
     PriosyncError,
 )
+from reports.literal import literal
 
 if TYPE_CHECKING:
     from reports.text import Format as TextFormat
@@ -134,7 +135,7 @@ def exits_cleanly(func: Callable[..., int]) -> Callable[..., None]:
         try:
             code = func(*args, **kwargs)
         except PriosyncError as exc:
-            err_console().print(f"error: {exc}", markup=False)
+            err_console().print(literal(f"error: {exc}", limit=None))
             code = exit_codes.for_error(exc)
         raise typer.Exit(code)
 
@@ -292,9 +293,11 @@ def report_read_failures(reads: Any) -> int:
     console = err_console()
     for failure in reads.failures:
         console.print(
-            f"error: source {failure.source} could not be read, so nothing was planned or "
-            f"written for it: {failure.error}",
-            markup=False,
+            literal(
+                f"error: source {failure.source} could not be read, so nothing was planned or "
+                f"written for it: {failure.error}",
+                limit=None,
+            )
         )
     # A field the config names but the tracker lacks is the config's fault, not the tracker's.
     return max(exit_codes.for_error(f.error) for f in reads.failures)

@@ -15,6 +15,7 @@ from rich.progress import (
 )
 
 from priosync.domain import Plan, WriteResult
+from reports.literal import literal
 
 
 def wants_bar(console: Console) -> bool:
@@ -57,7 +58,7 @@ class WriteProgress:
             self._bar.advance(self._task)
             return
         if not result.ok:
-            self.console.print(f"failed {result.change.key}: {result.error}", markup=False)
+            self.console.print(literal(f"failed {result.change.key}: {result.error}", limit=None))
         step = max(1, self.total // 10)
         if self.done % step == 0 or self.done == self.total:
             self.console.print(f"written {self.done}/{self.total}", markup=False)

@@ -91,15 +91,19 @@ def index_changes(changes: Iterable[Change]) -> dict[ItemId, Change]:
 
 
 def render_counts(plan: Plan, *, ranked_count: int) -> str:
-    """The headline numbers: ranked, to change, unchanged, need input."""
-    counts = [
-        (ranked_count, "ranked"),
-        (len(plan.changes), "to change"),
-        (plan.unchanged, "unchanged"),
-        (len(plan.skipped), "need input"),
+    """The headline numbers, in groups that add up: every item is ranked or needs input, and
+    every item is to change or unchanged."""
+    items = len(plan.changes) + plan.unchanged
+    groups = [
+        [(items, "items")],
+        [(ranked_count, "ranked"), (len(plan.skipped), "need input")],
+        [(len(plan.changes), "to change"), (plan.unchanged, "unchanged")],
     ]
-    items = "".join(f"<li><b>{n:,}</b>{label}</li>" for n, label in counts)
-    return f"<ul class=counts>{items}</ul>"
+    cards = "".join(
+        "<li>" + " · ".join(f"<b>{n:,}</b>{label}" for n, label in group) + "</li>"
+        for group in groups
+    )
+    return f"<ul class=counts>{cards}</ul>"
 
 
 def render_ranking(ranked: Sequence[RankedItem], changes: Mapping[ItemId, Change]) -> str:

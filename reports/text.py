@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
+from reports.literal import literal, one_line
 from scoring import format_number
 from sync.writer import WriteReport
 
@@ -154,22 +155,30 @@ def render_plan(
                 else ("left" if c.key in left else "written")
             )
         cells.append(row)
-    title = (
-        f"{len(plan.changes)} to change, {plan.unchanged} unchanged, {len(plan.skipped)} need input"
-    )
-    _render_cells(header, cells, fmt, console, title=title)
+    _render_cells(header, cells, fmt, console, title=plan_counts(plan))
     if fmt == "table":
-        console.print(plan_summary(plan, report))
+        console.print(literal(plan_summary(plan, report), limit=None))
+
+
+def plan_counts(plan: Plan) -> str:
+    """The plan's counts, so that they add up: every item is either to change or unchanged,
+    and the items that need input are counted among them, saying so."""
+    items = len(plan.changes) + plan.unchanged
+    text = f"{items} items: {len(plan.changes)} to change, {plan.unchanged} unchanged"
+    if plan.skipped:
+        need = len(plan.skipped)
+        changing = sum(1 for c in plan.changes if c.key in {s.key for s in plan.skipped})
+        text += f"; {need} of the {items} need input ({changing} of them to change)"
+    return text
 
 
 def plan_summary(plan: Plan, report: WriteReport | None = None) -> str:
-    text = (
-        f"{len(plan.changes)} changes, {plan.unchanged} unchanged, "
-        f"{len(plan.skipped)} items need input"
-    )
+    """The counts, then how the writes went: written + failed + left = the changes."""
+    text = plan_counts(plan)
     if report is not None:
         text += (
-            f"; written {len(report.written)}, failed {len(report.failed)}, left {len(report.left)}"
+            f"; of the {len(plan.changes)} changes: {len(report.written)} written, "
+            f"{len(report.failed)} failed, {len(report.left)} left"
         )
         for source, why in report.stopped.items():
             text += f"\nsource {source} stopped writing: {why}"
@@ -207,11 +216,13 @@ def render_fields(
         write_json(console, {"sources": sources})
         return
     for source, fields in ordered.items():
-        table = Table(title=f"{source}: {len(fields)} fields")
+        table = Table(title=literal(f"{source}: {len(fields)} fields"))
         for col in ("name", "id", "type", "options"):
             table.add_column(col, overflow="fold")
         for f in fields:
-            table.add_row(f.name, f.id, f.type, ", ".join(f.options))
+            table.add_row(
+                literal(f.name), literal(f.id), literal(f.type), literal(", ".join(f.options))
+            )
         console.print(table)
 
 
@@ -230,7 +241,7 @@ def render_checks(
             line += f": {result.detail}"
         if result.fix and not result.ok:
             line += f" — fix: {result.fix}"
-        console.print(line, markup=False, highlight=False)
+        console.print(literal(line, limit=None), highlight=False)
 
 
 # ── shared ───────────────────────────────────────────────────────────────────────────────
@@ -258,16 +269,21 @@ def _render_cells(
         lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in cells]
         console.file.write("\n".join(lines) + "\n")
         return
-    table = Table(title=title, show_lines=False)
+    table = Table(title=literal(title, limit=None), show_lines=False)
     for name in header:
         table.add_column(name, overflow="fold")
     for row in cells:
-        table.add_row(*row)
+        table.add_row(*(literal(c) for c in row))
     console.print(table)
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell that shows ``text`` as text: one line, cut, and the characters
+    Markdown (and the HTML it may become) would act on escaped."""
+    shown = one_line(text)
+    for ch in "\\`*_{}[]<>()#+!|~":
+        shown = shown.replace(ch, "\\" + ch)
+    return shown
 
 
 def _num(value: float | None) -> str:

@@ -170,9 +170,9 @@ class TestActionPlan:
         assert int(result.outputs["skipped"]) > 0
         assert result.outputs["exit-code"] == "0"
         assert summary.startswith("## priosync plan\n")
-        assert f"**{pending} to change, 0 unchanged" in summary
+        assert f"items: {pending} to change, 0 unchanged" in summary
         assert "| key | source | change | reason |" in summary
-        assert "need input**" in summary
+        assert "need input (" in summary
         assert plan_changes(workspace, sandbox_url) == pending  # a plan writes nothing
 
 
