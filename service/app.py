@@ -6,6 +6,8 @@ Routes: ``POST /webhooks/jira``, ``POST /webhooks/github``, ``GET /healthz``,
 A webhook request goes: size limit (413, before the body is read whole) → authenticity on
 the raw bytes (401) → parse (400) → de-duplicate by delivery id → queue, and is answered at
 once (202); the rescoring happens in the worker. Unknown events get 202 and are ignored.
+Which headers carry the signature and the delivery id, and how a body is parsed, is each
+tracker's ``WebhookSpec`` (``connectors.<tracker>.webhooks``): the app only routes.
 
 An endpoint is enabled when a source of its tracker is configured or its secret is set; an
 enabled endpoint without a secret refuses to start unless unsigned requests are explicitly
@@ -32,14 +34,11 @@ from starlette.routing import Route
 from config.loading import LoadedConfig
 from config.models import GitHubSource, JiraSource, PriosyncConfig
 from config.secrets import read_secret
+from connectors.github import webhooks as github_webhooks
+from connectors.jira import webhooks as jira_webhooks
+from connectors.webhooks import OwnedFields, Verdict, WebhookSpec
 from priosync.errors import ConfigError, WebhookRejected
 from service import metrics as m
-from service.events import (
-    OwnedFields,
-    Verdict,
-    parse_github_event,
-    parse_jira_event,
-)
 from service.queue import CoalescingQueue, RecentDeliveries
 from service.rescore import Clock, Rescorer, utc_now
 from service.schedule import build_cron_trigger
@@ -59,6 +58,12 @@ JIRA_TOKEN_ENV = "PRIOSYNC_JIRA_WEBHOOK_TOKEN"  # noqa: S105 - a variable name
 OWN_ACTORS_ENV = "PRIOSYNC_WEBHOOK_IGNORE_ACTORS"
 
 Tracker = Literal["jira", "github"]
+
+#: Each endpoint's tracker vocabulary: signature and delivery headers, and the body's parser.
+WEBHOOKS: Mapping[Tracker, WebhookSpec] = {
+    "jira": jira_webhooks.WEBHOOK,
+    "github": github_webhooks.WEBHOOK,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,35 +177,33 @@ class WebhookReceiver:
             return JSONResponse({"error": "internal error"}, status_code=500)
 
     async def _receive(self, tracker: Tracker, request: Request) -> Response:
-        auth = self.auths[tracker]
+        auth, spec = self.auths[tracker], WEBHOOKS[tracker]
         if not auth.enabled:
             return JSONResponse({"error": f"no {tracker} webhook is configured"}, status_code=404)
         try:
             body = await read_limited_body(request, self.config.server.max_body_bytes)
-            self._authenticate(auth, request, body)
-            verdict = self._parse(tracker, request, body)
+            self._authenticate(auth, spec, request, body)
+            verdict = self._parse(spec, request, body)
         except WebhookRejected as rejected:
             return self._reject(tracker, rejected)
-        delivery = _delivery_id(tracker, request)
+        delivery = _delivery_id(spec, request)
         if delivery is not None and self.deliveries.check_and_remember(f"{tracker}:{delivery}"):
             return self._answer(tracker, "duplicate", 200, {"status": "duplicate"})
         return self._act(tracker, verdict, delivery)
 
-    def _authenticate(self, auth: WebhookAuth, request: Request, body: bytes) -> None:
+    def _authenticate(
+        self, auth: WebhookAuth, spec: WebhookSpec, request: Request, body: bytes
+    ) -> None:
         if auth.secret is not None:
-            header = "X-Hub-Signature" if auth.tracker == "jira" else "X-Hub-Signature-256"
+            scheme = spec.signature
             secret = auth.secret.get_secret_value().encode()
-            verify_signature(secret, body, request.headers.get(header), header_name=header)
+            verify_signature(secret, body, request.headers.get(scheme.header), scheme)
         elif auth.token is not None:
             verify_token(auth.token.get_secret_value().encode(), request.query_params.get("token"))
 
-    def _parse(self, tracker: Tracker, request: Request, body: bytes) -> Verdict:
-        if tracker == "jira":
-            return parse_jira_event(
-                body, sources=self.config.sources, owned=self.owned, own_actors=self.own_actors
-            )
-        return parse_github_event(
-            request.headers.get("X-GitHub-Event", ""),
+    def _parse(self, spec: WebhookSpec, request: Request, body: bytes) -> Verdict:
+        return spec.parse_event(
+            request.headers,
             body,
             sources=self.config.sources,
             owned=self.owned,
@@ -237,9 +240,8 @@ class WebhookReceiver:
         return JSONResponse(body, status_code=status)
 
 
-def _delivery_id(tracker: Tracker, request: Request) -> str | None:
-    header = "X-Atlassian-Webhook-Identifier" if tracker == "jira" else "X-GitHub-Delivery"
-    value = request.headers.get(header, "").strip()
+def _delivery_id(spec: WebhookSpec, request: Request) -> str | None:
+    value = request.headers.get(spec.delivery_header, "").strip()
     return value[:200] or None
 
 

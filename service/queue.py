@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from service.events import Target
+from connectors.webhooks import Target
 
 
 @dataclass(frozen=True, slots=True)

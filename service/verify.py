@@ -1,11 +1,9 @@
 """Webhook authenticity checks on the raw body, before any parsing (pure, constant time).
 
-GitHub signs with ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>``
-(https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries); Jira
-admin webhooks with a secret send the same shape as ``X-Hub-Signature``
-(https://developer.atlassian.com/cloud/jira/platform/webhooks/, "secure admin webhooks").
-Jira setups that cannot sign may put a shared token in the URL instead: weaker, because URLs
-end up in proxy logs and browser history, so it is the fallback, not the default.
+A signed delivery carries ``<prefix><hex HMAC(secret, body)>`` in the header its tracker's
+``SignatureScheme`` names (``connectors.<tracker>.webhooks``). Setups that cannot sign may
+put a shared token in the URL instead: weaker, because URLs end up in proxy logs and browser
+history, so it is the fallback, not the default.
 
 Every comparison goes through ``hmac.compare_digest`` so the time taken does not reveal how
 much of a guess was right. Errors say which check failed, never the expected value.
@@ -13,30 +11,30 @@ much of a guess was right. Errors say which check failed, never the expected val
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
+from connectors.webhooks import SignatureScheme
 from priosync.errors import WebhookRejected
 
-SIGNATURE_PREFIX = "sha256="
+
+def compute_signature(secret: bytes, body: bytes, scheme: SignatureScheme) -> str:
+    """The header value a sender with ``secret`` puts on ``body`` under ``scheme``."""
+    return scheme.prefix + hmac.new(secret, body, scheme.digest).hexdigest()
 
 
-def compute_signature(secret: bytes, body: bytes) -> str:
-    """The ``sha256=<hex>`` signature a sender with ``secret`` puts on ``body``."""
-    return SIGNATURE_PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(secret: bytes, body: bytes, header: str | None, *, header_name: str) -> None:
-    """Accept ``body`` when ``header`` is its HMAC-SHA256 under ``secret``; else 401.
+def verify_signature(
+    secret: bytes, body: bytes, header: str | None, scheme: SignatureScheme
+) -> None:
+    """Accept ``body`` when ``header`` is its HMAC under ``secret`` and ``scheme``; else 401.
 
     A missing header, another algorithm or a wrong digest are all the same refusal.
     """
     if not header:
-        raise WebhookRejected(f"missing {header_name} header", status=401)
-    expected = compute_signature(secret, body).encode("ascii")
+        raise WebhookRejected(f"missing {scheme.header} header", status=401)
+    expected = compute_signature(secret, body, scheme).encode("ascii")
     given = header.strip().lower().encode("utf-8", "replace")
     if not hmac.compare_digest(expected, given):
-        raise WebhookRejected(f"{header_name} does not match the body", status=401)
+        raise WebhookRejected(f"{scheme.header} does not match the body", status=401)
 
 
 def verify_token(expected: bytes, given: str | None) -> None:

@@ -10,7 +10,7 @@ as a webhook event on the context.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from .graphql_api import (
     JSON,
@@ -148,14 +148,28 @@ def _remove_labels(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
     return {"clientMutationId": args["input"].get("clientMutationId"), "labelable": issue}
 
 
+class LabelRejected(ValueError):
+    """A label GitHub refuses: the field at fault, REST's error code, GraphQL's message."""
+
+    def __init__(
+        self, field: Literal["name", "color"], code: Literal["already_exists", "invalid"]
+    ) -> None:
+        self.field = field
+        self.code = code
+        super().__init__(_LABEL_MESSAGES[field])
+
+
+_LABEL_MESSAGES = {"name": "Name has already been taken", "color": "Color is invalid"}
+
+
 def create_label(
     state: GitHubState, repo: Repository, *, name: str, color: str, description: str | None
 ) -> Label:
-    """Create a label in ``repo``; raise ValueError with GitHub's reason when invalid."""
+    """Create a label in ``repo``; ``LabelRejected`` with GitHub's reason when invalid."""
     if repo.find_label(name) is not None:
-        raise ValueError("already_exists")
+        raise LabelRejected("name", "already_exists")
     if not _HEX_COLOR.match(color):
-        raise ValueError("invalid")
+        raise LabelRejected("color", "invalid")
     label_id = state.allocate_id()
     label = Label(
         id=label_id,
@@ -182,11 +196,8 @@ def _create_label(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
             color=data["color"],
             description=data.get("description"),
         )
-    except ValueError as exc:
-        reason = (
-            "Name has already been taken" if str(exc) == "already_exists" else "Color is invalid"
-        )
-        raise GraphQLFault("UNPROCESSABLE", reason) from exc
+    except LabelRejected as exc:
+        raise GraphQLFault("UNPROCESSABLE", str(exc)) from exc
     return {"clientMutationId": data.get("clientMutationId"), "label": label}
 
 

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .graphql_api import WebhookEvent, touch
-from .graphql_mutations import create_label
+from .graphql_mutations import LabelRejected, create_label
 from .payloads import (
     JSON,
     issue_field_json,
@@ -347,10 +347,9 @@ async def create_repo_label(request: Request) -> Response:
         label = create_label(
             state, repo, name=name, color=color, description=body.get("description")
         )
-    except ValueError as exc:
-        field = "name" if str(exc) == "already_exists" else "color"
+    except LabelRejected as exc:
         raise ApiError(
-            422, "Validation Failed", [{"resource": "Label", "code": str(exc), "field": field}]
+            422, "Validation Failed", [{"resource": "Label", "code": exc.code, "field": exc.field}]
         ) from exc
     return JSONResponse(label_json(state, base_url(request), label), status_code=201)
 

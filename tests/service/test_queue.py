@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from service.events import Target
+from connectors.webhooks import Target
 from service.queue import CoalescingQueue, RecentDeliveries
 
 

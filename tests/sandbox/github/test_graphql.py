@@ -223,6 +223,7 @@ class TestMutations:
         assert "roadmap:now" in sandbox.issue("web", issue.number).labels
         await graphql(remove, i=issue.node_id, l=[label_id])
         assert again["errors"][0]["type"] == "UNPROCESSABLE"
+        assert again["errors"][0]["message"] == "Name has already been taken"
         assert "roadmap:now" in {
             n["name"] for n in added["data"]["addLabelsToLabelable"]["labelable"]["labels"]["nodes"]
         }

@@ -107,6 +107,20 @@ class TestLabels:
         assert_rest_contract(second)
         assert (first.status_code, second.status_code) == (201, 422)
         assert second.json()["errors"][0]["code"] == "already_exists"
+        assert second.json()["errors"][0]["field"] == "name"
+
+    async def test_create_label_with_a_bad_color(
+        self, client: httpx.AsyncClient, assert_rest_contract: Check
+    ) -> None:
+        """A colour that is not six hex digits answers 422 `invalid` on the `color` field."""
+        response = await client.post(
+            "/repos/acme/web/labels", json={"name": "roadmap:later", "color": "blue"}
+        )
+        assert_rest_contract(response)
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {"resource": "Label", "code": "invalid", "field": "color"}
+        ]
 
     async def test_list_repo_labels(
         self, client: httpx.AsyncClient, assert_rest_contract: Check

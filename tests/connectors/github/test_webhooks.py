@@ -1,4 +1,4 @@
-"""Webhook payloads → which items of which sources to rescore."""
+"""GitHub webhook deliveries → which items of which sources to rescore."""
 
 from __future__ import annotations
 
@@ -9,13 +9,9 @@ from typing import Any
 import pytest
 
 from config import validate_config
+from connectors.github.webhooks import WEBHOOK, parse_event
+from connectors.webhooks import OwnedFields, Target
 from priosync.errors import WebhookRejected
-from service.events import (
-    OwnedFields,
-    Target,
-    parse_github_event,
-    parse_jira_event,
-)
 
 CONFIG = validate_config(
     {
@@ -27,7 +23,6 @@ CONFIG = validate_config(
                     "roadmap": [{"name": "now", "top": 3}, {"name": "later"}]},
         "sources": [
             {"name": "web", "kind": "jira", "url": "https://acme.atlassian.net", "jql": "project = WEB"},
-            {"name": "ops", "kind": "jira", "url": "https://ops.example.com", "jql": "project = OPS"},
             {"name": "api", "kind": "github", "repo": "acme/api"},
             {"name": "board", "kind": "github", "project": "acme/7"},
             {"name": "other", "kind": "github", "project": "globex/1"},
@@ -38,112 +33,6 @@ CONFIG = validate_config(
 ).config  # fmt: skip
 SOURCES = CONFIG.sources
 OWNED = OwnedFields.from_config(CONFIG.outputs)
-
-
-def jira_body(
-    *items: dict[str, Any],
-    event: str = "jira:issue_updated",
-    actor: str = "human-1",
-    site: str = "https://acme.atlassian.net",
-) -> bytes:
-    payload: dict[str, Any] = {
-        "timestamp": 1790000000000,
-        "webhookEvent": event,
-        "user": {"accountId": actor, "displayName": "Pat"},
-        "issue": {
-            "id": "10001",
-            "key": "WEB-12",
-            "self": f"{site}/rest/api/2/issue/10001",
-            "fields": {},
-        },
-    }
-    if items:
-        payload["changelog"] = {"id": "1", "items": list(items)}
-    return json.dumps(payload).encode()
-
-
-def change(
-    field: str, before: str | None, after: str | None, field_id: str | None = None
-) -> dict[str, Any]:
-    return {
-        "field": field,
-        "fieldtype": "custom" if field_id else "jira",
-        "fieldId": field_id or field,
-        "from": None,
-        "fromString": before,
-        "to": None,
-        "toString": after,
-    }
-
-
-def jira(body: bytes, own: tuple[str, ...] = ()) -> Any:
-    return parse_jira_event(body, sources=SOURCES, owned=OWNED, own_actors=own)
-
-
-class TestJiraEvents:
-    def test_an_input_change_rescores_the_issue_in_its_site_source(self) -> None:
-        """A changed input names the issue, in the source whose site sent it."""
-        verdict = jira(jira_body(change("Reach", "5", "8", "customfield_10050")))
-        assert verdict.action == "rescore"
-        assert verdict.targets == (Target("web", "WEB-12"),)
-
-    def test_unknown_site_asks_every_jira_source(self) -> None:
-        """When the issue's site matches no source URL, every Jira source is asked."""
-        verdict = jira(jira_body(change("Reach", "5", "8"), site="https://proxy.internal"))
-        assert {t.source for t in verdict.targets} == {"web", "ops"}
-
-    def test_changes_only_to_owned_fields_are_our_own_writes(self) -> None:
-        """Score, priority, explanation and managed labels changing together is ignored."""
-        verdict = jira(jira_body(
-            change("RICE score", "12", "266.7", "customfield_10100"),
-            change("priority", "Low", "High"),
-            change("Score rationale", None, "RICE …", "customfield_10101"),
-            change("labels", "bug roadmap:later", "bug roadmap:now"),
-        ))  # fmt: skip
-        assert verdict.action == "ignore"
-        assert "owns" in verdict.reason
-
-    def test_owned_fields_match_by_id_too(self) -> None:
-        """A config naming a field by id recognises the changelog's fieldId."""
-        owned = OwnedFields(frozenset({"customfield_10100"}), None, None)
-        body = jira_body(change("Some score", "1", "2", "customfield_10100"))
-        assert parse_jira_event(body, sources=SOURCES, owned=owned).action == "ignore"
-
-    def test_a_human_label_change_is_not_ours(self) -> None:
-        """Adding a person's label (the pin) alongside managed ones triggers a rescore."""
-        verdict = jira(jira_body(change("labels", "roadmap:later", "pinned roadmap:now")))
-        assert verdict.action == "rescore"
-
-    def test_a_mixed_changelog_rescores(self) -> None:
-        """One input among owned fields is enough to rescore."""
-        verdict = jira(jira_body(change("RICE score", "1", "2"), change("Effort", "3", "1")))
-        assert verdict.action == "rescore"
-
-    def test_our_own_actor_is_ignored(self) -> None:
-        """An event whose actor is priosync's account is ignored whatever it changed."""
-        verdict = jira(jira_body(change("Reach", "1", "2"), actor="bot-7"), own=("bot-7",))
-        assert verdict.action == "ignore"
-
-    def test_created_and_deleted_issues_rescore(self) -> None:
-        """issue_created and issue_deleted (no changelog) name the issue."""
-        for event in ("jira:issue_created", "jira:issue_deleted"):
-            assert jira(jira_body(event=event)).action == "rescore"
-
-    def test_other_events_are_ignored(self) -> None:
-        """Comments, sprints and the like are acknowledged and ignored."""
-        assert jira(jira_body(event="comment_created")).action == "ignore"
-
-    @pytest.mark.parametrize(
-        "body",
-        [b"{not json", b"[]", b'{"issue": {"key": "WEB-1"}}',
-         b'{"webhookEvent": "jira:issue_updated"}',
-         b'{"webhookEvent": "jira:issue_updated", "issue": {"key": ""}}'],
-    )  # fmt: skip
-    def test_malformed_bodies_are_400(self, body: bytes) -> None:
-        """Not JSON, wrong shape, or an item event without an issue key: 400."""
-        with pytest.raises(WebhookRejected) as caught:
-            jira(body)
-        assert caught.value.status == 400
 
 
 def issues_body(
@@ -187,7 +76,8 @@ def project_body(
 
 
 def github(event: str, body: bytes, own: tuple[str, ...] = ()) -> Any:
-    return parse_github_event(event, body, sources=SOURCES, owned=OWNED, own_actors=own)
+    headers = {"X-GitHub-Event": event}
+    return parse_event(headers, body, sources=SOURCES, owned=OWNED, own_actors=own)
 
 
 class TestGitHubEvents:
@@ -237,6 +127,18 @@ class TestGitHubEvents:
         """push, star and friends are acknowledged and ignored."""
         assert github("push", b'{"ref": "main"}').action == "ignore"
 
+    def test_a_delivery_without_an_event_header_is_ignored(self) -> None:
+        """No X-GitHub-Event: acknowledged and ignored, saying no event was named."""
+        verdict = parse_event({}, b"{}", sources=SOURCES, owned=OWNED)
+        assert verdict.action == "ignore"
+        assert "(none)" in verdict.reason
+
+    def test_the_event_header_is_found_in_any_case(self) -> None:
+        """HTTP header names are case-insensitive, so a lower-cased header still dispatches."""
+        headers = {"x-github-event": "issues"}
+        verdict = parse_event(headers, issues_body(), sources=SOURCES, owned=OWNED)
+        assert verdict.action == "rescore"
+
     @pytest.mark.parametrize(
         ("event", "body"),
         [("issues", b"nope"), ("issues", b'{"action": "edited"}'),
@@ -248,3 +150,19 @@ class TestGitHubEvents:
         with pytest.raises(WebhookRejected) as caught:
             github(event, body)
         assert caught.value.status == 400
+
+
+class TestGitHubWebhookSpec:
+    def test_names_the_headers_github_sends(self) -> None:
+        """X-Hub-Signature-256 (sha256=…) signs, X-GitHub-Delivery ids, X-GitHub-Event names."""
+        assert WEBHOOK.signature.header == "X-Hub-Signature-256"
+        assert (WEBHOOK.signature.digest, WEBHOOK.signature.prefix) == ("sha256", "sha256=")
+        assert WEBHOOK.delivery_header == "X-GitHub-Delivery"
+        assert WEBHOOK.event_header == "X-GitHub-Event"
+
+    def test_the_spec_parses_with_this_module(self) -> None:
+        """The spec's parser reads the event from the spec's event header."""
+        assert WEBHOOK.event_header is not None
+        headers = {WEBHOOK.event_header: "issues"}
+        verdict = WEBHOOK.parse_event(headers, issues_body(), sources=SOURCES, owned=OWNED)
+        assert verdict.action == "rescore"
