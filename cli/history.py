@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from reports.literal import literal
-from reports.text import write_json
+from reports.text import describe_outputs_change, write_json
 from sync.audit import AuditLog, WriteRecord
 from sync.revert import Reverted
 
@@ -98,20 +99,76 @@ def write_json_row(w: WriteRecord) -> dict[str, Any]:
     }
 
 
-def show_revert(reverted: Reverted, console: Console) -> None:
-    """One line per restored, failed and kept field, then the totals."""
+def describe_revert_plan(reverted: Reverted) -> list[str]:
+    """What a revert would write back, and what it leaves alone, one line each."""
+    lines = []
+    for change in reverted.changes:
+        what = ", ".join(describe_outputs_change(change.before, change.after))
+        lines.append(f"restore {change.key}: {what}")
+    lines += [f"keep {conflict.describe()}" for conflict in reverted.conflicts]
+    return lines
+
+
+def ask_to_revert(reverted: Reverted, console: Console) -> bool:
+    """Show the plan and ask on the terminal; True to write it."""
+    if not reverted.changes:
+        return True  # nothing to write: no need to ask
+    for line in describe_revert_plan(reverted):
+        console.print(literal(line, limit=None))
+    items = len(reverted.changes)
+    return typer.confirm(f"Write back the old values of {items} items?", default=False)
+
+
+def show_revert(reverted: Reverted, console: Console, *, dry_run: bool = False) -> None:
+    """What happened: already reverted, a dry run, a refusal, or what was restored and kept."""
+    run = reverted.run
+    if reverted.already_reverted_by is not None:
+        by = reverted.already_reverted_by
+        console.print(
+            literal(
+                f"run {run.id} is already reverted (by run {by.id} at {by.finished_at}); "
+                "nothing to do",
+                limit=None,
+            )
+        )
+        return
+    if run.outcome in ("interrupted", "crashed") or run.finished_at is None:
+        console.print(
+            literal(
+                f"run {run.id} was {run.outcome or 'not finished'}: only the writes that "
+                f"landed are reverted ({reverted.resolved} with an unknown outcome were "
+                "checked against the tracker first)",
+                limit=None,
+            )
+        )
+    if reverted.applied is None:
+        if dry_run:
+            for line in describe_revert_plan(reverted):
+                console.print(literal(line, limit=None))
+            console.print(
+                literal(
+                    f"dry run: would restore {len(reverted.changes)} items, leave "
+                    f"{len(reverted.conflicts)} conflicts alone; nothing was written",
+                    limit=None,
+                )
+            )
+        elif reverted.changes:
+            console.print("not reverted: nothing was written", markup=False)
+        return
     report = reverted.applied.report
     for c in report.written:
-        console.print(f"restored {c.key}", markup=False)
+        console.print(literal(f"restored {c.key}", limit=None))
     for f in report.failed:
         console.print(literal(f"failed {f.change.key}: {f.error}", limit=None))
     for conflict in reverted.conflicts:
         console.print(literal(f"kept {conflict.describe()}", limit=None))
     console.print(
-        f"run {reverted.run_id} reverted as run {reverted.applied.run_id}: "
-        f"{len(report.written)} restored, {len(reverted.conflicts)} conflicts left alone, "
-        f"{len(report.failed)} failed",
-        markup=False,
+        literal(
+            f"run {run.id} reverted as run {reverted.applied.run_id}: "
+            f"{len(report.written)} restored, {len(reverted.conflicts)} conflicts left alone, "
+            f"{len(report.failed)} failed",
+            limit=None,
+        )
     )
 
 

@@ -29,7 +29,9 @@ from priosync.errors import (
 from reports.literal import literal
 
 if TYPE_CHECKING:
+    from cli.signals import StopOnSignal
     from reports.text import Format as TextFormat
+    from sync.pipeline import SyncOutcome
 
 from cli import exit_codes
 
@@ -224,6 +226,7 @@ def sync(
 ) -> int:
     """Plan, then write the changes: only what differs, recorded in the audit log."""
     from cli.progress import WriteProgress
+    from cli.signals import StopOnSignal
     from sync.audit import AuditLog, default_state_path
     from sync.pipeline import run_sync
 
@@ -236,28 +239,66 @@ def sync(
         return report_read_failures(outcome.reads)
     audit = AuditLog(state or loaded.config.state or default_state_path())
     progress_console = err_console() if fmt != Format.table else console
+    stop = StopOnSignal()
+
+    async def write() -> SyncOutcome:
+        with stop.installed():
+            return await run_sync(
+                loaded,
+                only=source or (),
+                write=True,
+                max_writes=max_writes,
+                audit=audit,
+                on_plan=progress.start,
+                on_result=progress.tick,
+                stop=stop.event,
+            )
+
     try:
         with WriteProgress(progress_console) as progress:
-            outcome = run(
-                run_sync(
-                    loaded,
-                    only=source or (),
-                    write=True,
-                    max_writes=max_writes,
-                    audit=audit,
-                    on_plan=progress.start,
-                    on_result=progress.tick,
-                )
+            outcome = run(write())
+    except asyncio.CancelledError:
+        # A second signal: what was in flight stays pending; the next run resolves it.
+        err_console().print(
+            literal(
+                f"priosync sync: stopped at once by a second {signal_name(stop)}; writes in "
+                "flight are recorded as pending and the next sync resolves them",
+                limit=None,
             )
+        )
+        return stop.exit_code
     finally:
         audit.close()
     assert outcome.report is not None
     show_plan(outcome.plan, fmt, console, outcome.report)
+    if stop.received is not None:
+        err_console().print(literal(interrupted_line(outcome, stop), limit=None))
+        return stop.exit_code
     code = report_read_failures(outcome.reads)
     if code != EXIT_OK:
         return code
     report = outcome.report
     return exit_codes.for_writes(report.stopped.values(), failed=len(report.failed))
+
+
+def signal_name(stop: StopOnSignal) -> str:
+    return stop.received.name if stop.received is not None else "signal"
+
+
+def interrupted_line(outcome: SyncOutcome, stop: StopOnSignal) -> str:
+    """One line: which signal, what was written, what is left, where the run is recorded."""
+    report = outcome.report
+    assert report is not None
+    total = len(outcome.plan.changes)
+    line = (
+        f"priosync sync: interrupted by {signal_name(stop)}: {len(report.written)} of {total} "
+        f"changes written, {len(report.failed)} failed, {len(report.left)} left for the next run"
+    )
+    if report.unsettled:
+        line += f" ({len(report.unsettled)} in flight recorded as pending)"
+    if outcome.run_id is not None:
+        line += f"; run {outcome.run_id} is recorded as interrupted"
+    return line
 
 
 def text_format(fmt: Format) -> TextFormat:
@@ -469,12 +510,29 @@ def history(
     limit: Annotated[int, typer.Option(help="How many runs to show.", min=1)] = 20,
     fmt: DataFormatOpt = DataFormat.table,
 ) -> int:
-    """Show past runs, or every write to one item, from the audit log."""
+    """Show past runs, or every write to one item, from the audit log.
+
+    Writes whose outcome is unknown (a run that crashed or was interrupted) are first
+    checked against the tracker when the config and credentials are at hand.
+    """
     from cli.history import render_history
     from sync.audit import AuditLog
+    from sync.pipeline import resolve_pending_writes
 
-    audit = AuditLog(_state_path(state, config))
+    loaded = _try_load(config)
+    audit = AuditLog(state or (loaded.config.state if loaded else None) or _default_state())
     try:
+        if loaded is not None:
+            try:
+                run(resolve_pending_writes(loaded, audit))
+            except PriosyncError as exc:
+                err_console().print(
+                    literal(
+                        f"note: writes with an unknown outcome stay 'pending' (the tracker "
+                        f"could not be read: {exc}); the next sync resolves them",
+                        limit=None,
+                    )
+                )
         render_history(audit, out_console(), item=item, limit=limit, fmt=fmt.value)
     finally:
         audit.close()
@@ -489,23 +547,56 @@ def revert(
     ],
     config: ConfigOpt = None,
     state: StateOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be written back; write nothing.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Write back without asking (scripts; needed off a terminal)."
+        ),
+    ] = False,
     verbose: VerboseOpt = False,
 ) -> int:
-    """Write back what a run replaced, only where the tracker still holds what that run wrote."""
-    from cli.history import show_revert
+    """Write back what a run replaced, only where the tracker still holds what that run wrote.
+
+    Shows what it would restore and asks first on a terminal; --yes for scripts, --dry-run
+    to only look.
+    """
+    from cli.history import ask_to_revert, show_revert
     from sync.audit import AuditLog
     from sync.revert import revert_run
 
     setup_logging(verbose)
+    if not (dry_run or yes or _is_tty_in()):
+        raise ConfigError(
+            "revert writes to the tracker; off a terminal it cannot ask, so pass --yes "
+            "(or --dry-run to only look)",
+            key="--yes",
+        )
     loaded = load(config)
     audit = AuditLog(state or loaded.config.state or _default_state())
+    console = out_console()
     try:
-        reverted = run(revert_run(loaded, audit, run_id))
+        reverted = run(
+            revert_run(
+                loaded,
+                audit,
+                run_id,
+                confirm=lambda plan: (not dry_run) and (yes or ask_to_revert(plan, console)),
+            )
+        )
     finally:
         audit.close()
-    show_revert(reverted, out_console())
+    show_revert(reverted, console, dry_run=dry_run)
+    if reverted.applied is None:
+        return EXIT_OK
     report = reverted.applied.report
     return exit_codes.for_writes(report.stopped.values(), failed=len(report.failed))
+
+
+def _is_tty_in() -> bool:
+    return os.isatty(0) and os.isatty(1)
 
 
 def _default_state() -> Path:
@@ -514,14 +605,12 @@ def _default_state() -> Path:
     return default_state_path()
 
 
-def _state_path(state: Path | None, config: Path | None) -> Path:
-    if state is not None:
-        return state
+def _try_load(config: Path | None) -> LoadedConfig | None:
+    """The config when there is a valid one; history works without it."""
     try:
-        configured = load(config).config.state
+        return load(config)
     except ConfigError:
-        configured = None
-    return configured or _default_state()
+        return None
 
 
 # ── sandbox ──────────────────────────────────────────────────────────────────────────────

@@ -35,7 +35,7 @@ from service.queue import Batch
 from sync.audit import AuditLog
 from sync.pipeline import (
     Reads,
-    RunRecord,
+    RunStart,
     apply_and_record,
     held_back,
     open_connector,
@@ -211,7 +211,7 @@ class Rescorer:
             wanted,
             self._open(c.source for c in wanted),
             audit=self.audit,
-            run=RunRecord("serve webhook", self.loaded.sha256, list(sources)),
+            run=RunStart("serve webhook", self.loaded.sha256, list(sources)),
             record_when_empty=False,
             on_result=self._on_result("webhook"),
         )

@@ -9,44 +9,61 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from priosync.domain import Change, Outputs
 from priosync.errors import ConfigError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    command TEXT NOT NULL,
-    config_sha256 TEXT NOT NULL,
-    sources TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    counts TEXT,
-    outcome TEXT
-);
-CREATE TABLE IF NOT EXISTS writes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    source TEXT NOT NULL,
-    item TEXT NOT NULL,
-    url TEXT NOT NULL,
-    field TEXT NOT NULL,
-    old TEXT,
-    new TEXT,
-    status TEXT NOT NULL,
-    error TEXT,
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS writes_item ON writes(item);
-CREATE INDEX IF NOT EXISTS writes_run ON writes(run_id);
-"""
+#: Versioned migrations, applied in order on open; ``PRAGMA user_version`` says how far a
+#: file has come. A file written by an older priosync is upgraded in place.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        command TEXT NOT NULL,
+        config_sha256 TEXT NOT NULL,
+        sources TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        counts TEXT,
+        outcome TEXT
+    );
+    CREATE TABLE IF NOT EXISTS writes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        source TEXT NOT NULL,
+        item TEXT NOT NULL,
+        url TEXT NOT NULL,
+        field TEXT NOT NULL,
+        old TEXT,
+        new TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS writes_item ON writes(item);
+    CREATE INDEX IF NOT EXISTS writes_run ON writes(run_id);
+    """,
+    # Who runs a run, so a later run can tell one that died from one still going.
+    """
+    ALTER TABLE runs ADD COLUMN host TEXT;
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    CREATE INDEX IF NOT EXISTS writes_status ON writes(status);
+    """,
+)
+
+#: A write's status. ``pending``: recorded before it was sent, outcome not yet known;
+#: ``ok``: landed; ``failed``: the tracker refused it; ``not-sent``: never sent (interrupted)
+#: or, found on a later read, not landed; ``unknown``: the tracker now holds neither the
+#: old nor the new value, so whether it landed cannot be told (revert leaves it alone).
+Status = Literal["pending", "ok", "failed", "not-sent", "unknown"]
 
 #: The owned fields of ``Outputs``, in the order they are recorded.
 FIELDS = ("score", "priority", "labels", "explanation", "rank")
@@ -62,10 +79,13 @@ class RunRecord:
     finished_at: str | None
     counts: Mapping[str, int]
     outcome: str | None
+    host: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class WriteRecord:
+    id: int
     run_id: int
     source: str
     item: str
@@ -73,7 +93,7 @@ class WriteRecord:
     field: str
     old: Any
     new: Any
-    status: str
+    status: Status
     error: str | None
     at: str
 
@@ -92,13 +112,21 @@ def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def field_changes(change: Change) -> list[tuple[str, Any, Any]]:
-    """(field, old, new) for each owned field the change alters; labels as their full owned sets."""
+    """(field, old, new) for each owned field the change alters; labels as their full owned sets.
+
+    The old value is what the tracker held, exactly: the plan compares rounded scores, but
+    revert must restore 12.34, not 12.3.
+    """
+    held = change.item.current if change.item is not None else change.before
     out: list[tuple[str, Any, Any]] = []
     for name in FIELDS:
         old, new = getattr(change.before, name), getattr(change.after, name)
         if old != new:
             if name == "labels":
                 old, new = sorted(old), sorted(new)
+            elif name != "priority" or change.item is not None:
+                exact = getattr(held, name)
+                old = exact if exact is not None else old
             out.append((name, old, new))
     return out
 
@@ -110,12 +138,15 @@ def outputs_with(base: Outputs, values: Mapping[str, Any]) -> Outputs:
 
 
 class AuditLog:
+    """The SQLite audit log: runs, and each write recorded before it is sent (write-ahead)."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path)
-            self._db.executescript(SCHEMA)
+            self._db = sqlite3.connect(path, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"cannot open the audit log: {exc}",
@@ -123,6 +154,16 @@ class AuditLog:
                 expected="a writable file path (--state or PRIOSYNC_STATE)",
                 found=str(path),
             ) from None
+
+    def _migrate(self) -> None:
+        with self._db:
+            # One writer migrates; others wait on the lock and then see the new version.
+            self._db.execute("BEGIN IMMEDIATE")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number:d}")
 
     def close(self) -> None:
         self._db.close()
@@ -135,8 +176,16 @@ class AuditLog:
     def start_run(self, *, command: str, config_sha256: str, sources: Sequence[str]) -> int:
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO runs (command, config_sha256, sources, started_at) VALUES (?, ?, ?, ?)",
-                (command, config_sha256, json.dumps(list(sources)), _now()),
+                "INSERT INTO runs (command, config_sha256, sources, started_at, host, pid) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    command,
+                    config_sha256,
+                    json.dumps(list(sources)),
+                    _now(),
+                    socket.gethostname(),
+                    os.getpid(),
+                ),
             )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -148,29 +197,84 @@ class AuditLog:
                 (_now(), json.dumps(dict(counts)), outcome, run_id),
             )
 
-    def record_write(self, run_id: int, change: Change, *, error: str | None) -> None:
-        status = "ok" if error is None else "failed"
+    def record_intents(self, run_id: int, changes: Sequence[Change]) -> None:
+        """Record each change's field writes as ``pending``, before any of them is sent.
+
+        One transaction: once this returns, a crash at any later point leaves a row for
+        every write that may have landed, with the exact value it replaced.
+        """
         at = _now()
+        rows = [
+            (run_id, c.source, c.key, c.url, name, json.dumps(old), json.dumps(new), at)
+            for c in changes
+            for name, old, new in field_changes(c)
+        ]
         with self._tx() as db:
             db.executemany(
-                "INSERT INTO writes (run_id, source, item, url, field, old, new, status, error, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        run_id,
-                        change.source,
-                        change.key,
-                        change.url,
-                        name,
-                        json.dumps(old),
-                        json.dumps(new),
-                        status,
-                        error,
-                        at,
-                    )
-                    for name, old, new in field_changes(change)
-                ],
+                "INSERT INTO writes (run_id, source, item, url, field, old, new, status, "
+                "error, at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?)",
+                rows,
             )
+
+    def settle(self, run_id: int, change: Change, *, status: Status, error: str | None) -> None:
+        """Set the outcome of a change whose intent was recorded (its pending rows)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE writes SET status = ?, error = ?, at = ? "
+                "WHERE run_id = ? AND source = ? AND item = ? AND status = 'pending'",
+                (status, error, _now(), run_id, change.source, change.key),
+            )
+
+    def record_write(self, run_id: int, change: Change, *, error: str | None) -> None:
+        """Record a write and its outcome at once (for callers that have no intent phase)."""
+        self.record_intents(run_id, [change])
+        self.settle(run_id, change, status="ok" if error is None else "failed", error=error)
+
+    def resolve(self, record: WriteRecord, status: Status) -> None:
+        """Set the outcome of one pending write, found by reading the item afterwards."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE writes SET status = ? WHERE id = ? AND status = 'pending'",
+                (status, record.id),
+            )
+
+    def pending(
+        self, *, sources: Sequence[str] | None = None, run_id: int | None = None
+    ) -> list[WriteRecord]:
+        """Writes of finished runs whose outcome is not known (a crash, a drain that timed
+        out). Writes of a run still going are its own business: their answers may be on the
+        way."""
+        where = (
+            "status = 'pending' AND run_id IN (SELECT id FROM runs WHERE finished_at IS NOT NULL)"
+        )
+        args: list[int | str] = []
+        if run_id is not None:
+            where += " AND run_id = ?"
+            args.append(run_id)
+        found = self._select_writes(where, args)
+        return [w for w in found if sources is None or w.source in sources]
+
+    def mark_dead_runs(self) -> list[int]:
+        """Runs left unfinished by a process on this host that no longer exists: ``crashed``."""
+        here = socket.gethostname()
+        rows = self._db.execute(
+            "SELECT id, pid FROM runs WHERE finished_at IS NULL AND host = ?", (here,)
+        ).fetchall()
+        dead = [run_id for run_id, pid in rows if pid is not None and not _alive(pid)]
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE runs SET outcome = 'crashed', finished_at = ? WHERE id = ?",
+                [(_now(), run_id) for run_id in dead],
+            )
+        return dead
+
+    def reverts_of(self, run_id: int) -> list[RunRecord]:
+        """Finished runs that reverted ``run_id``."""
+        return [
+            r
+            for r in self._select_runs("WHERE command = ? ORDER BY id", (f"revert {run_id}",))
+            if r.finished_at is not None
+        ]
 
     def runs(self, *, limit: int = 20) -> list[RunRecord]:
         return self._select_runs("ORDER BY id DESC LIMIT ?", (limit,))
@@ -179,9 +283,12 @@ class AuditLog:
         found = self._select_runs("WHERE id = ?", (run_id,))
         return found[0] if found else None
 
-    def _select_runs(self, tail: str, args: tuple[int, ...]) -> list[RunRecord]:
-        columns = "id, command, config_sha256, sources, started_at, finished_at, counts, outcome"
-        # tail is one of two constants in this class, never user input.
+    def _select_runs(self, tail: str, args: tuple[int | str, ...]) -> list[RunRecord]:
+        columns = (
+            "id, command, config_sha256, sources, started_at, finished_at, counts, outcome, "
+            "host, pid"
+        )
+        # tail is one of the constants in this class, never user input.
         rows = self._db.execute(f"SELECT {columns} FROM runs {tail}", args).fetchall()  # noqa: S608
         return [
             RunRecord(
@@ -193,12 +300,13 @@ class AuditLog:
                 finished_at=r[5],
                 counts=json.loads(r[6] or "{}"),
                 outcome=r[7],
+                host=r[8],
+                pid=r[9],
             )
             for r in rows
         ]
 
     def writes(self, *, run_id: int | None = None, item: str | None = None) -> list[WriteRecord]:
-        query = "SELECT run_id, source, item, url, field, old, new, status, error, at FROM writes"
         where: list[str] = []
         args: list[int | str] = []
         if run_id is not None:
@@ -207,24 +315,42 @@ class AuditLog:
         if item is not None:
             where.append("item = ?")
             args.append(item)
+        return self._select_writes(" AND ".join(where), args)
+
+    def _select_writes(self, where: str, args: Sequence[int | str]) -> list[WriteRecord]:
+        query = (
+            "SELECT id, run_id, source, item, url, field, old, new, status, error, at FROM writes"
+        )
         if where:
-            query += " WHERE " + " AND ".join(where)
-        rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+            query += " WHERE " + where  # built from constants above, never user input
+        rows = self._db.execute(query + " ORDER BY id", list(args)).fetchall()
         return [
             WriteRecord(
-                run_id=r[0],
-                source=r[1],
-                item=r[2],
-                url=r[3],
-                field=r[4],
-                old=json.loads(r[5]),
-                new=json.loads(r[6]),
-                status=r[7],
-                error=r[8],
-                at=r[9],
+                id=r[0],
+                run_id=r[1],
+                source=r[2],
+                item=r[3],
+                url=r[4],
+                field=r[5],
+                old=json.loads(r[6]),
+                new=json.loads(r[7]),
+                status=r[8],
+                error=r[9],
+                at=r[10],
             )
             for r in rows
         ]
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user
+    return True
 
 
 def _now() -> str:

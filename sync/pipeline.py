@@ -22,6 +22,7 @@ from priosync.domain import Change, Outputs, Plan, RankedItem, WorkItem, WriteRe
 from priosync.errors import ConfigError, PriosyncError, WritesHeldBack
 from scoring import score_backlog
 from sync.audit import AuditLog
+from sync.outcomes import resolve_outcomes
 from sync.plan import PlanRules, plan_changes
 from sync.writer import WriteReport, apply_plan
 
@@ -129,9 +130,28 @@ def rank_reads(config: PriosyncConfig, reads: Reads) -> tuple[RankedItem, ...]:
     return tuple(ranked)
 
 
+def rules_of(config: PriosyncConfig) -> PlanRules:
+    return PlanRules.from_config(config.outputs, decimals=config.scoring.decimals)
+
+
 def plan_reads(config: PriosyncConfig, reads: Reads) -> Plan:
-    rules = PlanRules.from_config(config.outputs, decimals=config.scoring.decimals)
-    return plan_changes(rank_reads(config, reads), rules)
+    return plan_changes(rank_reads(config, reads), rules_of(config))
+
+
+def settle_earlier_writes(audit: AuditLog, reads: Reads, rules: PlanRules) -> int:
+    """Resolve the unknown outcomes of earlier runs' writes from items just read; how many.
+
+    Runs whose process died are marked ``crashed`` first, so their writes count as earlier.
+    """
+    audit.mark_dead_runs()
+    pending = audit.pending(sources=list(reads.items))
+    if not pending:
+        return 0
+    items = {(i.source, i.key): i for found in reads.items.values() for i in found}
+    resolved = resolve_outcomes(pending, items, rules)
+    for record, status in resolved:
+        audit.resolve(record, status)
+    return len(resolved)
 
 
 @dataclass
@@ -144,12 +164,13 @@ class SyncOutcome:
     outcome: Outcome | None = None
 
 
-#: How a run ended, the same words for a sync, a webhook rescore and a revert.
-Outcome = Literal["ok", "partial", "some-writes-failed", "read-failed"]
+#: How a run ended, the same words for a sync, a webhook rescore and a revert. The audit log
+#: also knows ``crashed``: a run whose process died (found by a later run).
+Outcome = Literal["ok", "partial", "some-writes-failed", "read-failed", "interrupted"]
 
 
 @dataclass(frozen=True, slots=True)
-class RunRecord:
+class RunStart:
     """What the audit log keeps about who ran: the command, the config, the sources."""
 
     command: str
@@ -171,13 +192,14 @@ async def apply_and_record(
     connectors: Mapping[str, Connector],
     *,
     audit: AuditLog | None,
-    run: RunRecord,
+    run: RunStart,
     max_writes: int | None = None,
     held: WritesHeldBack | None = None,
     read_failures: int = 0,
     counts: Mapping[str, int] | None = None,
     record_when_empty: bool = True,
     on_result: Callable[[WriteResult], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> Applied:
     """Apply ``changes`` and record the run: the one place a plan is written and audited.
 
@@ -202,6 +224,7 @@ async def apply_and_record(
             run_id=run_id,
             max_writes=max_writes,
             on_result=on_result,
+            stop=stop,
         )
     outcome = outcome_of(report, read_failures=read_failures)
     if audit is not None and run_id is not None:
@@ -230,11 +253,14 @@ async def run_sync(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     on_result: Callable[[WriteResult], None] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
 
     With ``ranking = "global"`` every source is read, because each item's rank depends on
-    all of them, but only the selected sources are planned and written.
+    all of them, but only the selected sources are planned and written. Writes an earlier
+    run left with an unknown outcome are resolved from what this run read. ``stop`` (set by
+    a signal) ends the writes early and cleanly (``sync.writer``).
     """
     config = loaded.config
     sources = select_sources(config, only)
@@ -246,6 +272,8 @@ async def run_sync(
     }
     try:
         reads = await read_all(list(connectors.values()))
+        if audit is not None:
+            settle_earlier_writes(audit, reads, rules_of(config))
         plan = for_sources(plan_reads(config, reads), selected)
         if on_plan is not None:
             on_plan(plan)
@@ -255,7 +283,7 @@ async def run_sync(
             plan.changes,
             connectors,
             audit=audit,
-            run=RunRecord("sync", loaded.sha256, sorted(selected)),
+            run=RunStart("sync", loaded.sha256, sorted(selected)),
             max_writes=max_writes,
             held=held_back(config, reads),
             read_failures=len(reads.failures),
@@ -265,6 +293,7 @@ async def run_sync(
                 "read_failures": len(reads.failures),
             },
             on_result=on_result,
+            stop=stop,
         )
         return SyncOutcome(
             plan=plan,
@@ -275,6 +304,40 @@ async def run_sync(
         )
     finally:
         await asyncio.gather(*(c.aclose() for c in connectors.values()))
+
+
+async def resolve_pending_writes(
+    loaded: LoadedConfig,
+    audit: AuditLog,
+    *,
+    environ: Mapping[str, str] | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> int:
+    """Read the items whose writes have an unknown outcome and settle them; how many.
+
+    For ``history``: a sync resolves them from its own read, for free.
+    """
+    audit.mark_dead_runs()
+    config = loaded.config
+    pending = audit.pending(sources=[s.name for s in config.sources])
+    if not pending:
+        return 0
+    names = sorted({w.source for w in pending})
+    connectors = {
+        s.name: open_connector(s, config, environ=environ, transport=(transports or {}).get(s.name))
+        for s in select_sources(config, names)
+    }
+    try:
+        items: dict[tuple[str, str], WorkItem] = {}
+        for name, connector in connectors.items():
+            keys = sorted({w.item for w in pending if w.source == name})
+            items.update({(name, i.key): i for i in await connector.read_items(keys)})
+    finally:
+        await asyncio.gather(*(c.aclose() for c in connectors.values()))
+    resolved = resolve_outcomes(pending, items, rules_of(config))
+    for record, status in resolved:
+        audit.resolve(record, status)
+    return len(resolved)
 
 
 def for_sources(plan: Plan, names: Collection[str]) -> Plan:
@@ -310,6 +373,8 @@ def outcome_of(report: WriteReport, *, read_failures: int = 0) -> Outcome:
     """The run's outcome word: reads failing outrank writes failing outrank a budget."""
     if read_failures:
         return "read-failed"
+    if report.interrupted:
+        return "interrupted"
     if report.failed or report.stopped:
         return "some-writes-failed"
     if report.left:

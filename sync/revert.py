@@ -8,7 +8,7 @@ re-reads the items and applies that plan through the pipeline like any other run
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,16 @@ import httpx
 from config.loading import LoadedConfig
 from priosync.domain import Change, WorkItem
 from priosync.errors import ConfigError
-from sync.audit import AuditLog, WriteRecord, outputs_with
-from sync.pipeline import Applied, RunRecord, apply_and_record, open_connector, select_sources
+from sync.audit import AuditLog, RunRecord, WriteRecord, outputs_with
+from sync.outcomes import resolve_outcomes
+from sync.pipeline import (
+    Applied,
+    RunStart,
+    apply_and_record,
+    open_connector,
+    rules_of,
+    select_sources,
+)
 from sync.plan import PlanRules, owned_now
 
 
@@ -82,11 +90,19 @@ def plan_revert(
 
 @dataclass
 class Reverted:
-    """What ``revert_run`` did: the run it undid, the new run's outcome, what it left alone."""
+    """What ``revert_run`` found and did.
 
-    run_id: int
-    applied: Applied
+    ``applied`` is None when nothing was written: a dry run, a refused confirmation, or a
+    run that an earlier revert already undid (``already_reverted_by``).
+    """
+
+    run: RunRecord
+    changes: list[Change]
     conflicts: list[Conflict]
+    applied: Applied | None = None
+    already_reverted_by: RunRecord | None = None
+    #: Writes of the run whose outcome was unknown and was resolved from this read.
+    resolved: int = 0
 
 
 async def revert_run(
@@ -94,34 +110,55 @@ async def revert_run(
     audit: AuditLog,
     run_id: int,
     *,
+    confirm: Callable[[Reverted], bool] | None = None,
     environ: Mapping[str, str] | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Reverted:
-    """Re-read the items a run wrote and restore old values where the run's value still stands."""
-    if audit.run(run_id) is None:
+    """Re-read the items a run wrote and restore old values where the run's value still stands.
+
+    Writes of the run whose outcome is unknown (it crashed or was interrupted) are resolved
+    from the same read first, so a write that landed is undone and one that did not is
+    left alone. ``confirm`` sees the plan before anything is written and may refuse it
+    (``--dry-run``, or a person answering no).
+    """
+    record = audit.run(run_id)
+    if record is None:
         raise ConfigError(f"there is no run {run_id} in the audit log {audit.path}", key="RUN")
-    writes = audit.writes(run_id=run_id)
+    audit.mark_dead_runs()
+    record = audit.run(run_id) or record
+    earlier = [r for r in audit.reverts_of(run_id) if r.outcome == "ok"]
+    if earlier:
+        return Reverted(record, [], [], already_reverted_by=earlier[-1])
     config = loaded.config
-    rules = PlanRules.from_config(config.outputs, decimals=config.scoring.decimals)
+    rules = rules_of(config)
+    writes = audit.writes(run_id=run_id)
     sources = select_sources(config, sorted({w.source for w in writes}))
     connectors = {
         s.name: open_connector(s, config, environ=environ, transport=(transports or {}).get(s.name))
         for s in sources
     }
     try:
-        items: dict[str, WorkItem] = {}
+        items: dict[tuple[str, str], WorkItem] = {}
         for name, connector in connectors.items():
             keys = sorted({w.item for w in writes if w.source == name})
-            items.update({i.key: i for i in await connector.read_items(keys)})
-        changes, conflicts = plan_revert(run_id, writes, items, rules)
-        applied = await apply_and_record(
+            items.update({(name, i.key): i for i in await connector.read_items(keys)})
+        resolved = resolve_outcomes([w for w in writes if w.status == "pending"], items, rules)
+        for write, status in resolved:
+            audit.resolve(write, status)
+        writes = audit.writes(run_id=run_id)
+        by_key = {key: item for (_, key), item in items.items()}
+        changes, conflicts = plan_revert(run_id, writes, by_key, rules)
+        reverted = Reverted(record, changes, conflicts, resolved=len(resolved))
+        if confirm is not None and not confirm(reverted):
+            return reverted
+        reverted.applied = await apply_and_record(
             changes,
             connectors,
             audit=audit,
-            run=RunRecord(f"revert {run_id}", loaded.sha256, list(connectors)),
+            run=RunStart(f"revert {run_id}", loaded.sha256, list(connectors)),
             counts={"conflicts": len(conflicts)},
         )
+        return reverted
     finally:
         for connector in connectors.values():
             await connector.aclose()
-    return Reverted(run_id=run_id, applied=applied, conflicts=conflicts)

@@ -88,7 +88,7 @@ class TestHistoryAndRevert:
         """revert writes back what run 1 replaced, except where a person changed it since."""
         assert site.run("sync").returncode == 0
         site.sandbox.human_edit("WEB-2", fields={"priority": {"name": "Lowest"}})
-        result = site.run("revert", "1")
+        result = site.run("revert", "1", "--yes")
         assert result.returncode == 0, result.stderr
         assert site.state("WEB-1") == (None, "Low", {"customer", "roadmap:later"}, None)
         web2 = site.state("WEB-2")
@@ -101,9 +101,40 @@ class TestHistoryAndRevert:
 
     def test_revert_unknown_run(self, site: Site) -> None:
         """Reverting a run that does not exist is a usage error."""
-        result = site.run("revert", "99")
+        result = site.run("revert", "99", "--yes")
         assert result.returncode == 1
         assert "no run 99" in result.stderr
+
+    def test_second_revert_says_already_reverted(self, site: Site) -> None:
+        """Reverting a run twice writes nothing the second time and says why, in one line."""
+        assert site.run("sync").returncode == 0
+        assert site.run("revert", "1", "--yes").returncode == 0
+        writes = site.writes()
+        again = site.run("revert", "1", "--yes")
+        assert again.returncode == 0, again.stderr
+        assert len(again.stdout.strip().splitlines()) == 1  # not one line per field
+        assert "run 1 is already reverted (by run 2" in again.stdout
+        assert site.writes() == writes
+
+    def test_dry_run_shows_and_writes_nothing(self, site: Site) -> None:
+        """revert --dry-run lists what it would restore and sends no write."""
+        assert site.run("sync").returncode == 0
+        writes = site.writes()
+        result = site.run("revert", "1", "--dry-run")
+        assert result.returncode == 0, result.stderr
+        assert "restore WEB-1: score 1000 → —" in result.stdout
+        assert "dry run: would restore 6 items" in result.stdout
+        assert site.writes() == writes
+        assert site.run("revert", "1", "--yes").returncode == 0  # not counted as reverted
+
+    def test_off_a_terminal_revert_needs_yes(self, site: Site) -> None:
+        """Without a terminal to ask on, revert refuses unless told --yes; nothing is written."""
+        assert site.run("sync").returncode == 0
+        writes = site.writes()
+        result = site.run("revert", "1")
+        assert result.returncode == 1
+        assert "pass --yes" in result.stderr
+        assert site.writes() == writes
 
 
 class TestSecrets:

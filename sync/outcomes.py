@@ -1,0 +1,57 @@
+"""Resolve writes whose outcome is unknown by looking at what the tracker holds now (pure).
+
+A write is recorded as ``pending`` before it is sent. If the process dies (SIGKILL, a power
+cut, a drain that timed out) before the answer came back, the row stays pending. Whoever
+reads that item next — a later sync, ``history``, ``revert`` — can tell what happened:
+
+- the tracker holds the value the write sent → it landed (``ok``);
+- it holds the value the write replaced → it never landed (``not-sent``);
+- it holds something else → a person (or another run) changed it since; whether the write
+  landed first cannot be told (``unknown``), and revert leaves the field alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from priosync.domain import WorkItem
+from scoring import round_half_up
+from sync.audit import Status, WriteRecord
+from sync.plan import PlanRules, owned_now
+
+
+def resolve_outcomes(
+    pending: Sequence[WriteRecord],
+    items: Mapping[tuple[str, str], WorkItem],
+    rules: PlanRules,
+) -> list[tuple[WriteRecord, Status]]:
+    """The outcome of each pending write whose item was read; items not read stay pending."""
+    resolved: list[tuple[WriteRecord, Status]] = []
+    for record in pending:
+        item = items.get((record.source, record.item))
+        if item is None:
+            continue
+        held = held_value(item, record.field, rules)
+        if held == normalised(record.field, record.new, rules):
+            resolved.append((record, "ok"))
+        elif held == normalised(record.field, record.old, rules):
+            resolved.append((record, "not-sent"))
+        else:
+            resolved.append((record, "unknown"))
+    return resolved
+
+
+def held_value(item: WorkItem, field: str, rules: PlanRules) -> Any:
+    """What the item holds for an owned field, in the form the audit log records it."""
+    value = getattr(owned_now(item, rules), field)
+    return sorted(value) if field == "labels" else value
+
+
+def normalised(field: str, value: Any, rules: PlanRules) -> Any:
+    """A recorded value compared the way the planner compares: scores rounded, labels sorted."""
+    if field == "score" and isinstance(value, int | float) and not isinstance(value, bool):
+        return round_half_up(float(value), rules.decimals)
+    if field == "labels" and isinstance(value, list):
+        return sorted(value)
+    return value
