@@ -22,7 +22,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
-	$(BIN)/mypy --explicit-package-bases tests
+	$(BIN)/mypy --explicit-package-bases tests scripts
 
 unit: $(STAMP)
 	scripts/ensure-chromium.sh

@@ -103,6 +103,8 @@ class Missing:
 
     input: str
     reason: str
+    #: The select option that has no number in the input's scale, when that is the reason.
+    option: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,8 @@ class Plan:
     unchanged: int = 0
     skipped: tuple[Skipped, ...] = ()
     ranking: tuple[RankedItem, ...] = ()
+    #: Problems `check` would report that change what this plan writes, one line each.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
-from reports.literal import literal, one_line
+from reports.literal import MAX_CELL, literal, one_line
 from scoring import format_number
 from sync.writer import WriteReport
 
@@ -108,6 +108,7 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
             for s in plan.skipped
         ],
         "failed": [],
+        "warnings": list(plan.warnings),
     }
     if report is not None:
         doc["written"] = len(report.written)
@@ -142,6 +143,13 @@ def render_plan(
     if fmt == "json":
         write_json(console, plan_document(plan, report))
         return
+    if fmt == "table":
+        for warning in plan.warnings:
+            console.print(literal(f"warning: {warning}", limit=None))
+    elif fmt == "markdown":
+        console.file.write(
+            "".join(f"> **warning:** {_md(w, limit=None)}\n\n" for w in plan.warnings)
+        )
     failed = {f.change.key: f.error for f in (report.failed if report else [])}
     left = {c.key for c in (report.left if report else [])}
     header = ["key", "source", "change", "reason"] + (["status"] if report else [])
@@ -277,10 +285,10 @@ def _render_cells(
     console.print(table)
 
 
-def _md(text: str) -> str:
+def _md(text: str, *, limit: int | None = MAX_CELL) -> str:
     """A Markdown table cell that shows ``text`` as text: one line, cut, and the characters
     Markdown (and the HTML it may become) would act on escaped."""
-    shown = one_line(text)
+    shown = one_line(text, limit=limit)
     for ch in "\\`*_{}[]<>()#+!|~":
         shown = shown.replace(ch, "\\" + ch)
     return shown

@@ -142,7 +142,7 @@ def _decode_text(
         if len(scale) > _MAX_SHOWN_OPTIONS:
             options += ", …"
         reason = f"option {describe_raw(stripped)} is not in scales.{name} ({options})"
-        return _missing(name, reason)
+        return _missing(name, reason, option=stripped)
     return _missing(name, f"{describe_raw(stripped)} is not a number")
 
 
@@ -174,8 +174,8 @@ def _as_fraction(number: float) -> float:
     return float(Decimal(repr(number)) / 100)
 
 
-def _missing(name: str, why: str) -> Decoded:
+def _missing(name: str, why: str, *, option: str | None = None) -> Decoded:
     # Option names come from the config and values from the tracker: either may hold a
     # newline, but a reason is shown on one line (tables, labels, the JSON report).
     reason = " ".join(f"{display_name(name)}: {why}".split())
-    return Decoded(None, Missing(input=name, reason=reason))
+    return Decoded(None, Missing(input=name, reason=reason, option=option))

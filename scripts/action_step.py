@@ -27,6 +27,7 @@ from typing import Any
 from rich.console import Console
 
 from priosync.domain import Change, Outputs, Plan, Skipped, WriteResult
+from priosync.errors import ChangeRejected, PriosyncError
 from reports.text import plan_summary, render_plan
 from sync.writer import WriteReport
 
@@ -133,12 +134,20 @@ def plan_from_document(doc: Mapping[str, Any]) -> tuple[Plan, WriteReport | None
         Skipped(key=s["key"], source=s.get("source", ""), missing=())
         for s in doc.get("skipped", [])
     )
-    plan = Plan(changes=changes, unchanged=int(doc.get("unchanged", 0)), skipped=skipped)
+    plan = Plan(
+        changes=changes,
+        unchanged=int(doc.get("unchanged", 0)),
+        skipped=skipped,
+        warnings=tuple(str(w) for w in doc.get("warnings", [])),
+    )
     if "written" not in doc:
         return plan, None
     by_key = {(c.source, c.key): c for c in changes}
     failed = [
-        WriteResult(change=by_key[(f["source"], f["key"])], error=f["error"])
+        WriteResult(
+            change=by_key[(f["source"], f["key"])],
+            error=ChangeRejected(str(f["error"]), tracker=str(f["source"]), status=None),
+        )
         for f in doc.get("failed", [])
         if (f.get("source"), f.get("key")) in by_key
     ]
@@ -150,7 +159,7 @@ def plan_from_document(doc: Mapping[str, Any]) -> tuple[Plan, WriteReport | None
         ],
         failed=failed,
         left=[c for c in changes if c.key in left_keys],
-        stopped=dict(doc.get("stopped", {})),
+        stopped={source: PriosyncError(str(why)) for source, why in doc.get("stopped", {}).items()},
     )
     return plan, report
 

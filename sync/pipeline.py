@@ -351,6 +351,7 @@ def for_sources(plan: Plan, names: Collection[str]) -> Plan:
         unchanged=len(ranking) - len(changes),
         skipped=tuple(s for s in plan.skipped if s.source in names),
         ranking=ranking,
+        warnings=plan.warnings,
     )
 
 

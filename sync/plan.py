@@ -87,7 +87,36 @@ def plan_changes(ranking: Iterable[RankedItem], rules: PlanRules) -> Plan:
                 item=r.item,
             )
         )
-    return Plan(changes=tuple(changes), unchanged=unchanged, skipped=tuple(skipped), ranking=ranked)
+    return Plan(
+        changes=tuple(changes),
+        unchanged=unchanged,
+        skipped=tuple(skipped),
+        ranking=ranked,
+        warnings=plan_warnings(skipped, rules),
+    )
+
+
+def plan_warnings(skipped: Iterable[Skipped], rules: PlanRules) -> tuple[str, ...]:
+    """What `check` would report that changes this plan: a select option the scale lacks
+    turns every item holding it into needs-input, which loses its roadmap label."""
+    holding: dict[tuple[str, str], int] = {}
+    for s in skipped:
+        for m in s.missing:
+            if m.option is not None:
+                key = (m.input, m.option)
+                holding[key] = holding.get(key, 0) + 1
+
+    def line(name: str, option: str, count: int) -> str:
+        who = "1 item needs" if count == 1 else f"{count} items need"
+        lose = (" and loses its" if count == 1 else " and lose their") + " roadmap label"
+        lose += "" if count == 1 else "s"
+        return (
+            f"scales.{name} has no number for option {option!r}: {who} input because of it"
+            f"{lose if rules.manage_buckets else ''}; add it to [scoring] scales.{name}"
+        )
+
+    ordered = sorted(holding.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(line(name, option, count) for (name, option), count in ordered)
 
 
 def owned_now(item: WorkItem, rules: PlanRules) -> Outputs:

@@ -154,6 +154,7 @@ class TestScales:
         assert decoded.missing == Missing(
             "impact",
             "Impact: option 'Huge' is not in scales.impact (Massive, High, Medium, Low, Minimal)",
+            option="Huge",
         )
 
     def test_long_scales_are_cut_in_the_message(self) -> None:

@@ -209,3 +209,29 @@ class TestGlobalScope:
             update={"scoring": config.scoring.model_copy(update={"ranking": "per-source"})}
         )
         assert held_back(per_source, failed) is None
+
+
+class TestPlanWarnings:
+    def test_an_option_the_scale_lacks_is_a_warning_with_its_count(self) -> None:
+        """Items whose select option has no number become needs-input; the plan says why once."""
+        spec = replace(SPEC, scales={"impact": {"High": 2.0, "Low": 0.5}})
+        items = [
+            replace(
+                item(f"WEB-{n}", 100),
+                inputs={"reach": 100, "impact": impact, "confidence": 1, "effort": 1},
+            )
+            for n, impact in enumerate(["Huge", "Huge", "High", "Tiny"], start=1)
+        ]
+        plan = plan_changes(score_backlog(items, spec, tiers=TIERS, buckets=BUCKETS), RULES)
+        assert plan.warnings == (
+            "scales.impact has no number for option 'Huge': 2 items need input because of it "
+            "and lose their roadmap labels; add it to [scoring] scales.impact",
+            "scales.impact has no number for option 'Tiny': 1 item needs input because of it "
+            "and loses its roadmap label; add it to [scoring] scales.impact",
+        )
+
+    def test_empty_inputs_are_not_warnings(self) -> None:
+        """A missing value is the item's business, not a config problem: no warning."""
+        plan = plan_changes(ranked(item("WEB-1", None), item("WEB-2", 5)), RULES)
+        assert plan.skipped
+        assert plan.warnings == ()
