@@ -26,6 +26,7 @@ from priosync.errors import (
     ConfigError,
     PriosyncError,
 )
+from priosync.logs import configure as configure_logging
 from reports.literal import literal
 
 if TYPE_CHECKING:
@@ -149,10 +150,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(logging.DEBUG if verbose else logging.WARNING)
     # httpx logs full URLs at INFO; ours redact, theirs we keep quiet unless verbose.
     logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
 

@@ -437,6 +437,9 @@ class ServerConfig(Strict):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
     #: Accept webhooks without a configured secret. Only for trying things out.
     accept_unsigned: bool = False
+    #: Serve ``GET /report``: the whole ranking (titles, keys, scores) to whoever reaches the
+    #: port. Off by default; with PRIOSYNC_REPORT_TOKEN set it also needs that token.
+    report: bool = False
 
 
 class PriosyncConfig(BaseSettings):

@@ -17,6 +17,7 @@ accepted (``server.accept_unsigned`` or ``--accept-unsigned``).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
@@ -39,6 +40,7 @@ from connectors.jira import webhooks as jira_webhooks
 from connectors.webhooks import OwnedFields, Verdict, WebhookSpec
 from priosync.errors import ConfigError, WebhookRejected
 from service import metrics as m
+from service.bodies import Disconnected, check_depth, decoded_body, json_payload, read_raw_body
 from service.queue import CoalescingQueue, RecentDeliveries
 from service.rescore import Clock, Rescorer, utc_now
 from service.schedule import build_cron_trigger
@@ -56,6 +58,8 @@ JIRA_SECRET_ENV = "PRIOSYNC_JIRA_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 JIRA_TOKEN_ENV = "PRIOSYNC_JIRA_WEBHOOK_TOKEN"  # noqa: S105 - a variable name
 #: Comma-separated Jira accountIds / GitHub logins whose events are priosync's own writes.
 OWN_ACTORS_ENV = "PRIOSYNC_WEBHOOK_IGNORE_ACTORS"
+#: When set, ``/report`` needs it (``Authorization: Bearer …`` or ``?token=``).
+REPORT_TOKEN_ENV = "PRIOSYNC_REPORT_TOKEN"  # noqa: S105 - a variable name
 
 Tracker = Literal["jira", "github"]
 
@@ -122,24 +126,6 @@ def own_actors_from(environ: Mapping[str, str] | None, extra: Collection[str]) -
     return frozenset({a.strip() for a in raw.split(",") if a.strip()} | set(extra))
 
 
-async def read_limited_body(request: Request, max_bytes: int) -> bytes:
-    """The raw body, or 413 as soon as it is known to exceed ``max_bytes`` (never read whole)."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.strip().isdigit():
-            raise WebhookRejected("invalid Content-Length", status=400)
-        if int(declared) > max_bytes:
-            raise WebhookRejected(f"body over {max_bytes} bytes", status=413)
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > max_bytes:
-            raise WebhookRejected(f"body over {max_bytes} bytes", status=413)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 class WebhookReceiver:
     """The two webhook endpoints: verify, parse, de-duplicate, queue."""
 
@@ -180,10 +166,20 @@ class WebhookReceiver:
         auth, spec = self.auths[tracker], WEBHOOKS[tracker]
         if not auth.enabled:
             return JSONResponse({"error": f"no {tracker} webhook is configured"}, status_code=404)
+        limit = self.config.server.max_body_bytes
         try:
-            body = await read_limited_body(request, self.config.server.max_body_bytes)
+            raw = await read_raw_body(request, limit)
+        except Disconnected:
+            # Nobody is left to answer, and nothing went wrong here: no error, no log line.
+            return self._answer(tracker, "disconnected", 400, {"error": "client disconnected"})
+        except WebhookRejected as rejected:
+            return self._reject(tracker, rejected)
+        try:
+            body = decoded_body(request, raw, limit)
             self._authenticate(auth, spec, request, body)
-            verdict = self._parse(spec, request, body)
+            document = json_payload(request, body)
+            check_depth(document)
+            verdict = self._parse(spec, request, document)
         except WebhookRejected as rejected:
             return self._reject(tracker, rejected)
         delivery = _delivery_id(spec, request)
@@ -229,7 +225,9 @@ class WebhookReceiver:
         return self._answer(tracker, "accepted", 202, {"status": "queued", "items": keys})
 
     def _reject(self, tracker: Tracker, rejected: WebhookRejected) -> Response:
-        outcome = {401: "bad-signature", 413: "too-large"}.get(rejected.status, "malformed")
+        outcome = {401: "bad-signature", 413: "too-large", 415: "unsupported"}.get(
+            rejected.status, "malformed"
+        )
         log.warning("refused %s delivery (%d): %s", tracker, rejected.status, rejected)
         return self._answer(tracker, outcome, rejected.status, {"error": str(rejected)})
 
@@ -241,20 +239,29 @@ class WebhookReceiver:
 
 
 def _delivery_id(spec: WebhookSpec, request: Request) -> str | None:
+    """The delivery's id as a digest of the whole header: two long ids that share a prefix
+    are two deliveries, and no sender-chosen text is kept in memory or logs."""
     value = request.headers.get(spec.delivery_header, "").strip()
-    return value[:200] or None
+    return hashlib.sha256(value.encode()).hexdigest()[:32] if value else None
 
 
 class Pages:
     """``/healthz``, ``/metrics``, ``/`` and ``/report``."""
 
     def __init__(
-        self, *, loaded: LoadedConfig, service: Service, metrics: m.Metrics, clock: Clock
+        self,
+        *,
+        loaded: LoadedConfig,
+        service: Service,
+        metrics: m.Metrics,
+        clock: Clock,
+        report_token: SecretStr | None = None,
     ) -> None:
         self.loaded = loaded
         self.service = service
         self.metrics = metrics
         self.clock = clock
+        self.report_token = report_token
 
     async def healthz(self, request: Request) -> Response:
         rescorer = self.service.rescorer
@@ -285,13 +292,31 @@ class Pages:
             cron=self.loaded.config.schedule.cron,
             runs=list(rescorer.runs),
             changes=list(rescorer.changes),
-            report_available=snapshot is not None,
+            report_available=snapshot is not None and self.loaded.config.server.report,
         )
         return HTMLResponse(render_status_page(view))
 
     async def report(self, request: Request) -> Response:
         from reports.html import render_html
 
+        if not self.loaded.config.server.report:
+            return PlainTextResponse(
+                "the report page is off: it shows the whole backlog to whoever reaches this "
+                f"port. Set server.report = true to serve it (and {REPORT_TOKEN_ENV} to "
+                "require a token)",
+                status_code=404,
+            )
+        if self.report_token is not None:
+            offered = request.query_params.get("token")
+            scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer":
+                offered = credential.strip()
+            try:
+                verify_token(self.report_token.get_secret_value().encode(), offered)
+            except WebhookRejected:
+                return PlainTextResponse(
+                    "the report needs its token (Authorization: Bearer …)", status_code=401
+                )
         snapshot = self.service.rescorer.snapshot
         if snapshot is None:
             return PlainTextResponse("no full sync has completed yet", status_code=503)
@@ -356,7 +381,13 @@ def create_service_app(
         own_actors=own_actors_from(environ, own_actors),
         dedupe_capacity=dedupe_capacity,
     )
-    pages = Pages(loaded=loaded, service=service, metrics=metrics, clock=clock)
+    pages = Pages(
+        loaded=loaded,
+        service=service,
+        metrics=metrics,
+        clock=clock,
+        report_token=read_secret(REPORT_TOKEN_ENV, environ),
+    )
     for auth in auths.values():
         if auth.enabled and auth.unsigned:
             log.warning(

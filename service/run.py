@@ -16,6 +16,7 @@ import uvicorn
 
 from config.loading import LoadedConfig
 from priosync.errors import ConfigError
+from priosync.logs import configure as configure_logging
 from service.app import create_service_app
 from service.server import GracefulServer
 from sync.audit import AuditLog, default_state_path
@@ -73,7 +74,7 @@ def run_service(
 def show_service_log() -> None:
     """``priosync.server`` at INFO (runs, next run time), also without the CLI's logging setup."""
     if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+        configure_logging(logging.WARNING)
     logger = logging.getLogger("priosync.server")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)

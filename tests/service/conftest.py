@@ -148,6 +148,7 @@ async def running_service(
     wrap: Callable[[ASGIApp], ASGIApp] | None = None,
     environ: Mapping[str, str] = ENVIRON,
     wait_for_snapshot: bool = True,
+    server: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> AsyncIterator[Running]:
     """A sandbox Jira and the service on loopback, first full sync done."""
@@ -155,7 +156,7 @@ async def running_service(
     jira_app: ASGIApp = create_jira_app(sandbox)
     if wrap is not None:
         jira_app = wrap(jira_app)
-    loaded = load_test_config()
+    loaded = load_test_config(**(server or {}))
     options.setdefault("quiet_s", 0.15)
     options.setdefault("max_delay_s", 2.0)
     app = create_service_app(

@@ -233,7 +233,7 @@ class TestGitHubEndpoint:
 class TestPages:
     async def test_status_metrics_and_report(self) -> None:
         """/ shows runs and recent changes, /metrics is Prometheus text, /report the ranking."""
-        async with running_service() as svc:
+        async with running_service(server={"report": True}) as svc:
             key = max(svc.ranking().values(), key=lambda r: r.rank or 0).item.key
             svc.sandbox.human_edit(key, fields={catalog.REACH: 9_000_000})
             await svc.deliver()
@@ -255,7 +255,9 @@ class TestPages:
 
     async def test_report_waits_for_the_first_sync(self) -> None:
         """Before any full sync, /report says so with 503 and /healthz still answers."""
-        async with running_service(sync_at_start=False, wait_for_snapshot=False) as svc:
+        async with running_service(
+            sync_at_start=False, wait_for_snapshot=False, server={"report": True}
+        ) as svc:
             report = await svc.client.get("/report")
             health = await svc.client.get("/healthz")
             assert report.status_code == 503
