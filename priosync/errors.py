@@ -59,7 +59,20 @@ class ConfigError(PriosyncError):
             for label, value in (("expected", self.expected), ("found", self.found))
             if value is not None
         ]
-        return f"{text} ({', '.join(said)})" if said else text
+        # Keys and values come from the file: one line, whatever they hold.
+        return _one_line(f"{text} ({', '.join(said)})" if said else text)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters (newlines too) written as ``\\xNN``."""
+    return "".join(
+        ch
+        if ch.isprintable() or ch == " "
+        else f"\\x{ord(ch):02x}"
+        if ord(ch) < 0x100
+        else f"\\u{ord(ch):04x}"
+        for ch in text
+    )
 
 
 class ConfigErrors(ConfigError):
