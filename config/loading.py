@@ -122,6 +122,8 @@ def read_toml(file: Path) -> dict[str, Any]:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(file)) from None
+    except ValueError as exc:  # a number past Python's 4,300-digit limit
+        raise ConfigError(f"not a usable TOML value: {exc}", file=str(file)) from None
     except RecursionError:
         raise ConfigError(
             "not valid TOML: nested too deeply",

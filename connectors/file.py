@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+import stat
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -162,18 +163,71 @@ class Columns:
         )
 
 
+#: The largest backlog file read (a 50,000-issue Jira export is about 60 MB).
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Jira exports long descriptions; the csv module's default cell limit is 128 KiB.
+MAX_CELL_CHARS = 16 * 1024 * 1024
+
+
 def load_rows(path: Path, *, fmt: str = "auto") -> list[dict[str, RawValue]]:
     """Rows as dicts; repeated CSV columns become lists of their non-empty values."""
     kind = fmt if fmt != "auto" else ("json" if path.suffix.lower() == ".json" else "csv")
+    text = read_text_file(path)
+    return _json_rows(text, path) if kind == "json" else _csv_rows(text, path)
+
+
+def read_text_file(path: Path) -> str:
+    """A regular file's text: at most ``MAX_FILE_BYTES``, UTF-8, or Windows-1252 as Excel
+    saves a CSV. A device, a pipe or a directory is refused before anything is read (reading
+    ``/dev/zero`` would never end, a FIFO would hang)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        info = path.stat()
     except OSError as exc:
         raise ConfigError(f"cannot read the backlog file: {exc.strerror}", file=str(path)) from None
-    return _json_rows(text, path) if kind == "json" else _csv_rows(text)
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(
+            "the backlog path is not a regular file",
+            file=str(path),
+            expected="a CSV or JSON file",
+            found="a device, pipe or directory",
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the backlog file: {exc.strerror}", file=str(path)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(
+            "the backlog file is too large",
+            file=str(path),
+            expected=f"at most {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+            found="more",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ConfigError(
+            "the backlog file is neither UTF-8 nor Windows-1252 text; save it as UTF-8",
+            file=str(path),
+        ) from None
 
 
-def _csv_rows(text: str) -> list[dict[str, RawValue]]:
+def _csv_rows(text: str, path: Path) -> list[dict[str, RawValue]]:
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS))
     reader = csv.reader(text.splitlines())
+    try:
+        return _read_csv(reader)
+    except csv.Error as exc:
+        raise ConfigError(
+            f"not a readable CSV at line {reader.line_num}: {exc}", file=str(path)
+        ) from None
+
+
+def _read_csv(reader: Iterator[list[str]]) -> list[dict[str, RawValue]]:
     header = next(reader, None)
     if header is None:
         return []
@@ -202,6 +256,10 @@ def _json_rows(text: str, path: Path) -> list[dict[str, RawValue]]:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not valid JSON: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise ConfigError("not a usable JSON backlog: nested too deeply", file=str(path)) from None
+    except ValueError as exc:  # a number past Python's 4,300-digit limit
+        raise ConfigError(f"not a usable JSON backlog: {exc}", file=str(path)) from None
     if isinstance(data, Mapping):
         data = data.get("items", data.get("issues"))
     if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):

@@ -461,3 +461,10 @@ class TestHostileInput:
         assert (server.port, server.accept_unsigned, server.host) == (8081, True, "127.0.0.2")
         assert loaded.config.outputs.score_field == "123"
         assert loaded.config.scoring.scales["impact"] == {"High": 3.0, "Low": 1.0}
+
+
+class TestHugeNumbers:
+    def test_a_5000_digit_integer_is_a_config_error(self, tmp_path: Path) -> None:
+        """Past Python's 4,300-digit limit a TOML number is refused, not a ValueError traceback."""
+        error = load_error(tmp_path, BASE + "\n[server]\nport = " + "9" * 5000 + "\n")
+        assert "4300" in str(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,46 @@ class TestFileConnector:
         """A file source is read-only: the writer is told so per change."""
         c = connector(EXAMPLES / "backlog.csv")
         assert c.writable is False
+
+
+HEADER = "Issue key,Summary,Custom field (Reach),Custom field (Impact),Custom field (Confidence),Custom field (Effort)\n"
+
+
+class TestHostileFiles:
+    """Files found by fuzzing: each is read correctly or refused with one ConfigError."""
+
+    async def test_excel_cp1252_is_read(self, tmp_path: Path) -> None:
+        """A CSV Excel saved in Windows-1252 (é as one byte) is read, not a UnicodeDecodeError."""
+        path = tmp_path / "excel.csv"
+        path.write_bytes((HEADER + "WEB-1,Caf\xe9 menu,100,1,1,1\n").encode("cp1252"))
+        (item,) = await connector(path).read()
+        assert item.title == "Café menu"
+
+    async def test_a_cell_over_128_kib(self, tmp_path: Path) -> None:
+        """A 200 KiB description cell does not trip the csv module's default limit."""
+        path = tmp_path / "long.csv"
+        path.write_text(HEADER + f"WEB-1,{'x' * 200_000},100,1,1,1\n", encoding="utf-8")
+        (item,) = await connector(path).read()
+        assert len(item.title) == 200_000
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+            ('[{"Issue key": "WEB-1", "Reach": ' + "9" * 5000 + "}]", "4300"),
+        ],
+    )
+    async def test_json_that_breaks_parsers(self, tmp_path: Path, text: str, message: str) -> None:
+        """A 100,000-deep array or a 5,000-digit number is a ConfigError, not a traceback."""
+        path = tmp_path / "backlog.json"
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            await connector(path).read()
+
+    async def test_devices_and_pipes_are_refused_unread(self, tmp_path: Path) -> None:
+        """/dev/zero (endless) and a FIFO (hangs) are refused before anything is read."""
+        fifo = tmp_path / "backlog.csv"
+        os.mkfifo(fifo)
+        for path in (Path("/dev/zero"), fifo, tmp_path):
+            with pytest.raises(ConfigError, match="not a regular file"):
+                await connector(path).read()
