@@ -220,7 +220,6 @@ class TestSync:
         assert site.state("WEB-1")[1] == "Low"
         assert site.state("WEB-2")[1] == "High"
 
-
     def test_permission_refused_while_writing_exits_2(self, site: Site) -> None:
         """Jira refusing notifyUsers=false (no project admin) stops writing and exits 2, as the
         README promises for refused credentials, with Jira's words and both fixes."""
