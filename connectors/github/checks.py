@@ -9,17 +9,19 @@ and the hourly budget against what a full sync would cost.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connectors.github import graphql as g
-from connectors.github.fields import (
+from connectors.fields import (
     OUTPUT_SETTINGS,
-    GitHubField,
-    Role,
+    TrackerField,
+    field_check,
+    mapped_refs,
+    output_refs,
     resolve_field,
-    type_problem,
-    uncovered_options,
 )
+from connectors.github import graphql as g
+from connectors.github.fields import RULES
 from priosync.domain import CheckResult
 from priosync.errors import FieldMappingError, TrackerError
 
@@ -48,8 +50,15 @@ async def run_checks(connector: GitHubConnector) -> list[CheckResult]:
     except TrackerError as exc:
         return [*results, CheckResult(f"{name}: fields of {connector.where()}", False, str(exc))]
     results += [
-        field_line(connector, all_fields, what, ref, role, inp)
-        for what, ref, role, inp in field_refs(connector)
+        field_check(
+            name,
+            mapped,
+            all_fields,
+            rules=RULES,
+            where=connector.where(),
+            scales=connector.scales,
+        )
+        for mapped in mapped_refs(connector.inputs, output_refs(connector.outputs))
     ]
     results += priority_lines(connector, all_fields)
     results.append(label_line(connector))
@@ -83,50 +92,8 @@ def scope_line(connector: GitHubConnector, scopes: frozenset[str] | None) -> Che
     return CheckResult(label, True, ", ".join(sorted(scopes)))
 
 
-def field_refs(connector: GitHubConnector) -> list[tuple[str, str, Role, str | None]]:
-    refs: list[tuple[str, str, Role, str | None]] = [
-        (f"scoring.inputs.{name}", ref, "input", name) for name, ref in connector.inputs.items()
-    ]
-    refs += [
-        (OUTPUT_SETTINGS[r], ref, r, None)
-        for r, ref in connector.output_refs().items()
-        if ref is not None
-    ]
-    return refs
-
-
-def field_line(
-    connector: GitHubConnector,
-    all_fields: tuple[GitHubField, ...],
-    what: str,
-    ref: str,
-    role: Role,
-    input: str | None,
-) -> CheckResult:
-    """One mapped field: resolves, has a fitting type, its options are covered by the scale."""
-    label = f"{connector.source.name}: {what} = '{ref}'"
-    try:
-        found = resolve_field(ref, all_fields, what=what, where=connector.where())
-    except FieldMappingError as exc:
-        return CheckResult(label, False, str(exc), "use a name `priosync fields` lists")
-    problem = type_problem(found, role)
-    if problem:
-        return CheckResult(label, False, problem, "map a field of the right type")
-    detail = f"{found.name} ({found.type_name or found.kind})"
-    if input is not None and found.kind == "single_select":
-        uncovered = uncovered_options(found, connector.scales.get(input, {}))
-        if uncovered:
-            return CheckResult(
-                label,
-                False,
-                f"{detail}: options without a number in scales.{input}: {', '.join(uncovered)}",
-                f"add them to [scoring] scales.{input}",
-            )
-    return CheckResult(label, True, detail)
-
-
 def priority_lines(
-    connector: GitHubConnector, all_fields: tuple[GitHubField, ...]
+    connector: GitHubConnector, all_fields: Sequence[TrackerField]
 ) -> list[CheckResult]:
     """Whether every priority tier name is an option of the priority field."""
     ref = connector.outputs.priority_field
@@ -134,7 +101,11 @@ def priority_lines(
         return []
     try:
         target = resolve_field(
-            ref, all_fields, what=OUTPUT_SETTINGS["priority"], where=connector.where()
+            ref,
+            all_fields,
+            rules=RULES,
+            what=OUTPUT_SETTINGS["priority"],
+            where=connector.where(),
         )
     except FieldMappingError:
         return []  # already reported by the field line
@@ -187,7 +158,7 @@ async def budget_line(connector: GitHubConnector) -> CheckResult:
         return CheckResult(label, True, "not reported (GitHub Enterprise Server with limits off?)")
     if size is None:
         return CheckResult(label, True, f"{budget.remaining} GraphQL points left this hour")
-    outputs = len(connector.output_refs()) + 1
+    outputs = len(output_refs(connector.outputs)) + 1
     cost = math.ceil(size / g.PAGE_SIZE) + math.ceil(size * outputs / g.MUTATIONS_PER_DOCUMENT)
     ok = budget.remaining >= cost
     detail = f"{budget.remaining} points left; a full sync of {size} items costs about {cost}"

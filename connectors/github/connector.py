@@ -29,18 +29,17 @@ import httpx
 
 from config.models import GitHubSource, OutputsConfig
 from config.secrets import BearerCredentials, GitHubAppCredentials
+from connectors.fields import FieldMap, TrackerField, output_refs, resolve_field_map
 from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.auth import GitHubAppAuth
 from connectors.github.checks import run_checks
 from connectors.github.client import GitHubClient
 from connectors.github.fields import (
-    FieldMap,
-    GitHubField,
-    Role,
+    RULES,
     issue_field_from_json,
     project_field_from_json,
-    resolve_field_map,
+    read_names,
 )
 from connectors.github.mapping import (
     FieldWrite,
@@ -80,7 +79,7 @@ NEEDS_INPUT_COLOR = "fbca04"
 class ProjectInfo:
     id: str
     title: str
-    fields: tuple[GitHubField, ...]
+    fields: tuple[TrackerField, ...]
 
 
 class GitHubConnector:
@@ -106,7 +105,7 @@ class GitHubConnector:
         self.scales = {k: dict(v) for k, v in (scales or {}).items()}
         self.priority_names = tuple(priority_names)
         self._project: ProjectInfo | None = None
-        self._issue_fields: tuple[GitHubField, ...] | None = None
+        self._issue_fields: tuple[TrackerField, ...] | None = None
         self._field_map: FieldMap | None = None
         #: Repository ("owner/name") → label name (casefolded) → (name, node id).
         self._labels: dict[str, dict[str, tuple[str, str]]] = {}
@@ -219,11 +218,7 @@ class GitHubConnector:
 
     async def fields(self) -> list[FieldInfo]:
         """The Project's fields, or the organization's issue fields, with their options."""
-        found = await self.all_fields()
-        return [
-            FieldInfo(id=f.id, name=f.name, type=f.type_name or f.kind, options=tuple(f.options))
-            for f in found
-        ]
+        return [f.info() for f in await self.all_fields()]
 
     async def check(self) -> list[CheckResult]:
         """Token, scopes, field mapping and options, priority names, label prefix, budget."""
@@ -244,27 +239,19 @@ class GitHubConnector:
         assert self.source.repo is not None  # the config model demands project or repo
         return self.source.repo
 
-    def output_refs(self) -> dict[Role, str | None]:
-        """Owned output role → the configured field name or id."""
-        return {
-            "score": self.outputs.score_field,
-            "priority": self.outputs.priority_field,
-            "explanation": self.outputs.explain_field,
-            "rank": self.outputs.rank_field,
-        }
-
     async def field_map(self) -> FieldMap:
         """Every mapped field, resolved once (``FieldMappingError`` names the closest names)."""
         if self._field_map is None:
             self._field_map = resolve_field_map(
                 inputs=self.inputs,
-                outputs=self.output_refs(),
+                outputs=output_refs(self.outputs),
                 fields=await self.all_fields(),
+                rules=RULES,
                 where=self.where(),
             )
         return self._field_map
 
-    async def all_fields(self) -> tuple[GitHubField, ...]:
+    async def all_fields(self) -> tuple[TrackerField, ...]:
         if self.source.project:
             return (await self.project()).fields
         if self._issue_fields is None:
@@ -303,7 +290,7 @@ class GitHubConnector:
 
     async def _read_project(self, fields: FieldMap) -> list[WorkItem]:
         project = await self.project()
-        names = fields.read_names()
+        names = read_names(fields)
         document = g.build_items_query(len(names))
         items: list[WorkItem] = []
         skipped = 0

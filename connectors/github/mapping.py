@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connectors.fields import FieldMap, Role, TrackerField
 from connectors.github import graphql as g
 from connectors.github import protocol as p
-from connectors.github.fields import FieldMap, GitHubField, Role
+from connectors.github.fields import read_names
 from priosync.domain import Change, Outputs, RawValue, WorkItem
 from priosync.errors import ChangeRejected
 
@@ -68,7 +69,7 @@ def current_outputs(
 ) -> Outputs:
     """The owned values an item holds, from its raw values by field id."""
 
-    def raw(found: GitHubField | None) -> RawValue:
+    def raw(found: TrackerField | None) -> RawValue:
         return values.get(found.id) if found is not None else None
 
     explanation = raw(fields.explanation)
@@ -105,10 +106,10 @@ def project_value(node: Any) -> RawValue:
 
 
 def project_values(node: Mapping[str, Any], fields: FieldMap) -> dict[str, RawValue]:
-    """Raw values by field id from an item node read with ``fields.read_names()`` aliases."""
+    """Raw values by field id from an item node read with ``read_names(fields)`` aliases."""
     by_name = {f.name: f for f in [*fields.inputs.values(), *fields.outputs().values()]}
     values: dict[str, RawValue] = {}
-    for index, name in enumerate(fields.read_names()):
+    for index, name in enumerate(read_names(fields)):
         value = project_value(node.get(g.field_alias(index)))
         if value is not None:
             values[by_name[name].id] = value
@@ -225,14 +226,14 @@ class FieldWrite:
     """One owned field to set (``value``) or clear (``value is None``)."""
 
     role: Role
-    field: GitHubField
+    field: TrackerField
     value: float | int | str | None
 
 
 def field_writes(change: Change, fields: FieldMap) -> list[FieldWrite]:
     """The owned fields whose value differs between ``before`` and ``after``."""
     before, after = change.before, change.after
-    pairs: list[tuple[Role, GitHubField | None, Any, Any]] = [
+    pairs: list[tuple[Role, TrackerField | None, Any, Any]] = [
         ("score", fields.score, before.score, after.score),
         ("priority", fields.priority, before.priority, after.priority),
         ("explanation", fields.explanation, before.explanation, after.explanation),
@@ -253,7 +254,7 @@ def project_value_input(write: FieldWrite) -> dict[str, Any]:
     """The ``ProjectV2FieldValue`` for a write: exactly one of number, text, option id."""
     if write.field.kind == "number":
         return {"number": float(write.value)}  # type: ignore[arg-type]
-    if write.field.kind == "single_select":
+    if write.field.kind == "select":
         option = write.field.option_id(str(write.value))
         if option is None:
             raise UnknownOption(
@@ -292,7 +293,7 @@ def issue_field_value(write: FieldWrite) -> float | int | str:
     """A value as the issue-field API takes it: a number, or text (option names for selects)."""
     if write.field.kind == "number":
         return float(write.value)  # type: ignore[arg-type]
-    if write.field.kind == "single_select":
+    if write.field.kind == "select":
         option = write.field.option_id(str(write.value))
         if option is None:
             raise UnknownOption(

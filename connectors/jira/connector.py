@@ -23,11 +23,12 @@ import httpx
 
 from config.models import JiraSource, OutputsConfig
 from config.secrets import BasicCredentials, BearerCredentials
+from connectors.fields import FieldMap, TrackerField, output_refs, resolve_field_map
 from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
 from connectors.jira import protocol as p
 from connectors.jira.checks import run_checks
 from connectors.jira.client import JiraClient
-from connectors.jira.fields import FieldMap, JiraField, Role, resolve_field_map
+from connectors.jira.fields import RULES, WHERE, read_field_ids, with_options
 from connectors.jira.mapping import edit_payload, work_item_from_issue
 from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
 from priosync.errors import AuthFailed, TrackerError
@@ -80,7 +81,7 @@ class JiraConnector:
         self.read_strategy: ReadStrategy = read_strategy
         self._site: Site | None = None
         self._where: tuple[p.Deployment, str] | None = None
-        self._all_fields: list[JiraField] | None = None
+        self._all_fields: list[TrackerField] | None = None
         self._discovering = asyncio.Lock()
 
     @classmethod
@@ -163,7 +164,7 @@ class JiraConnector:
         to the found keys says which of them the source's JQL still holds.
         """
         site = await self.discover()
-        wanted = site.fields.read_field_ids()
+        wanted = read_field_ids(site.fields)
         unique = list(dict.fromkeys(keys))
         if site.deployment == "dc":
             fetched = await self.client.get_issues(unique, fields=wanted)
@@ -199,18 +200,8 @@ class JiraConnector:
 
     async def fields(self) -> list[FieldInfo]:
         """Every Jira field with its type, and the options Jira offers for select fields."""
-        all_fields = await self._load_fields()
-        options = await self._sample_edit_options()
-        return [
-            FieldInfo(
-                id=f.id,
-                name=f.name,
-                type=f.type_name or f.kind,
-                options=options.get(f.id, ()),
-                custom=f.custom,
-            )
-            for f in all_fields
-        ]
+        listed = with_options(await self._load_fields(), await self._sample_edit_options())
+        return [f.info() for f in listed]
 
     async def check(self) -> list[CheckResult]:
         """Credentials, field mapping and options, priority names, edit and admin permission."""
@@ -227,19 +218,14 @@ class JiraConnector:
             if self._site is None:
                 deployment, site_url = await self.deployment_info()
                 field_map = resolve_field_map(
-                    inputs=self.inputs, outputs=self.output_refs(), fields=await self._load_fields()
+                    inputs=self.inputs,
+                    outputs=output_refs(self.outputs),
+                    fields=await self._load_fields(),
+                    rules=RULES,
+                    where=WHERE,
                 )
                 self._site = Site(deployment=deployment, site_url=site_url, fields=field_map)
             return self._site
-
-    def output_refs(self) -> dict[Role, str | None]:
-        """Owned output role → the configured field name or id."""
-        return {
-            "score": self.outputs.score_field,
-            "priority": self.outputs.priority_field,
-            "explanation": self.outputs.explain_field,
-            "rank": self.outputs.rank_field,
-        }
 
     async def deployment_info(self) -> tuple[p.Deployment, str]:
         """Cloud or Data Center, and the site URL, learned once without resolving fields."""
@@ -257,7 +243,7 @@ class JiraConnector:
             deployment = self.source.deployment
         return deployment, self.source.url or info.base_url
 
-    async def _load_fields(self) -> list[JiraField]:
+    async def _load_fields(self) -> list[TrackerField]:
         if self._all_fields is None:
             await self.deployment_info()
             self._all_fields = await self.client.fields()
@@ -285,7 +271,7 @@ class JiraConnector:
     # ── reading and writing ───────────────────────────────────────────────────────────
 
     async def _read_issues(self, jql: str, site: Site) -> list[p.JsonObject]:
-        wanted = site.fields.read_field_ids()
+        wanted = read_field_ids(site.fields)
         if site.deployment == "dc":
             issues = await self.client.search_dc(jql, fields=wanted)
         elif self.read_strategy == "search":

@@ -11,10 +11,11 @@ from graphql import GraphQLSchema, build_schema, parse, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors.fields import TrackerField, resolve_field
 from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.connector import pack_batches
-from connectors.github.fields import GitHubField, resolve_field
+from connectors.github.fields import RULES
 from connectors.github.mapping import (
     FieldWrite,
     UnknownOption,
@@ -153,23 +154,29 @@ class TestProtocol:
 
 class TestFieldsAndMapping:
     FIELDS = (
-        GitHubField("F1", "Reach", "number"),
-        GitHubField("F2", "Priority", "single_select", {"High": "o1"}),
+        TrackerField("F1", "Reach", "number"),
+        TrackerField("F2", "Priority", "select", options={"High": "o1"}),
     )
 
     def test_unknown_field_names_closest(self) -> None:
         """A misspelt field lists the names it resembles."""
         with pytest.raises(FieldMappingError, match="closest: Reach") as caught:
-            resolve_field("Reahc", self.FIELDS, what="scoring.inputs.reach", where="Project acme/1")
+            resolve_field(
+                "Reahc",
+                self.FIELDS,
+                rules=RULES,
+                what="scoring.inputs.reach",
+                where="Project acme/1",
+            )
         assert caught.value.candidates == ("Reach",)
         with pytest.raises(FieldMappingError, match=r"has no field named .Zzz."):
-            resolve_field("Zzz", self.FIELDS, what="x", where="y")
+            resolve_field("Zzz", self.FIELDS, rules=RULES, what="x", where="y")
 
     def test_issue_field_merge_keeps_other_fields_and_tracks_clears(self) -> None:
         """Writes merge into the current set; clears leave it and are listed."""
-        score = GitHubField("7", "RICE score", "number")
-        prio = GitHubField("8", "Priority", "single_select", {"High": "High"})
-        why = GitHubField("9", "Why", "text")
+        score = TrackerField("7", "RICE score", "number")
+        prio = TrackerField("8", "Priority", "select", options={"High": "High"})
+        why = TrackerField("9", "Why", "text")
         merged, cleared = merge_issue_fields(
             {"1": 500.0, "9": "old"},
             [
