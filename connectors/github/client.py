@@ -3,8 +3,8 @@
 Adds what GitHub needs beyond the shared layer (docs/tracker-apis.md §3.7):
 - writes (REST ``POST``/``PATCH``/``DELETE`` and every GraphQL mutation) go one at a time,
   spaced by the pacer's write rate and charged against a points-per-minute budget;
-- GraphQL rate limits arrive as 200 answers with errors: they pause the pacer and are
-  retried with the same policy as HTTP-level limits;
+- GraphQL rate limits arrive as 200 answers with errors: ``protocol.inspect_answer`` names
+  them to ``TrackerHttp``, whose one retry loop pauses and retries them like a 429;
 - the hourly GraphQL budget (``rateLimit`` in every document) is tracked, and a write phase
   that cannot finish in what is left waits for the reset, saying so.
 """
@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 
 from connectors.github import protocol as p
-from connectors.http import Scope, TrackerHttp
-from priosync.errors import RateLimited, TrackerUnavailable
+from connectors.http import TrackerHttp
+from priosync.errors import TrackerUnavailable
 
 logger = logging.getLogger("priosync.github")
 
@@ -87,11 +87,10 @@ class GitHubClient:
         self._writing = asyncio.Lock()
         #: The last ``rateLimit`` GitHub reported.
         self.budget: p.RateBudget | None = None
-        #: Documents sent (each attempt) and mutations inside them: what benchmarks report.
+        #: Mutation documents sent and mutations inside them (a retried document counts
+        #: once; ``http.sent`` counts attempts).
         self.documents = 0
         self.mutations = 0
-        #: GraphQL-level rate limits met (HTTP-level ones are in the request log).
-        self.graphql_limited = 0
         #: Scopes of a classic token (``x-oauth-scopes``); None for fine-grained tokens and Apps.
         self.last_scopes: frozenset[str] | None = None
 
@@ -105,38 +104,19 @@ class GitHubClient:
         tolerate: Sequence[str] = (),
         mutations: int = 0,
     ) -> p.GraphQLResult:
-        """Run one document; retry GraphQL-level rate limits; errors at ``tolerate`` aliases
-        come back in the result, others raise."""
+        """Run one document (rate limits are retried below, in ``TrackerHttp``); errors at
+        ``tolerate`` aliases come back in the result, others raise."""
         request = p.build_graphql_request(self.api_url, document, variables)
-        attempt = 0
-        while True:
-            attempt += 1
-            response = await self._send(request, mutations=mutations)
-            self.last_scopes = parse_scopes(response.headers)
-            try:
-                result = p.parse_graphql(
-                    decode(response),
-                    headers=response.headers,
-                    now_epoch_s=self._wall_clock(),
-                    tolerate=tolerate,
-                )
-            except RateLimited as exc:
-                self.graphql_limited += 1
-                self._pause_for(exc, attempt, kind=request.kind)
-                continue
-            self.budget = p.parse_rate_budget(result.data) or self.budget
-            return result
-
-    def _pause_for(self, exc: RateLimited, attempt: int, *, kind: str) -> None:
-        policy = self.http.retry
-        if attempt >= policy.max_attempts or not policy.should_retry(exc):
-            raise exc
-        wait = policy.wait_s(exc, attempt)
-        scope: Scope = "all" if exc.reason == "primary" else "kind"
-        self.http.pacer.pause(wait, scope=scope, kind="write" if kind == "write" else "read")
-        logger.warning(
-            "%s; retrying in %.1f s (attempt %d of %d)", exc, wait, attempt + 1, policy.max_attempts
+        response = await self._send(request, mutations=mutations)
+        self.last_scopes = parse_scopes(response.headers)
+        result = p.parse_graphql(
+            decode(response),
+            headers=response.headers,
+            now_epoch_s=self._wall_clock(),
+            tolerate=tolerate,
         )
+        self.budget = p.parse_rate_budget(result.data) or self.budget
+        return result
 
     async def wait_for_budget(self, cost: int) -> None:
         """When the hourly GraphQL budget cannot pay ``cost``, wait for its reset (logged)."""

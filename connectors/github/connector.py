@@ -163,6 +163,7 @@ class GitHubConnector:
             pacer=pacer,
             retry=retry,
             describe=p.describe_error,
+            inspect=p.inspect_answer,
             secrets=secrets,
         )
         return cls(

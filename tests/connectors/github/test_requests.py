@@ -371,6 +371,25 @@ class TestSecondaryLimits:
         assert max(sleeps.waits) > 1000  # waited for the (far) reset, not a short backoff
         await connector.aclose()
 
+    @respx.mock
+    async def test_rate_limited_mutation_document_is_sent_again_and_lands(self) -> None:
+        """A RATE_LIMITED answer to a mutation document is retried; the write counts once."""
+        limited = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
+        route = respx.post(GRAPHQL).mock(
+            side_effect=[
+                httpx.Response(200, json=project_answer()),
+                httpx.Response(200, json=limited, headers={"x-ratelimit-reset": "0"}),
+                httpx.Response(200, json={"data": {"m0": {"projectV2Item": {"id": "PVTI_1"}}}}),
+            ]
+        )
+        connector = make_connector(None)
+        change = change_for(1, Outputs(score=1.0), Outputs(score=2.0))
+        results = [r async for r in connector.apply([change])]
+        assert [r.ok for r in results] == [True]
+        assert bodies(route)[1] == bodies(route)[2]
+        assert (connector.client.documents, connector.client.http.sent["write"]) == (1, 2)
+        await connector.aclose()
+
 
 def rsa_pem() -> tuple[str, Any]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

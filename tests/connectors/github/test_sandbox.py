@@ -253,7 +253,7 @@ def connector_for_clock(
 ) -> GitHubConnector:
     """A connector whose pacing, retries and budgets run on ``clock``."""
     from connectors.github.client import GitHubClient, PointBudget
-    from connectors.github.protocol import describe_error
+    from connectors.github.protocol import describe_error, inspect_answer
     from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
 
     retry = RetryPolicy(sleep=clock.sleep, max_wait_s=3600)
@@ -274,6 +274,7 @@ def connector_for_clock(
         pacer=pacer,
         retry=retry,
         describe=describe_error,
+        inspect=inspect_answer,
         wall_clock=clock.now,
     )
     gh = GitHubClient(

@@ -134,6 +134,21 @@ class TestProtocol:
         )
         assert [e.message for e in result.errors_at("m0")] == ["bad"]
 
+    def test_inspect_answer_names_graphql_rate_limits_only(self) -> None:
+        """A RATE_LIMITED error in a 200 GraphQL answer is a spent quota; REST bodies are left alone."""
+        graphql = httpx.Request("POST", "https://api.github.com/graphql")
+        rest = httpx.Request("GET", "https://api.github.com/repos/acme/web/issues")
+        body = {"errors": [{"type": "RATE_LIMITED", "message": "x"}]}
+        headers = {"x-ratelimit-reset": "1060"}
+        error = p.inspect_answer(
+            httpx.Response(200, json=body, headers=headers, request=graphql), 1000
+        )
+        assert isinstance(error, RateLimited)
+        assert (error.retry_after_s, error.reason) == (60, "primary-quota")
+        fine = httpx.Response(200, json={"data": {}}, request=graphql)
+        assert p.inspect_answer(fine, 1000) is None
+        assert p.inspect_answer(httpx.Response(200, json=body, request=rest), 1000) is None
+
     def test_describe_error_keeps_field_errors(self) -> None:
         """GitHub's message and its errors[] entries make one line."""
         text = p.describe_error(

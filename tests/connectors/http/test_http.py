@@ -13,6 +13,7 @@ import respx
 
 from connectors.http import (
     BearerAuth,
+    Inspect,
     Pacer,
     Redactor,
     RetryPolicy,
@@ -51,7 +52,12 @@ class FakeTime:
 
 
 def make_http(
-    router: respx.MockRouter, fake: FakeTime, *, auth: httpx.Auth | None = None, attempts: int = 4
+    router: respx.MockRouter,
+    fake: FakeTime,
+    *,
+    auth: httpx.Auth | None = None,
+    attempts: int = 4,
+    inspect: Inspect | None = None,
 ) -> TrackerHttp:
     client = build_client(
         base_url=BASE,
@@ -63,7 +69,9 @@ def make_http(
     )
     pacer = Pacer(concurrency=4, clock=fake.clock, sleep=fake.sleep)
     retry = RetryPolicy(max_attempts=attempts, sleep=fake.sleep, rng=random.Random(1))
-    return TrackerHttp(client, tracker="jira", pacer=pacer, retry=retry, wall_clock=lambda: 0.0)
+    return TrackerHttp(
+        client, tracker="jira", pacer=pacer, retry=retry, inspect=inspect, wall_clock=lambda: 0.0
+    )
 
 
 @pytest.fixture
@@ -193,6 +201,39 @@ class TestRetries:
         await http.request("GET", "/x", kind="read")
         assert route.call_count == 2
         assert max(fake.sleeps) >= 5.0
+
+    async def test_rate_limit_named_in_a_200_body_is_retried_in_the_same_loop(
+        self, router: respx.MockRouter, fake: FakeTime
+    ) -> None:
+        """What ``inspect`` names in a 2xx body is waited for and retried like a 429."""
+        route = router.post("/graphql").mock(
+            side_effect=[
+                httpx.Response(200, json={"errors": ["slow down"]}),
+                httpx.Response(200, json={"data": {}}),
+            ]
+        )
+        http = make_http(router, fake, inspect=limited_when_errors)
+        assert await http.request_json("POST", "/graphql", kind="read") == {"data": {}}
+        assert route.call_count == 2
+        assert http.sent["read"] == 2
+        assert max(fake.sleeps) >= 7.0
+
+    async def test_quota_named_in_a_200_body_pauses_every_kind(
+        self, router: respx.MockRouter, fake: FakeTime
+    ) -> None:
+        """A spent quota found by ``inspect`` holds back writes too, not only its own kind."""
+        router.post("/graphql").respond(200, json={"errors": ["quota spent"]})
+        http = make_http(router, fake, inspect=limited_when_errors, attempts=1)
+        with pytest.raises(RateLimited):
+            await http.request("POST", "/graphql", kind="read")
+        assert http.pacer.paused_for_s("write") == pytest.approx(7.0)
+
+
+def limited_when_errors(response: httpx.Response, now_epoch_s: float) -> RateLimited | None:
+    """An ``inspect`` that reads any ``errors`` in a body as a spent quota asking for 7 s."""
+    if "errors" not in response.json():
+        return None
+    return RateLimited("limited", tracker="t", retry_after_s=7.0, reason="primary-quota")
 
 
 class TestBackoff:
