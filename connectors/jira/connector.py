@@ -183,13 +183,24 @@ class JiraConnector:
         return {str(i["id"]) for i in found}
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
-        """One PUT per change, paced and concurrent; results as they settle.
+        """One PUT per change, paced and concurrent after the first; results as they settle.
 
         A refused change (400, 404, retries exhausted) yields an error and the rest go on;
-        ``AuthFailed`` (bad credentials, the notifyUsers refusal) stops everything.
+        ``AuthFailed`` (bad credentials, the notifyUsers refusal) stops everything. The first
+        edit goes alone, so a refusal every edit would meet costs one request, not a burst.
         """
         site = await self.discover()
-        tasks = [asyncio.create_task(self._write(c, site)) for c in changes]
+        edits: list[tuple[Change, p.JsonObject]] = []
+        for change in changes:
+            payload = edit_payload(change, fields=site.fields, deployment=site.deployment)
+            if "fields" in payload or "update" in payload:
+                edits.append((change, payload))
+            else:
+                yield WriteResult(change)
+        if not edits:
+            return
+        yield await self._write(*edits[0])
+        tasks = [asyncio.create_task(self._write(c, payload)) for c, payload in edits[1:]]
         try:
             for settled in asyncio.as_completed(tasks):
                 yield await settled
@@ -291,10 +302,7 @@ class JiraConnector:
             for i in issues
         ]
 
-    async def _write(self, change: Change, site: Site) -> WriteResult:
-        payload = edit_payload(change, fields=site.fields, deployment=site.deployment)
-        if "fields" not in payload and "update" not in payload:
-            return WriteResult(change)
+    async def _write(self, change: Change, payload: p.JsonObject) -> WriteResult:
         issue = str(change.item.handle) if change.item and change.item.handle else change.key
         try:
             await self.client.edit(issue, payload, notify=self.source.notify)

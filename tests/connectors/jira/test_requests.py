@@ -297,9 +297,9 @@ class TestWrites:
         assert "must be a number" in str(error)
 
     async def test_notify_refusal_stops_with_both_fixes(self) -> None:
-        """The 403 notifyUsers refusal raises AuthFailed naming project admin and notify = true."""
+        """The 403 notifyUsers refusal raises AuthFailed naming both fixes after one PUT."""
         router = router_for(SITE)
-        router.put(url__regex=r"/rest/api/3/issue/\d+").respond(
+        put = router.put(url__regex=r"/rest/api/3/issue/\d+").respond(
             403,
             json={
                 "errorMessages": [
@@ -318,6 +318,7 @@ class TestWrites:
             ]
         assert "Administer Projects" in str(caught.value)
         assert "notify = true" in str(caught.value)
+        assert put.call_count == 1  # the first edit goes alone; the others were never sent
 
     async def test_401_is_not_retried(self) -> None:
         """Refused credentials are sent once and stop the writes."""
