@@ -26,16 +26,13 @@ from priosync.domain import CheckResult
 from priosync.errors import FieldMappingError, TrackerError
 
 if TYPE_CHECKING:
-    from connectors.github.connector import GitHubConnector
+    from connectors.github.common import GitHubSourceConnector
 
 #: GitHub refuses label names longer than 50 characters.
 MAX_LABEL_LENGTH = 50
-#: Classic-token scopes a sync needs, by source kind (fine-grained tokens and Apps list none).
-PROJECT_SCOPES = ("project", "repo")
-REPO_SCOPES = ("repo", "read:org")
 
 
-async def run_checks(connector: GitHubConnector) -> list[CheckResult]:
+async def run_checks(connector: GitHubSourceConnector) -> list[CheckResult]:
     """Every check line for the connector's source; a tracker error fails its line only."""
     name = connector.source.name
     try:
@@ -66,22 +63,21 @@ async def run_checks(connector: GitHubConnector) -> list[CheckResult]:
     return results
 
 
-def credentials_fix(connector: GitHubConnector) -> str:
+def credentials_fix(connector: GitHubSourceConnector) -> str:
     return (
         f"set {connector.source.token_env} to a valid token, or GITHUB_APP_ID, "
         "GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID for a GitHub App"
     )
 
 
-def scope_line(connector: GitHubConnector, scopes: frozenset[str] | None) -> CheckResult:
+def scope_line(connector: GitHubSourceConnector, scopes: frozenset[str] | None) -> CheckResult:
     """Classic tokens list their scopes; fine-grained tokens and Apps are checked by use."""
     label = f"{connector.source.name}: token permissions"
     if scopes is None:
         return CheckResult(
             label, True, "fine-grained token or GitHub App: permissions are checked by reading"
         )
-    wanted = PROJECT_SCOPES if connector.source.project else REPO_SCOPES
-    missing = [s for s in wanted if s not in scopes]
+    missing = [s for s in connector.token_scopes if s not in scopes]
     if missing:
         return CheckResult(
             label,
@@ -93,7 +89,7 @@ def scope_line(connector: GitHubConnector, scopes: frozenset[str] | None) -> Che
 
 
 def priority_lines(
-    connector: GitHubConnector, all_fields: Sequence[TrackerField]
+    connector: GitHubSourceConnector, all_fields: Sequence[TrackerField]
 ) -> list[CheckResult]:
     """Whether every priority tier name is an option of the priority field."""
     ref = connector.outputs.priority_field
@@ -124,7 +120,7 @@ def priority_lines(
     return [CheckResult(label, True, ", ".join(connector.priority_names))]
 
 
-def label_line(connector: GitHubConnector) -> CheckResult:
+def label_line(connector: GitHubSourceConnector) -> CheckResult:
     """Managed label names fit GitHub's 50-character limit."""
     outputs = connector.outputs
     names = [outputs.bucket_label(c.name) for c in outputs.roadmap]
@@ -141,18 +137,14 @@ def label_line(connector: GitHubConnector) -> CheckResult:
     return CheckResult(label, True, ", ".join(names) or "no managed labels")
 
 
-async def budget_line(connector: GitHubConnector) -> CheckResult:
+async def budget_line(connector: GitHubSourceConnector) -> CheckResult:
     """The hourly GraphQL budget left against a full sync's cost (reads plus writes)."""
     label = f"{connector.source.name}: rate-limit budget"
     client = connector.client
-    size = None
-    if connector.source.project:
-        try:
-            project = await connector.project()
-            data = (await client.graphql(g.PROJECT_SIZE_QUERY, {"project": project.id})).data
-            size = int(((data.get("node") or {}).get("items") or {}).get("totalCount") or 0)
-        except TrackerError as exc:
-            return CheckResult(label, False, str(exc))
+    try:
+        size = await connector.backlog_size()
+    except TrackerError as exc:
+        return CheckResult(label, False, str(exc))
     budget = client.budget
     if budget is None:
         return CheckResult(label, True, "not reported (GitHub Enterprise Server with limits off?)")

@@ -19,11 +19,25 @@ from typing import Any
 
 import httpx
 
+from config.models import GitHubSource
+from config.secrets import BearerCredentials, GitHubAppCredentials
 from connectors.github import protocol as p
-from connectors.http import TrackerHttp
+from connectors.github.auth import build_auth
+from connectors.http import Pacer, RetryPolicy, TrackerHttp, build_client
 from priosync.errors import TrackerUnavailable
 
 logger = logging.getLogger("priosync.github")
+
+USER_AGENT = "priosync (+https://github.com/priosync/priosync)"
+TIMEOUT_S = 30.0
+#: At most a few requests in flight (octokit's throttling allows 10; §3.7 caps at 100).
+DEFAULT_CONCURRENCY = 4
+DEFAULT_READS_PER_S = 10.0
+#: "Wait at least 1 second between POST, PATCH, PUT and DELETE requests" (GitHub's best
+#: practices, §3.7); octokit applies the same to every GraphQL call that writes.
+DEFAULT_WRITES_PER_S = 1.0
+#: A spent hourly budget resets within the hour: wait for it rather than fail (logged).
+PRIMARY_MAX_WAIT_S = 3660.0
 
 #: Secondary-limit points per minute (§3.7): 2,000 on the GraphQL endpoint, 900 per REST
 #: endpoint; a GraphQL document with mutations costs 5, a REST write 5. priosync spends at
@@ -172,6 +186,52 @@ class GitHubClient:
             params=request.params or None,
             json=request.json,
         )
+
+
+def open_client(
+    source: GitHubSource,
+    credentials: BearerCredentials | GitHubAppCredentials,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> GitHubClient:
+    """The client for one configured source, paced by its settings; no request is sent yet.
+
+    ``retry`` sets attempts, backoff and the ``sleep`` that retries and pacing use (tests
+    inject a fast one); without it a spent hourly limit is waited out.
+    """
+    retry = retry or RetryPolicy(max_wait_s=PRIMARY_MAX_WAIT_S)
+    concurrency = source.pacing.concurrency or DEFAULT_CONCURRENCY
+    client = build_client(
+        base_url=source.api_url,
+        auth=build_auth(credentials, api_url=source.api_url),
+        user_agent=USER_AGENT,
+        timeout_s=TIMEOUT_S,
+        max_connections=concurrency,
+        transport=transport,
+        headers={"Accept": p.ACCEPT, "X-GitHub-Api-Version": p.API_VERSION},
+    )
+    pacer = Pacer(
+        concurrency=concurrency,
+        rates_per_s={
+            "read": source.pacing.reads_per_second or DEFAULT_READS_PER_S,
+            "write": source.pacing.writes_per_second or DEFAULT_WRITES_PER_S,
+        },
+        sleep=retry.sleep,
+    )
+    secret = (
+        credentials.token if isinstance(credentials, BearerCredentials) else credentials.private_key
+    )
+    http = TrackerHttp(
+        client,
+        tracker=p.TRACKER,
+        pacer=pacer,
+        retry=retry,
+        describe=p.describe_error,
+        inspect=p.inspect_answer,
+        secrets=[secret.get_secret_value()],
+    )
+    return GitHubClient(http, api_url=source.api_url)
 
 
 def parse_scopes(headers: httpx.Headers) -> frozenset[str] | None:

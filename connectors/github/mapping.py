@@ -45,6 +45,18 @@ class ItemHandle:
         return self.repo is None
 
 
+def handle_of(change: Change) -> ItemHandle:
+    """The handle a change's item was read with; ``ChangeRejected`` when it has none."""
+    handle = change.item.handle if change.item is not None else None
+    if not isinstance(handle, ItemHandle):
+        raise ChangeRejected(
+            f"{change.key}: no GitHub handle (item not read by this connector)",
+            tracker=p.TRACKER,
+            status=None,
+        )
+    return handle
+
+
 def parse_timestamp(raw: Any) -> datetime | None:
     """GitHub's ISO-8601 timestamp, or None."""
     if not isinstance(raw, str) or not raw:

@@ -380,6 +380,11 @@ def build_remove_label_request(repo: str, number: int, name: str) -> ApiRequest:
     )
 
 
+def build_list_labels_request(repo: str) -> ApiRequest:
+    """The first page of ``GET /repos/{o}/{r}/labels``; later pages follow ``Link``."""
+    return ApiRequest("GET", f"/repos/{repo}/labels", "read", params={"per_page": str(PER_PAGE)})
+
+
 def build_create_label_request(repo: str, name: str, *, color: str, description: str) -> ApiRequest:
     """``POST /repos/{o}/{r}/labels`` (colour is hex without ``#``)."""
     body = {"name": name, "color": color.removeprefix("#"), "description": description}

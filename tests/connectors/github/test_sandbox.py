@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from config.models import GitHubSource, OutputsConfig, PriosyncConfig
-from connectors.github import GitHubConnector
+from connectors.github import GitHubConnector, ProjectConnector
 from priosync.domain import Plan
 from priosync.errors import FieldMappingError
 from sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
@@ -250,7 +250,7 @@ class VirtualClock:
 
 def connector_for_clock(
     sandbox: GitHubSandbox, source: GitHubSource, outputs: OutputsConfig, clock: VirtualClock
-) -> GitHubConnector:
+) -> ProjectConnector:
     """A connector whose pacing, retries and budgets run on ``clock``."""
     from connectors.github.client import GitHubClient, PointBudget
     from connectors.github.protocol import describe_error, inspect_answer
@@ -284,7 +284,7 @@ def connector_for_clock(
         graphql_points=PointBudget(1000, clock=clock.now, sleep=clock.sleep),
         rest_points=PointBudget(450, clock=clock.now, sleep=clock.sleep),
     )
-    return GitHubConnector(source=source, client=gh, inputs=INPUTS, outputs=outputs, scales=SCALES)
+    return ProjectConnector(source=source, client=gh, inputs=INPUTS, outputs=outputs, scales=SCALES)
 
 
 class TestCheck:

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from connectors.fields import TrackerField, resolve_field
 from connectors.github import graphql as g
 from connectors.github import protocol as p
-from connectors.github.connector import pack_batches
 from connectors.github.fields import RULES
 from connectors.github.mapping import (
     FieldWrite,
@@ -22,6 +21,7 @@ from connectors.github.mapping import (
     dropped_fields,
     merge_issue_fields,
 )
+from connectors.github.project import pack_batches
 from priosync.domain import Change, Outputs
 from priosync.errors import AuthFailed, FieldMappingError, RateLimited
 
