@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 MAX_LABEL_LENGTH = 50
 
 
-async def run_checks(connector: GitHubSourceConnector) -> list[CheckResult]:
+async def check_source(connector: GitHubSourceConnector) -> list[CheckResult]:
     """Every check line for the connector's source; a tracker error fails its line only."""
     name = connector.source.name
     try:

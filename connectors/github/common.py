@@ -16,7 +16,7 @@ import httpx
 from config.models import GitHubSource, OutputsConfig
 from config.secrets import BearerCredentials, GitHubAppCredentials
 from connectors.fields import FieldMap, TrackerField, output_refs, resolve_field_map
-from connectors.github.checks import run_checks
+from connectors.github.checks import check_source
 from connectors.github.client import GitHubClient, open_client
 from connectors.github.fields import RULES
 from connectors.github.labels import ManagedLabels
@@ -96,7 +96,7 @@ class GitHubSourceConnector(ABC):
 
     async def check(self) -> list[CheckResult]:
         """Token, scopes, field mapping and options, priority names, label prefix, budget."""
-        return await run_checks(self)
+        return await check_source(self)
 
     async def aclose(self) -> None:
         await self.client.http.aclose()

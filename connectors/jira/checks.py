@@ -32,7 +32,7 @@ EDIT = "EDIT_ISSUES"
 ADMIN = "ADMINISTER_PROJECTS"
 
 
-async def run_checks(connector: JiraConnector) -> list[CheckResult]:
+async def check_source(connector: JiraConnector) -> list[CheckResult]:
     """Every check line for the connector's source; a tracker error fails its line only."""
     source = connector.source.name
     try:

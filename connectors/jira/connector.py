@@ -26,7 +26,7 @@ from config.secrets import BasicCredentials, BearerCredentials
 from connectors.fields import FieldMap, TrackerField, output_refs, resolve_field_map
 from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
 from connectors.jira import protocol as p
-from connectors.jira.checks import run_checks
+from connectors.jira.checks import check_source
 from connectors.jira.client import JiraClient
 from connectors.jira.fields import RULES, WHERE, read_field_ids, with_options
 from connectors.jira.mapping import edit_payload, work_item_from_issue
@@ -216,7 +216,7 @@ class JiraConnector:
 
     async def check(self) -> list[CheckResult]:
         """Credentials, field mapping and options, priority names, edit and admin permission."""
-        return await run_checks(self)
+        return await check_source(self)
 
     async def aclose(self) -> None:
         await self.http.aclose()
