@@ -130,7 +130,7 @@ class TestCloudSearch:
         assert search.calls[0].request.headers["accept"] == "application/json"
 
     async def test_ids_first_then_bulkfetch(self) -> None:
-        """Auto asks the search for ids only, then bulk-fetches 100 ids a call in search order."""
+        """The default asks the search for ids only, then bulk-fetches 100 ids a call in order."""
         router = router_for(SITE)
         ids = [{"id": str(10000 + n)} for n in range(250, 0, -1)]
         search = router.post("/rest/api/3/search/jql").respond(
@@ -155,6 +155,11 @@ class TestCloudSearch:
         assert sorted(len(c["issueIdsOrKeys"]) for c in chunks) == [50, 100, 100]
         assert all(c["fields"] == WANTED for c in chunks)
         assert [i.key for i in items] == [f"WEB-{n}" for n in range(250, 0, -1)]
+
+    def test_auto_strategy_is_refused_naming_bulkfetch(self) -> None:
+        """The removed "auto" read strategy fails at construction, naming what it meant."""
+        with pytest.raises(ValueError, match="'bulkfetch' \\(the default; 'auto' was another name"):
+            make_connector(None, read_strategy="auto")
 
     async def test_fields_are_discovered_once(self) -> None:
         """Two reads fetch serverInfo and /field once."""
