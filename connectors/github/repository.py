@@ -20,16 +20,16 @@ from connectors.github.fields import issue_field_from_json
 from connectors.github.labels import list_labels_rest
 from connectors.github.mapping import (
     FieldWrite,
-    ItemHandle,
     dropped_fields,
     field_writes,
-    handle_of,
     issue_field_values,
     issue_fields_body,
+    issue_ref,
+    keep_issue,
     merge_issue_fields,
     work_item_from_issue,
 )
-from priosync.domain import Change, WorkItem, WriteResult
+from priosync.domain import Change, RawValue, WorkItem, WriteResult
 from priosync.errors import AuthFailed, ChangeRejected, NotFound, TrackerError
 
 #: Classic-token scopes a repository sync needs.
@@ -54,7 +54,7 @@ class RepositoryConnector(GitHubSourceConnector):
         return [
             work_item_from_issue(i, repo=repo, fields=fields, source=self.name)
             for i in issues
-            if self._keep_issue(i)
+            if self._keep(i)
         ]
 
     async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
@@ -64,7 +64,7 @@ class RepositoryConnector(GitHubSourceConnector):
         items = []
         for key in dict.fromkeys(keys):
             found = await self._get_issue(repo, key)
-            if found is not None and self._keep_issue(found):
+            if found is not None and self._keep(found):
                 items.append(
                     work_item_from_issue(found, repo=repo, fields=fields, source=self.name)
                 )
@@ -82,12 +82,11 @@ class RepositoryConnector(GitHubSourceConnector):
     # ── what a repository says ────────────────────────────────────────────────────────
 
     def where(self) -> str:
-        return f"the issue fields of organization {p.split_slug(self.repo_slug())[0]}"
+        return f"the issue fields of organization {self.org()}"
 
     async def all_fields(self) -> tuple[TrackerField, ...]:
         if self._issue_fields is None:
-            org = p.split_slug(self.repo_slug())[0]
-            body = await self.client.rest(p.build_issue_fields_request(org))
+            body = await self.client.rest(p.build_issue_fields_request(self.org()))
             self._issue_fields = tuple(issue_field_from_json(f) for f in body or ())
         return self._issue_fields
 
@@ -98,12 +97,16 @@ class RepositoryConnector(GitHubSourceConnector):
         assert self.source.repo is not None  # open_connector chose this class for it
         return self.source.repo
 
+    def org(self) -> str:
+        """The repository's owner, whose issue fields the source maps."""
+        return p.split_slug(self.repo_slug())[0]
+
     # ── reading ───────────────────────────────────────────────────────────────────────
 
-    def _keep_issue(self, issue: Mapping[str, Any]) -> bool:
-        if p.is_pull_request(issue) and not self.source.include_pull_requests:
-            return False
-        return self.source.state == "all" or issue.get("state") == self.source.state
+    def _keep(self, issue: Mapping[str, Any]) -> bool:
+        return keep_issue(
+            issue, include_pull_requests=self.source.include_pull_requests, state=self.source.state
+        )
 
     async def _get_issue(self, repo: str, key: str) -> Mapping[str, Any] | None:
         prefix = f"{repo}#"
@@ -119,59 +122,55 @@ class RepositoryConnector(GitHubSourceConnector):
 
     async def _apply_issue(self, change: Change, fields: FieldMap) -> WriteResult:
         try:
-            handle = handle_of(change)
-            await self._write_issue_fields(handle, field_writes(change, fields))
-            await self._write_labels(handle, change.labels_to_add, change.labels_to_remove)
+            handle, repo, number = issue_ref(change)
+            await self._write_issue_fields(
+                repo, number, handle.field_values, field_writes(change, fields)
+            )
+            await self._write_labels(repo, number, change.labels_to_add, change.labels_to_remove)
         except AuthFailed:
             raise
         except TrackerError as exc:
             return WriteResult(change, error=exc)
         return WriteResult(change)
 
-    async def _write_issue_fields(self, handle: ItemHandle, writes: Sequence[FieldWrite]) -> None:
+    async def _write_issue_fields(
+        self,
+        repo: str,
+        number: int,
+        current: Mapping[str, RawValue],
+        writes: Sequence[FieldWrite],
+    ) -> None:
+        """Merge the writes into the issue's field set, send it, clear, and verify it held."""
         if not writes:
             return
-        assert handle.repo is not None
-        assert handle.number is not None
-        merged, cleared = merge_issue_fields(handle.field_values, writes)
-        held: Mapping[str, Any] = handle.field_values
+        merged, cleared = merge_issue_fields(current, writes)
+        held: Mapping[str, Any] = current
         if len(cleared) < len(writes):
-            answer = await self.client.rest(
-                p.build_set_issue_fields_request(
-                    handle.repo, handle.number, issue_fields_body(merged)
-                )
-            )
+            request = p.build_set_issue_fields_request(repo, number, issue_fields_body(merged))
+            answer = await self.client.rest(request)
             held = issue_field_values(answer) if isinstance(answer, Mapping) else {}
         for field_id in cleared:
             if field_id in held:
                 with contextlib.suppress(NotFound):  # not set: already clear
                     await self.client.rest(
-                        p.build_delete_issue_field_request(
-                            handle.repo, handle.number, int(field_id)
-                        )
+                        p.build_delete_issue_field_request(repo, number, int(field_id))
                     )
         wanted = {w.field.id: merged[w.field.id] for w in writes if w.value is not None}
-        dropped = dropped_fields(wanted, held, [])
-        if dropped:
+        if dropped_fields(wanted, held, []):
             raise ChangeRejected(
-                f"{p.TRACKER} did not keep the issue field values written to {handle.repo}#{handle.number}; "
+                f"{p.TRACKER} did not keep the issue field values written to {repo}#{number}; "
                 "issue fields may be off for this repository or organization",
                 tracker=p.TRACKER,
                 status=200,
             )
 
     async def _write_labels(
-        self, handle: ItemHandle, adds: frozenset[str], removes: frozenset[str]
+        self, repo: str, number: int, adds: frozenset[str], removes: frozenset[str]
     ) -> None:
-        assert handle.repo is not None
-        assert handle.number is not None
+        """Add labels (creating missing managed ones first) and remove others, one by one."""
         if adds:
-            await self.labels.ids(handle.repo, adds)  # creates the missing ones first
-            await self.client.rest(
-                p.build_add_labels_request(handle.repo, handle.number, sorted(adds))
-            )
+            await self.labels.ids(repo, adds)
+            await self.client.rest(p.build_add_labels_request(repo, number, sorted(adds)))
         for name in sorted(removes):
             with contextlib.suppress(NotFound):  # not on the issue: already done (§3.3)
-                await self.client.rest(
-                    p.build_remove_label_request(handle.repo, handle.number, name)
-                )
+                await self.client.rest(p.build_remove_label_request(repo, number, name))

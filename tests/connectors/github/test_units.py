@@ -19,7 +19,10 @@ from connectors.github.mapping import (
     FieldWrite,
     UnknownOption,
     dropped_fields,
+    keep_issue,
+    keep_project_item,
     merge_issue_fields,
+    project_value_input,
 )
 from connectors.github.project import pack_batches
 from priosync.domain import Change, Outputs
@@ -206,6 +209,41 @@ class TestFieldsAndMapping:
         assert dropped_fields({"7": 12.0}, {}, ["9"]) == ["7"]
         with pytest.raises(UnknownOption, match="options: High"):
             merge_issue_fields({}, [FieldWrite("priority", prio, "Urgent")])
+
+    @pytest.mark.parametrize("state", ["open", "closed", "all"])
+    @pytest.mark.parametrize("include_pull_requests", [False, True])
+    @pytest.mark.parametrize(
+        ("pull_request", "closed"), [(False, False), (False, True), (True, False)]
+    )
+    def test_project_items_and_rest_issues_are_kept_by_one_rule(
+        self, state: str, include_pull_requests: bool, pull_request: bool, closed: bool
+    ) -> None:
+        """The same issue or pull request is kept or left out alike, read from a Project or REST."""
+        node = {
+            "type": "PULL_REQUEST" if pull_request else "ISSUE",
+            "content": {"__typename": "PullRequest" if pull_request else "Issue", "closed": closed},
+        }
+        issue = {"state": "closed" if closed else "open"}
+        if pull_request:
+            issue["pull_request"] = {"url": "x"}
+        settings = {"include_pull_requests": include_pull_requests, "state": state}
+        kept = keep_project_item(node, **settings)  # type: ignore[arg-type]
+        assert keep_issue(issue, **settings) == kept  # type: ignore[arg-type]
+        assert kept == (
+            (include_pull_requests or not pull_request)
+            and state in ("all", "closed" if closed else "open")
+        )
+
+    def test_one_option_lookup_serves_projects_and_issue_fields(self) -> None:
+        """A Project select sends its option id, an issue field its name; both refuse strangers."""
+        project = TrackerField("F", "Priority", "select", options={"High": "o1"})
+        issue = TrackerField("8", "Priority", "select", options={"High": "High"})
+        assert project_value_input(FieldWrite("priority", project, "high")) == {
+            "singleSelectOptionId": "o1"
+        }
+        assert merge_issue_fields({}, [FieldWrite("priority", issue, "high")])[0] == {"8": "High"}
+        with pytest.raises(UnknownOption, match="'Urgent' is not an option of Priority"):
+            project_value_input(FieldWrite("priority", project, "Urgent"))
 
     def test_change_labels_are_a_diff(self) -> None:
         """Only labels that differ are added or removed."""
