@@ -46,6 +46,7 @@ from typing import Any, Literal, TypeAlias, TypeVar
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from config.models import Pacing
 from priosync.errors import (
     AuthFailed,
     ChangeRejected,
@@ -432,6 +433,26 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
 
 # ── the session ──────────────────────────────────────────────────────────────────────────
 
+
+def json_body(response: httpx.Response, *, tracker: str) -> Any:
+    """The decoded JSON body (None when empty, as for 204).
+
+    A body that is not JSON counts as the tracker being unavailable.
+    """
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        request = response.request
+        raise TrackerUnavailable(
+            f"{tracker} {request.method} {request.url.path} answered {response.status_code} "
+            "with a body that is not JSON",
+            tracker=tracker,
+            status=response.status_code,
+        ) from exc
+
+
 Describe: TypeAlias = Callable[[int, bytes], ErrorText]
 #: A tracker's look at a 2xx answer (and the wall clock's epoch seconds): the error its
 #: body names, or None. A ``RateLimited`` is paused for and retried like a 429.
@@ -500,17 +521,7 @@ class TrackerHttp:
         A body that is not JSON counts as the tracker being unavailable.
         """
         response = await self.request(method, url, kind=kind, params=params, json=json, issue=issue)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise TrackerUnavailable(
-                f"{self.tracker} {method} {url} answered {response.status_code} with a body "
-                "that is not JSON",
-                tracker=self.tracker,
-                status=response.status_code,
-            ) from exc
+        return json_body(response, tracker=self.tracker)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -617,3 +628,70 @@ class TrackerHttp:
             state.attempt_number + 1,
             self.retry.max_attempts,
         )
+
+
+# ── one tracker's session from its source ────────────────────────────────────────────────
+
+USER_AGENT = "priosync (+https://github.com/priosync/priosync)"
+
+
+@dataclass(frozen=True, slots=True)
+class PacingDefaults:
+    """A tracker's safe pacing; each value a source's ``pacing`` settings may override."""
+
+    concurrency: int
+    reads_per_s: float
+    writes_per_s: float
+    #: Let ``concurrency`` requests through unpaced first (a burst buffer larger than the
+    #: refill rate, as Jira's); otherwise requests are spaced from the first.
+    burst_of_concurrency: bool = False
+
+
+def open_http(
+    *,
+    tracker: str,
+    base_url: str,
+    auth: httpx.Auth,
+    pacing: Pacing,
+    defaults: PacingDefaults,
+    timeout_s: float,
+    retry: RetryPolicy,
+    describe: Describe,
+    secrets: Iterable[str],
+    inspect: Inspect | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> TrackerHttp:
+    """A tracker's ``TrackerHttp``: client, pacer and retries from the source's settings.
+
+    The connection limit is the concurrency, and pacing sleeps with the retry policy's
+    ``sleep``, so a test's fast sleep speeds up both.
+    """
+    concurrency = pacing.concurrency or defaults.concurrency
+    client = build_client(
+        base_url=base_url,
+        auth=auth,
+        user_agent=USER_AGENT,
+        timeout_s=timeout_s,
+        max_connections=concurrency,
+        transport=transport,
+        headers=headers,
+    )
+    pacer = Pacer(
+        concurrency=concurrency,
+        rates_per_s={
+            "read": pacing.reads_per_second or defaults.reads_per_s,
+            "write": pacing.writes_per_second or defaults.writes_per_s,
+        },
+        burst=float(concurrency) if defaults.burst_of_concurrency else 1.0,
+        sleep=retry.sleep,
+    )
+    return TrackerHttp(
+        client,
+        tracker=tracker,
+        pacer=pacer,
+        retry=retry,
+        describe=describe,
+        inspect=inspect,
+        secrets=secrets,
+    )

@@ -23,19 +23,16 @@ from config.models import GitHubSource
 from config.secrets import BearerCredentials, GitHubAppCredentials
 from connectors.github import protocol as p
 from connectors.github.auth import build_auth
-from connectors.http import Pacer, RetryPolicy, TrackerHttp, build_client
+from connectors.http import PacingDefaults, RetryPolicy, TrackerHttp, json_body, open_http
 from priosync.errors import TrackerUnavailable
 
 logger = logging.getLogger("priosync.github")
 
-USER_AGENT = "priosync (+https://github.com/priosync/priosync)"
 TIMEOUT_S = 30.0
-#: At most a few requests in flight (octokit's throttling allows 10; §3.7 caps at 100).
-DEFAULT_CONCURRENCY = 4
-DEFAULT_READS_PER_S = 10.0
-#: "Wait at least 1 second between POST, PATCH, PUT and DELETE requests" (GitHub's best
+#: At most a few requests in flight (octokit's throttling allows 10; §3.7 caps at 100), and
+#: "wait at least 1 second between POST, PATCH, PUT and DELETE requests" (GitHub's best
 #: practices, §3.7); octokit applies the same to every GraphQL call that writes.
-DEFAULT_WRITES_PER_S = 1.0
+PACING = PacingDefaults(concurrency=4, reads_per_s=10.0, writes_per_s=1.0)
 #: A spent hourly budget resets within the hour: wait for it rather than fail (logged).
 PRIMARY_MAX_WAIT_S = 3660.0
 
@@ -124,7 +121,7 @@ class GitHubClient:
         response = await self._send(request, mutations=mutations)
         self.last_scopes = parse_scopes(response.headers)
         result = p.parse_graphql(
-            decode(response),
+            json_body(response, tracker=p.TRACKER),
             headers=response.headers,
             now_epoch_s=self._wall_clock(),
             tolerate=tolerate,
@@ -151,17 +148,16 @@ class GitHubClient:
 
     async def rest(self, request: p.ApiRequest) -> Any:
         """Send one REST request; the decoded JSON body (None for 204)."""
-        response = await self._send(request)
-        return decode(response) if response.content else None
+        return json_body(await self._send(request), tracker=p.TRACKER)
 
     async def rest_pages(self, request: p.ApiRequest) -> list[Any]:
         """Every element of a paged list, following ``Link: rel="next"`` (never built URLs)."""
         response = await self._send(request)
-        found = list(decode(response))
+        found = page_of(response)
         url = p.next_link(response.headers)
         while url is not None:
             response = await self._send(p.ApiRequest("GET", url, "read"))
-            found.extend(decode(response))
+            found.extend(page_of(response))
             url = p.next_link(response.headers)
         return found
 
@@ -200,36 +196,22 @@ def open_client(
     ``retry`` sets attempts, backoff and the ``sleep`` that retries and pacing use (tests
     inject a fast one); without it a spent hourly limit is waited out.
     """
-    retry = retry or RetryPolicy(max_wait_s=PRIMARY_MAX_WAIT_S)
-    concurrency = source.pacing.concurrency or DEFAULT_CONCURRENCY
-    client = build_client(
-        base_url=source.api_url,
-        auth=build_auth(credentials, api_url=source.api_url),
-        user_agent=USER_AGENT,
-        timeout_s=TIMEOUT_S,
-        max_connections=concurrency,
-        transport=transport,
-        headers={"Accept": p.ACCEPT, "X-GitHub-Api-Version": p.API_VERSION},
-    )
-    pacer = Pacer(
-        concurrency=concurrency,
-        rates_per_s={
-            "read": source.pacing.reads_per_second or DEFAULT_READS_PER_S,
-            "write": source.pacing.writes_per_second or DEFAULT_WRITES_PER_S,
-        },
-        sleep=retry.sleep,
-    )
     secret = (
         credentials.token if isinstance(credentials, BearerCredentials) else credentials.private_key
     )
-    http = TrackerHttp(
-        client,
+    http = open_http(
         tracker=p.TRACKER,
-        pacer=pacer,
-        retry=retry,
+        base_url=source.api_url,
+        auth=build_auth(credentials, api_url=source.api_url),
+        pacing=source.pacing,
+        defaults=PACING,
+        timeout_s=TIMEOUT_S,
+        retry=retry or RetryPolicy(max_wait_s=PRIMARY_MAX_WAIT_S),
         describe=p.describe_error,
         inspect=p.inspect_answer,
         secrets=[secret.get_secret_value()],
+        transport=transport,
+        headers={"Accept": p.ACCEPT, "X-GitHub-Api-Version": p.API_VERSION},
     )
     return GitHubClient(http, api_url=source.api_url)
 
@@ -242,13 +224,13 @@ def parse_scopes(headers: httpx.Headers) -> frozenset[str] | None:
     return frozenset(s.strip() for s in raw.split(",") if s.strip())
 
 
-def decode(response: httpx.Response) -> Any:
-    """The JSON body; a body that is not JSON counts as GitHub being unavailable."""
-    try:
-        return response.json()
-    except ValueError as exc:
+def page_of(response: httpx.Response) -> list[Any]:
+    """The elements of one page of a REST list; any other body: ``TrackerUnavailable``."""
+    body = json_body(response, tracker=p.TRACKER)
+    if not isinstance(body, list):
         raise TrackerUnavailable(
-            f"{p.TRACKER} answered {response.status_code} with a body that is not JSON",
+            f"{p.TRACKER} {response.request.url.path} answered with a page that is not a list",
             tracker=p.TRACKER,
             status=response.status_code,
-        ) from exc
+        )
+    return body

@@ -24,7 +24,7 @@ import httpx
 from config.models import JiraSource, OutputsConfig
 from config.secrets import BasicCredentials, BearerCredentials
 from connectors.fields import FieldMap, TrackerField, output_refs, resolve_field_map
-from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
+from connectors.http import BearerAuth, PacingDefaults, RetryPolicy, TrackerHttp, open_http
 from connectors.jira import protocol as p
 from connectors.jira.checks import check_source
 from connectors.jira.client import JiraClient
@@ -37,13 +37,13 @@ from priosync.errors import AuthFailed, TrackerError
 #: another name for "bulkfetch", the only choice that never reads stale values.
 ReadStrategy: TypeAlias = Literal["bulkfetch", "search"]
 
-USER_AGENT = "priosync (+https://github.com/priosync/priosync)"
 GATEWAY = "https://api.atlassian.com/ex/jira"
 #: Default pacing: half of Jira Cloud's documented burst refill (GET/POST 100/s, PUT 50/s,
-#: docs/tracker-apis.md §1.8), leaving room for the site's other clients.
-DEFAULT_CONCURRENCY = 8
-DEFAULT_READS_PER_S = 50.0
-DEFAULT_WRITES_PER_S = 25.0
+#: docs/tracker-apis.md §1.8), leaving room for the site's other clients; Jira's burst
+#: buffer is larger than its refill rate, so a concurrency's worth goes out unpaced.
+PACING = PacingDefaults(
+    concurrency=8, reads_per_s=50.0, writes_per_s=25.0, burst_of_concurrency=True
+)
 TIMEOUT_S = 30.0
 
 
@@ -116,33 +116,17 @@ class JiraConnector:
             if isinstance(credentials, BasicCredentials)
             else BearerAuth(token)
         )
-        concurrency = source.pacing.concurrency or DEFAULT_CONCURRENCY
-        client = build_client(
+        http = open_http(
+            tracker=p.TRACKER,
             base_url=api_base_url(source),
             auth=auth,
-            user_agent=USER_AGENT,
+            pacing=source.pacing,
+            defaults=PACING,
             timeout_s=TIMEOUT_S,
-            max_connections=concurrency,
-            transport=transport,
-        )
-        retry = retry or RetryPolicy()
-        pacer = Pacer(
-            concurrency=concurrency,
-            rates_per_s={
-                "read": source.pacing.reads_per_second or DEFAULT_READS_PER_S,
-                "write": source.pacing.writes_per_second or DEFAULT_WRITES_PER_S,
-            },
-            # Jira's burst buffer is larger than its refill rate; allow a slot's worth.
-            burst=float(concurrency),
-            sleep=retry.sleep,
-        )
-        http = TrackerHttp(
-            client,
-            tracker=p.TRACKER,
-            pacer=pacer,
-            retry=retry,
+            retry=retry or RetryPolicy(),
             describe=p.describe_error,
             secrets=[token],
+            transport=transport,
         )
         return cls(
             source=source,

@@ -11,15 +11,20 @@ import httpx
 import pytest
 import respx
 
+from config.models import Pacing
 from connectors.http import (
+    USER_AGENT,
     BearerAuth,
     Inspect,
     Pacer,
+    PacingDefaults,
     Redactor,
     RetryPolicy,
     TrackerHttp,
     build_client,
+    describe_plain,
     gather_all,
+    open_http,
     parse_reset_s,
     parse_retry_after_s,
     scope_for,
@@ -104,6 +109,33 @@ class TestBuildClient:
         assert sent.headers["authorization"] == f"Bearer {TOKEN}"
         assert sent.headers["x-extra"] == "1"
         assert client.timeout.read == 7.0
+
+
+class TestOpenHttp:
+    async def test_source_pacing_overrides_the_trackers_defaults(self, fake: FakeTime) -> None:
+        """A source's concurrency replaces the default, its burst follows, the rates stay."""
+        defaults = PacingDefaults(
+            concurrency=8, reads_per_s=50.0, writes_per_s=25.0, burst_of_concurrency=True
+        )
+        http = open_http(
+            tracker="t",
+            base_url=BASE,
+            auth=BearerAuth(TOKEN),
+            pacing=Pacing(concurrency=2),
+            defaults=defaults,
+            timeout_s=5.0,
+            retry=RetryPolicy(sleep=fake.sleep),
+            describe=describe_plain,
+            secrets=[TOKEN],
+        )
+        assert http.pacer.concurrency == 2
+        assert http.client.headers["user-agent"] == USER_AGENT
+        for _ in range(3):
+            async with http.pacer.slot("write"):
+                pass
+        assert len(fake.sleeps) == 1  # two go out as a burst, the third waits for 1/25 s
+        assert fake.sleeps[0] == pytest.approx(0.04, abs=0.01)
+        await http.aclose()
 
 
 class TestRetries:
