@@ -255,6 +255,23 @@ def mapped_refs(inputs: Mapping[str, str], outputs: Mapping[Role, str | None]) -
     return refs
 
 
+def field_checks(
+    source: str,
+    *,
+    inputs: Mapping[str, str],
+    outputs: OutputsConfig,
+    fields: Sequence[TrackerField],
+    rules: FieldRules,
+    where: str,
+    scales: Mapping[str, Mapping[str, float]],
+) -> list[CheckResult]:
+    """The `priosync check` lines of every mapped field, inputs first (``field_check``)."""
+    return [
+        field_check(source, mapped, fields, rules=rules, where=where, scales=scales)
+        for mapped in mapped_refs(inputs, output_refs(outputs))
+    ]
+
+
 def field_check(
     source: str,
     mapped: MappedRef,

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from connectors.fields import (
     OUTPUT_SETTINGS,
     TrackerField,
-    field_check,
-    mapped_refs,
+    field_checks,
     output_refs,
     resolve_field,
 )
@@ -46,17 +45,15 @@ async def check_source(connector: GitHubSourceConnector) -> list[CheckResult]:
         all_fields = await connector.all_fields()
     except TrackerError as exc:
         return [*results, CheckResult(f"{name}: fields of {connector.where()}", False, str(exc))]
-    results += [
-        field_check(
-            name,
-            mapped,
-            all_fields,
-            rules=RULES,
-            where=connector.where(),
-            scales=connector.scales,
-        )
-        for mapped in mapped_refs(connector.inputs, output_refs(connector.outputs))
-    ]
+    results += field_checks(
+        name,
+        inputs=connector.inputs,
+        outputs=connector.outputs,
+        fields=all_fields,
+        rules=RULES,
+        where=connector.where(),
+        scales=connector.scales,
+    )
     results += priority_lines(connector, all_fields)
     results.append(label_line(connector))
     results.append(await budget_line(connector))

@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING
 from connectors.fields import (
     OUTPUT_SETTINGS,
     TrackerField,
-    field_check,
-    mapped_refs,
-    output_refs,
+    field_checks,
     resolve_field,
 )
 from connectors.jira import protocol as p
@@ -49,10 +47,15 @@ async def check_source(connector: JiraConnector) -> list[CheckResult]:
     except TrackerError as exc:
         return [*results, CheckResult(f"{source}: fields", False, str(exc))]
     all_fields = with_options(listed, options)
-    results += [
-        field_check(source, mapped, all_fields, rules=RULES, where=WHERE, scales=connector.scales)
-        for mapped in mapped_refs(connector.inputs, output_refs(connector.outputs))
-    ]
+    results += field_checks(
+        source,
+        inputs=connector.inputs,
+        outputs=connector.outputs,
+        fields=all_fields,
+        rules=RULES,
+        where=WHERE,
+        scales=connector.scales,
+    )
     results += await check_priority_names(connector, all_fields)
     results += await check_permissions(connector, p.project_keys(keys))
     return results
