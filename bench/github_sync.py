@@ -1,7 +1,7 @@
 """Benchmark: a first and a no-op sync of a GitHub Project, and the write rate reached.
 
 Runs the sandbox GitHub on loopback with injected latency and syncs Project acme/1 with
-``GitHubConnector`` the way ``run_sync`` does (read → plan → apply), twice per size. Prints
+``ProjectConnector`` the way ``run_sync`` does (read → plan → apply), twice per size. Prints
 HTTP requests by kind, GraphQL mutations and documents, wall time, and the secondary-limit
 points spent per minute against GitHub's documented ceiling (2,000 points a minute on the
 GraphQL endpoint; a document with mutations costs 5, docs/tracker-apis.md §3.7). Not part of the
@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from config.models import CutConfig, GitHubSource, OutputsConfig, PriosyncConfig
 from config.secrets import BearerCredentials
-from connectors.github import GitHubConnector
+from connectors.github import ProjectConnector
 from connectors.github.client import GRAPHQL_POINTS_PER_MINUTE, WRITE_POINTS
 from sandbox.github import Faults, GitHubSandbox, create_github_app
 from sandbox.loopback import serve_in_thread
@@ -56,7 +56,9 @@ OUTPUTS = OutputsConfig(
 )
 
 
-async def sync_once(connector: GitHubConnector, config: PriosyncConfig) -> tuple[int, float, float]:
+async def sync_once(
+    connector: ProjectConnector, config: PriosyncConfig
+) -> tuple[int, float, float]:
     """One sync; (changes, read seconds, total seconds)."""
     started = time.perf_counter()
     reads = Reads(items={connector.name: await connector.read()})
@@ -108,7 +110,7 @@ async def bench(size: int, latency_ms: float, writes_per_s: float) -> None:
                 "sources": [source.model_dump()],
             }
         )
-        connector = GitHubConnector.from_config(
+        connector = ProjectConnector.from_config(
             source,
             inputs=INPUTS,
             outputs=OUTPUTS,

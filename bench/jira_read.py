@@ -2,7 +2,7 @@
 
 Runs the sandbox Jira on loopback with injected latency and reads the whole backlog with
 ``JiraConnector`` twice per size: ``read_strategy="search"`` (enhanced search pages with
-fields, one after another) and ``"auto"`` (one ids-only search, then bulk fetch 100 issues a
+fields, one after another) and ``"bulkfetch"`` (one ids-only search, then bulk fetch 100 issues a
 request in parallel). Prints HTTP requests by endpoint and wall time. Not part of the test
 suite; run with::
 
@@ -56,7 +56,7 @@ async def read_once(base_url: str, strategy: str) -> tuple[int, float]:
 def run(size: int, latency_ms: float) -> None:
     sandbox = JiraSandbox.seeded(issues=size, seed=7, faults=Faults(latency_ms=latency_ms))
     with serve_in_thread(create_jira_app(sandbox)) as base_url:
-        for strategy in ("search", "auto"):
+        for strategy in ("search", "bulkfetch"):
             sandbox.request_log.clear()
             count, seconds = asyncio.run(read_once(base_url, strategy))
             by_endpoint = Counter(f"{e.method} {e.path}" for e in sandbox.request_log)

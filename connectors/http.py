@@ -1,13 +1,15 @@
 """The HTTP layer every tracker connector shares: clients, retries, pacing, error mapping.
 
 Tracker-neutral: a connector supplies its tracker's name, how to read a message out of an
-error body (``describe``), and its pacing; this module does the rest.
+error body (``describe``), how to spot an error a 2xx body names (``inspect``: GitHub's
+GraphQL rate limits come as 200 answers), and its pacing; this module does the rest.
 
 - ``build_client`` makes the one kind of ``httpx.AsyncClient`` priosync uses: explicit
   timeouts, a connection limit, a user agent, auth and a base URL.
 - ``TrackerHttp.request`` sends one request through the ``Pacer`` (a concurrency limit,
   per-kind token buckets for reads and writes, pauses after rate limits) and retries with
-  tenacity only what is safe to retry: 429, 502/503/504, timeouts and dropped connections.
+  tenacity only what is safe to retry: 429, 502/503/504, timeouts, dropped connections, and
+  rate limits ``inspect`` finds in a 2xx answer: the one retry loop every tracker shares.
   Waits honour ``Retry-After`` and the reset headers (Jira's ISO-8601 ``X-RateLimit-Reset``,
   GitHub's epoch ``x-ratelimit-reset``), otherwise jittered exponential backoff with a cap
   (Atlassian's recipe: https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
@@ -44,6 +46,7 @@ from typing import Any, Literal, TypeAlias, TypeVar
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from config.models import Pacing
 from priosync.errors import (
     AuthFailed,
     ChangeRejected,
@@ -208,11 +211,12 @@ def rate_limit_wait_s(headers: httpx.Headers, *, now_epoch_s: float) -> float | 
 
 
 def scope_for(reason: str | None, headers: httpx.Headers) -> Scope:
-    """Which requests a rate limit should slow down, from Jira's ``RateLimit-Reason``.
+    """Which requests a rate limit should slow down, from its reason (Jira's ``RateLimit-Reason``).
 
-    ``jira-per-issue-on-write`` → that issue; ``jira-quota-*`` → everything; any other
-    reason (``jira-burst-based``) → that kind. Without a reason, an exhausted quota
-    (``x-ratelimit-remaining: 0``, GitHub's primary limit) → everything, else that kind.
+    ``jira-per-issue-on-write`` → that issue; a spent quota (``jira-quota-*``, GitHub's
+    ``primary-quota``) → everything; any other reason (``jira-burst-based``) → that kind.
+    Without a reason, an exhausted quota (``x-ratelimit-remaining: 0``, GitHub's primary
+    limit) → everything, else that kind.
     """
     if reason:
         reason = reason.lower()
@@ -429,7 +433,30 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
 
 # ── the session ──────────────────────────────────────────────────────────────────────────
 
+
+def json_body(response: httpx.Response, *, tracker: str) -> Any:
+    """The decoded JSON body (None when empty, as for 204).
+
+    A body that is not JSON counts as the tracker being unavailable.
+    """
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        request = response.request
+        raise TrackerUnavailable(
+            f"{tracker} {request.method} {request.url.path} answered {response.status_code} "
+            "with a body that is not JSON",
+            tracker=tracker,
+            status=response.status_code,
+        ) from exc
+
+
 Describe: TypeAlias = Callable[[int, bytes], ErrorText]
+#: A tracker's look at a 2xx answer (and the wall clock's epoch seconds): the error its
+#: body names, or None. A ``RateLimited`` is paused for and retried like a 429.
+Inspect: TypeAlias = Callable[[httpx.Response, float], TrackerError | None]
 
 
 class TrackerHttp:
@@ -443,6 +470,7 @@ class TrackerHttp:
         pacer: Pacer,
         retry: RetryPolicy | None = None,
         describe: Describe = describe_plain,
+        inspect: Inspect | None = None,
         secrets: Iterable[str] = (),
         wall_clock: Clock = time.time,
     ) -> None:
@@ -451,6 +479,7 @@ class TrackerHttp:
         self.pacer = pacer
         self.retry = retry or RetryPolicy()
         self._describe = describe
+        self._inspect = inspect
         self.redact = Redactor(secrets)
         self._wall_clock = wall_clock
         #: Requests sent (each attempt counts), by kind: what benchmarks and tests assert.
@@ -492,17 +521,7 @@ class TrackerHttp:
         A body that is not JSON counts as the tracker being unavailable.
         """
         response = await self.request(method, url, kind=kind, params=params, json=json, issue=issue)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise TrackerUnavailable(
-                f"{self.tracker} {method} {url} answered {response.status_code} with a body "
-                "that is not JSON",
-                tracker=self.tracker,
-                status=response.status_code,
-            ) from exc
+        return json_body(response, tracker=self.tracker)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -536,6 +555,18 @@ class TrackerHttp:
         )
         if response.status_code >= 400:
             raise self._error(method, response, kind, issue)
+        named = self._inspect(response, self._wall_clock()) if self._inspect else None
+        if named is not None:
+            self._pause_after(named, response.headers, kind, issue)
+            logger.info(
+                "%s %s %s → %d: %s",
+                self.tracker,
+                method,
+                response.request.url.path,
+                response.status_code,
+                self.redact(str(named)),
+            )
+            raise named
         return response
 
     def _unavailable(self, method: str, url: str, what: str, exc: Exception) -> TrackerUnavailable:
@@ -561,10 +592,7 @@ class TrackerHttp:
             kind=kind,
             now_epoch_s=self._wall_clock(),
         )
-        if isinstance(error, RateLimited):
-            wait = error.retry_after_s if error.retry_after_s is not None else self.retry.initial_s
-            scope = scope_for(error.reason, response.headers)
-            self.pacer.pause(min(wait, self.retry.max_wait_s), scope=scope, kind=kind, issue=issue)
+        self._pause_after(error, response.headers, kind, issue)
         logger.info(
             "%s %s %s → %d: %s",
             self.tracker,
@@ -574,6 +602,16 @@ class TrackerHttp:
             safe.message,
         )
         return error
+
+    def _pause_after(
+        self, error: TrackerError, headers: httpx.Headers, kind: Kind, issue: str | None
+    ) -> None:
+        """After a rate limit, hold back the requests it applies to for the wait it asks."""
+        if not isinstance(error, RateLimited):
+            return
+        wait = error.retry_after_s if error.retry_after_s is not None else self.retry.initial_s
+        scope = scope_for(error.reason, headers)
+        self.pacer.pause(min(wait, self.retry.max_wait_s), scope=scope, kind=kind, issue=issue)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -590,3 +628,70 @@ class TrackerHttp:
             state.attempt_number + 1,
             self.retry.max_attempts,
         )
+
+
+# ── one tracker's session from its source ────────────────────────────────────────────────
+
+USER_AGENT = "priosync (+https://github.com/priosync/priosync)"
+
+
+@dataclass(frozen=True, slots=True)
+class PacingDefaults:
+    """A tracker's safe pacing; each value a source's ``pacing`` settings may override."""
+
+    concurrency: int
+    reads_per_s: float
+    writes_per_s: float
+    #: Let ``concurrency`` requests through unpaced first (a burst buffer larger than the
+    #: refill rate, as Jira's); otherwise requests are spaced from the first.
+    burst_of_concurrency: bool = False
+
+
+def open_http(
+    *,
+    tracker: str,
+    base_url: str,
+    auth: httpx.Auth,
+    pacing: Pacing,
+    defaults: PacingDefaults,
+    timeout_s: float,
+    retry: RetryPolicy,
+    describe: Describe,
+    secrets: Iterable[str],
+    inspect: Inspect | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> TrackerHttp:
+    """A tracker's ``TrackerHttp``: client, pacer and retries from the source's settings.
+
+    The connection limit is the concurrency, and pacing sleeps with the retry policy's
+    ``sleep``, so a test's fast sleep speeds up both.
+    """
+    concurrency = pacing.concurrency or defaults.concurrency
+    client = build_client(
+        base_url=base_url,
+        auth=auth,
+        user_agent=USER_AGENT,
+        timeout_s=timeout_s,
+        max_connections=concurrency,
+        transport=transport,
+        headers=headers,
+    )
+    pacer = Pacer(
+        concurrency=concurrency,
+        rates_per_s={
+            "read": pacing.reads_per_second or defaults.reads_per_s,
+            "write": pacing.writes_per_second or defaults.writes_per_s,
+        },
+        burst=float(concurrency) if defaults.burst_of_concurrency else 1.0,
+        sleep=retry.sleep,
+    )
+    return TrackerHttp(
+        client,
+        tracker=tracker,
+        pacer=pacer,
+        retry=retry,
+        describe=describe,
+        inspect=inspect,
+        secrets=secrets,
+    )

@@ -89,9 +89,10 @@ def open_connector(
             scales=config.scoring.scales,
             priority_names=[c.name for c in config.outputs.priority],
         )
-    from connectors.github import GitHubConnector
+    from connectors.github import ProjectConnector, RepositoryConnector
 
-    return GitHubConnector.from_config(
+    kind = ProjectConnector if source.project else RepositoryConnector
+    return kind.from_config(
         source,
         inputs=inputs,
         outputs=config.outputs,

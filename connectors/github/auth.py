@@ -1,4 +1,4 @@
-"""GitHub App authentication as an ``httpx.Auth``: the rest of priosync never sees a token.
+"""GitHub authentication as an ``httpx.Auth``: a token, or a GitHub App's installation tokens.
 
 A JWT signed RS256 with the app's private key (``iat`` 60 s in the past against clock
 drift, ``exp`` 9 minutes ahead, within GitHub's 10 minute cap) is exchanged at
@@ -18,13 +18,29 @@ from typing import Any
 import httpx
 import jwt
 
+from config.secrets import BearerCredentials, GitHubAppCredentials
 from connectors.github import protocol as p
+from connectors.http import BearerAuth
 from priosync.errors import AuthFailed, RateLimited, TrackerUnavailable
 
 JWT_BACKDATE_S = 60
 JWT_LIFETIME_S = 540
 #: Refresh with 10 minutes left of the hour (many clients refresh at 30 min; §3.1).
 REFRESH_MARGIN_S = 600.0
+
+
+def build_auth(
+    credentials: BearerCredentials | GitHubAppCredentials, *, api_url: str
+) -> httpx.Auth:
+    """A token's bearer auth, or the GitHub App's installation-token auth."""
+    if isinstance(credentials, BearerCredentials):
+        return BearerAuth(credentials.token.get_secret_value())
+    return GitHubAppAuth(
+        app_id=credentials.app_id,
+        private_key=credentials.private_key.get_secret_value(),
+        installation_id=credentials.installation_id,
+        api_url=api_url,
+    )
 
 
 def build_app_jwt(app_id: str, private_key: str, *, now_epoch_s: float) -> str:

@@ -9,31 +9,29 @@ and the hourly budget against what a full sync would cost.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connectors.github import graphql as g
-from connectors.github.fields import (
+from connectors.fields import (
     OUTPUT_SETTINGS,
-    GitHubField,
-    Role,
+    TrackerField,
+    field_checks,
+    output_refs,
     resolve_field,
-    type_problem,
-    uncovered_options,
 )
+from connectors.github import graphql as g
+from connectors.github.fields import RULES
 from priosync.domain import CheckResult
 from priosync.errors import FieldMappingError, TrackerError
 
 if TYPE_CHECKING:
-    from connectors.github.connector import GitHubConnector
+    from connectors.github.common import GitHubSourceConnector
 
 #: GitHub refuses label names longer than 50 characters.
 MAX_LABEL_LENGTH = 50
-#: Classic-token scopes a sync needs, by source kind (fine-grained tokens and Apps list none).
-PROJECT_SCOPES = ("project", "repo")
-REPO_SCOPES = ("repo", "read:org")
 
 
-async def run_checks(connector: GitHubConnector) -> list[CheckResult]:
+async def check_source(connector: GitHubSourceConnector) -> list[CheckResult]:
     """Every check line for the connector's source; a tracker error fails its line only."""
     name = connector.source.name
     try:
@@ -47,32 +45,36 @@ async def run_checks(connector: GitHubConnector) -> list[CheckResult]:
         all_fields = await connector.all_fields()
     except TrackerError as exc:
         return [*results, CheckResult(f"{name}: fields of {connector.where()}", False, str(exc))]
-    results += [
-        field_line(connector, all_fields, what, ref, role, inp)
-        for what, ref, role, inp in field_refs(connector)
-    ]
+    results += field_checks(
+        name,
+        inputs=connector.inputs,
+        outputs=connector.outputs,
+        fields=all_fields,
+        rules=RULES,
+        where=connector.where(),
+        scales=connector.scales,
+    )
     results += priority_lines(connector, all_fields)
     results.append(label_line(connector))
     results.append(await budget_line(connector))
     return results
 
 
-def credentials_fix(connector: GitHubConnector) -> str:
+def credentials_fix(connector: GitHubSourceConnector) -> str:
     return (
         f"set {connector.source.token_env} to a valid token, or GITHUB_APP_ID, "
         "GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID for a GitHub App"
     )
 
 
-def scope_line(connector: GitHubConnector, scopes: frozenset[str] | None) -> CheckResult:
+def scope_line(connector: GitHubSourceConnector, scopes: frozenset[str] | None) -> CheckResult:
     """Classic tokens list their scopes; fine-grained tokens and Apps are checked by use."""
     label = f"{connector.source.name}: token permissions"
     if scopes is None:
         return CheckResult(
             label, True, "fine-grained token or GitHub App: permissions are checked by reading"
         )
-    wanted = PROJECT_SCOPES if connector.source.project else REPO_SCOPES
-    missing = [s for s in wanted if s not in scopes]
+    missing = [s for s in connector.token_scopes if s not in scopes]
     if missing:
         return CheckResult(
             label,
@@ -83,50 +85,8 @@ def scope_line(connector: GitHubConnector, scopes: frozenset[str] | None) -> Che
     return CheckResult(label, True, ", ".join(sorted(scopes)))
 
 
-def field_refs(connector: GitHubConnector) -> list[tuple[str, str, Role, str | None]]:
-    refs: list[tuple[str, str, Role, str | None]] = [
-        (f"scoring.inputs.{name}", ref, "input", name) for name, ref in connector.inputs.items()
-    ]
-    refs += [
-        (OUTPUT_SETTINGS[r], ref, r, None)
-        for r, ref in connector.output_refs().items()
-        if ref is not None
-    ]
-    return refs
-
-
-def field_line(
-    connector: GitHubConnector,
-    all_fields: tuple[GitHubField, ...],
-    what: str,
-    ref: str,
-    role: Role,
-    input: str | None,
-) -> CheckResult:
-    """One mapped field: resolves, has a fitting type, its options are covered by the scale."""
-    label = f"{connector.source.name}: {what} = '{ref}'"
-    try:
-        found = resolve_field(ref, all_fields, what=what, where=connector.where())
-    except FieldMappingError as exc:
-        return CheckResult(label, False, str(exc), "use a name `priosync fields` lists")
-    problem = type_problem(found, role)
-    if problem:
-        return CheckResult(label, False, problem, "map a field of the right type")
-    detail = f"{found.name} ({found.type_name or found.kind})"
-    if input is not None and found.kind == "single_select":
-        uncovered = uncovered_options(found, connector.scales.get(input, {}))
-        if uncovered:
-            return CheckResult(
-                label,
-                False,
-                f"{detail}: options without a number in scales.{input}: {', '.join(uncovered)}",
-                f"add them to [scoring] scales.{input}",
-            )
-    return CheckResult(label, True, detail)
-
-
 def priority_lines(
-    connector: GitHubConnector, all_fields: tuple[GitHubField, ...]
+    connector: GitHubSourceConnector, all_fields: Sequence[TrackerField]
 ) -> list[CheckResult]:
     """Whether every priority tier name is an option of the priority field."""
     ref = connector.outputs.priority_field
@@ -134,7 +94,11 @@ def priority_lines(
         return []
     try:
         target = resolve_field(
-            ref, all_fields, what=OUTPUT_SETTINGS["priority"], where=connector.where()
+            ref,
+            all_fields,
+            rules=RULES,
+            what=OUTPUT_SETTINGS["priority"],
+            where=connector.where(),
         )
     except FieldMappingError:
         return []  # already reported by the field line
@@ -153,7 +117,7 @@ def priority_lines(
     return [CheckResult(label, True, ", ".join(connector.priority_names))]
 
 
-def label_line(connector: GitHubConnector) -> CheckResult:
+def label_line(connector: GitHubSourceConnector) -> CheckResult:
     """Managed label names fit GitHub's 50-character limit."""
     outputs = connector.outputs
     names = [outputs.bucket_label(c.name) for c in outputs.roadmap]
@@ -170,24 +134,20 @@ def label_line(connector: GitHubConnector) -> CheckResult:
     return CheckResult(label, True, ", ".join(names) or "no managed labels")
 
 
-async def budget_line(connector: GitHubConnector) -> CheckResult:
+async def budget_line(connector: GitHubSourceConnector) -> CheckResult:
     """The hourly GraphQL budget left against a full sync's cost (reads plus writes)."""
     label = f"{connector.source.name}: rate-limit budget"
     client = connector.client
-    size = None
-    if connector.source.project:
-        try:
-            project = await connector.project()
-            data = (await client.graphql(g.PROJECT_SIZE_QUERY, {"project": project.id})).data
-            size = int(((data.get("node") or {}).get("items") or {}).get("totalCount") or 0)
-        except TrackerError as exc:
-            return CheckResult(label, False, str(exc))
+    try:
+        size = await connector.backlog_size()
+    except TrackerError as exc:
+        return CheckResult(label, False, str(exc))
     budget = client.budget
     if budget is None:
         return CheckResult(label, True, "not reported (GitHub Enterprise Server with limits off?)")
     if size is None:
         return CheckResult(label, True, f"{budget.remaining} GraphQL points left this hour")
-    outputs = len(connector.output_refs()) + 1
+    outputs = len(output_refs(connector.outputs)) + 1
     cost = math.ceil(size / g.PAGE_SIZE) + math.ceil(size * outputs / g.MUTATIONS_PER_DOCUMENT)
     ok = budget.remaining >= cost
     detail = f"{budget.remaining} points left; a full sync of {size} items costs about {cost}"

@@ -3,8 +3,8 @@
 Adds what GitHub needs beyond the shared layer (docs/tracker-apis.md §3.7):
 - writes (REST ``POST``/``PATCH``/``DELETE`` and every GraphQL mutation) go one at a time,
   spaced by the pacer's write rate and charged against a points-per-minute budget;
-- GraphQL rate limits arrive as 200 answers with errors: they pause the pacer and are
-  retried with the same policy as HTTP-level limits;
+- GraphQL rate limits arrive as 200 answers with errors: ``protocol.inspect_answer`` names
+  them to ``TrackerHttp``, whose one retry loop pauses and retries them like a 429;
 - the hourly GraphQL budget (``rateLimit`` in every document) is tracked, and a write phase
   that cannot finish in what is left waits for the reset, saying so.
 """
@@ -19,11 +19,22 @@ from typing import Any
 
 import httpx
 
+from config.models import GitHubSource
+from config.secrets import BearerCredentials, GitHubAppCredentials
 from connectors.github import protocol as p
-from connectors.http import Scope, TrackerHttp
-from priosync.errors import RateLimited, TrackerUnavailable
+from connectors.github.auth import build_auth
+from connectors.http import PacingDefaults, RetryPolicy, TrackerHttp, json_body, open_http
+from priosync.errors import TrackerUnavailable
 
 logger = logging.getLogger("priosync.github")
+
+TIMEOUT_S = 30.0
+#: At most a few requests in flight (octokit's throttling allows 10; §3.7 caps at 100), and
+#: "wait at least 1 second between POST, PATCH, PUT and DELETE requests" (GitHub's best
+#: practices, §3.7); octokit applies the same to every GraphQL call that writes.
+PACING = PacingDefaults(concurrency=4, reads_per_s=10.0, writes_per_s=1.0)
+#: A spent hourly budget resets within the hour: wait for it rather than fail (logged).
+PRIMARY_MAX_WAIT_S = 3660.0
 
 #: Secondary-limit points per minute (§3.7): 2,000 on the GraphQL endpoint, 900 per REST
 #: endpoint; a GraphQL document with mutations costs 5, a REST write 5. priosync spends at
@@ -87,11 +98,10 @@ class GitHubClient:
         self._writing = asyncio.Lock()
         #: The last ``rateLimit`` GitHub reported.
         self.budget: p.RateBudget | None = None
-        #: Documents sent (each attempt) and mutations inside them: what benchmarks report.
+        #: Mutation documents sent and mutations inside them (a retried document counts
+        #: once; ``http.sent`` counts attempts).
         self.documents = 0
         self.mutations = 0
-        #: GraphQL-level rate limits met (HTTP-level ones are in the request log).
-        self.graphql_limited = 0
         #: Scopes of a classic token (``x-oauth-scopes``); None for fine-grained tokens and Apps.
         self.last_scopes: frozenset[str] | None = None
 
@@ -105,38 +115,19 @@ class GitHubClient:
         tolerate: Sequence[str] = (),
         mutations: int = 0,
     ) -> p.GraphQLResult:
-        """Run one document; retry GraphQL-level rate limits; errors at ``tolerate`` aliases
-        come back in the result, others raise."""
+        """Run one document (rate limits are retried below, in ``TrackerHttp``); errors at
+        ``tolerate`` aliases come back in the result, others raise."""
         request = p.build_graphql_request(self.api_url, document, variables)
-        attempt = 0
-        while True:
-            attempt += 1
-            response = await self._send(request, mutations=mutations)
-            self.last_scopes = parse_scopes(response.headers)
-            try:
-                result = p.parse_graphql(
-                    decode(response),
-                    headers=response.headers,
-                    now_epoch_s=self._wall_clock(),
-                    tolerate=tolerate,
-                )
-            except RateLimited as exc:
-                self.graphql_limited += 1
-                self._pause_for(exc, attempt, kind=request.kind)
-                continue
-            self.budget = p.parse_rate_budget(result.data) or self.budget
-            return result
-
-    def _pause_for(self, exc: RateLimited, attempt: int, *, kind: str) -> None:
-        policy = self.http.retry
-        if attempt >= policy.max_attempts or not policy.should_retry(exc):
-            raise exc
-        wait = policy.wait_s(exc, attempt)
-        scope: Scope = "all" if exc.reason == "primary" else "kind"
-        self.http.pacer.pause(wait, scope=scope, kind="write" if kind == "write" else "read")
-        logger.warning(
-            "%s; retrying in %.1f s (attempt %d of %d)", exc, wait, attempt + 1, policy.max_attempts
+        response = await self._send(request, mutations=mutations)
+        self.last_scopes = parse_scopes(response.headers)
+        result = p.parse_graphql(
+            json_body(response, tracker=p.TRACKER),
+            headers=response.headers,
+            now_epoch_s=self._wall_clock(),
+            tolerate=tolerate,
         )
+        self.budget = p.parse_rate_budget(result.data) or self.budget
+        return result
 
     async def wait_for_budget(self, cost: int) -> None:
         """When the hourly GraphQL budget cannot pay ``cost``, wait for its reset (logged)."""
@@ -157,17 +148,16 @@ class GitHubClient:
 
     async def rest(self, request: p.ApiRequest) -> Any:
         """Send one REST request; the decoded JSON body (None for 204)."""
-        response = await self._send(request)
-        return decode(response) if response.content else None
+        return json_body(await self._send(request), tracker=p.TRACKER)
 
     async def rest_pages(self, request: p.ApiRequest) -> list[Any]:
         """Every element of a paged list, following ``Link: rel="next"`` (never built URLs)."""
         response = await self._send(request)
-        found = list(decode(response))
+        found = page_of(response)
         url = p.next_link(response.headers)
         while url is not None:
             response = await self._send(p.ApiRequest("GET", url, "read"))
-            found.extend(decode(response))
+            found.extend(page_of(response))
             url = p.next_link(response.headers)
         return found
 
@@ -194,6 +184,38 @@ class GitHubClient:
         )
 
 
+def open_client(
+    source: GitHubSource,
+    credentials: BearerCredentials | GitHubAppCredentials,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> GitHubClient:
+    """The client for one configured source, paced by its settings; no request is sent yet.
+
+    ``retry`` sets attempts, backoff and the ``sleep`` that retries and pacing use (tests
+    inject a fast one); without it a spent hourly limit is waited out.
+    """
+    secret = (
+        credentials.token if isinstance(credentials, BearerCredentials) else credentials.private_key
+    )
+    http = open_http(
+        tracker=p.TRACKER,
+        base_url=source.api_url,
+        auth=build_auth(credentials, api_url=source.api_url),
+        pacing=source.pacing,
+        defaults=PACING,
+        timeout_s=TIMEOUT_S,
+        retry=retry or RetryPolicy(max_wait_s=PRIMARY_MAX_WAIT_S),
+        describe=p.describe_error,
+        inspect=p.inspect_answer,
+        secrets=[secret.get_secret_value()],
+        transport=transport,
+        headers={"Accept": p.ACCEPT, "X-GitHub-Api-Version": p.API_VERSION},
+    )
+    return GitHubClient(http, api_url=source.api_url)
+
+
 def parse_scopes(headers: httpx.Headers) -> frozenset[str] | None:
     """A classic token's scopes from ``x-oauth-scopes``; None when the header is absent."""
     raw = headers.get("x-oauth-scopes")
@@ -202,13 +224,13 @@ def parse_scopes(headers: httpx.Headers) -> frozenset[str] | None:
     return frozenset(s.strip() for s in raw.split(",") if s.strip())
 
 
-def decode(response: httpx.Response) -> Any:
-    """The JSON body; a body that is not JSON counts as GitHub being unavailable."""
-    try:
-        return response.json()
-    except ValueError as exc:
+def page_of(response: httpx.Response) -> list[Any]:
+    """The elements of one page of a REST list; any other body: ``TrackerUnavailable``."""
+    body = json_body(response, tracker=p.TRACKER)
+    if not isinstance(body, list):
         raise TrackerUnavailable(
-            f"{p.TRACKER} answered {response.status_code} with a body that is not JSON",
+            f"{p.TRACKER} {response.request.url.path} answered with a page that is not a list",
             tracker=p.TRACKER,
             status=response.status_code,
-        ) from exc
+        )
+    return body

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connectors.fields import FieldMap, Role, TrackerField
 from connectors.github import graphql as g
 from connectors.github import protocol as p
-from connectors.github.fields import FieldMap, GitHubField, Role
+from connectors.github.fields import read_names
 from priosync.domain import Change, Outputs, RawValue, WorkItem
 from priosync.errors import ChangeRejected
 
@@ -44,6 +45,31 @@ class ItemHandle:
         return self.repo is None
 
 
+def handle_of(change: Change) -> ItemHandle:
+    """The handle a change's item was read with; ``ChangeRejected`` when it has none."""
+    handle = change.item.handle if change.item is not None else None
+    if not isinstance(handle, ItemHandle):
+        raise ChangeRejected(
+            f"{change.key}: no GitHub handle (item not read by this connector)",
+            tracker=p.TRACKER,
+            status=None,
+        )
+    return handle
+
+
+def issue_ref(change: Change) -> tuple[ItemHandle, str, int]:
+    """The handle, repository and number of a change's issue; ``ChangeRejected`` when it
+    has no handle or is a draft (which has neither)."""
+    handle = handle_of(change)
+    if handle.repo is None or handle.number is None:
+        raise ChangeRejected(
+            f"{change.key}: a draft issue has no repository to write to",
+            tracker=p.TRACKER,
+            status=None,
+        )
+    return handle, handle.repo, handle.number
+
+
 def parse_timestamp(raw: Any) -> datetime | None:
     """GitHub's ISO-8601 timestamp, or None."""
     if not isinstance(raw, str) or not raw:
@@ -68,7 +94,7 @@ def current_outputs(
 ) -> Outputs:
     """The owned values an item holds, from its raw values by field id."""
 
-    def raw(found: GitHubField | None) -> RawValue:
+    def raw(found: TrackerField | None) -> RawValue:
         return values.get(found.id) if found is not None else None
 
     explanation = raw(fields.explanation)
@@ -105,10 +131,10 @@ def project_value(node: Any) -> RawValue:
 
 
 def project_values(node: Mapping[str, Any], fields: FieldMap) -> dict[str, RawValue]:
-    """Raw values by field id from an item node read with ``fields.read_names()`` aliases."""
+    """Raw values by field id from an item node read with ``read_names(fields)`` aliases."""
     by_name = {f.name: f for f in [*fields.inputs.values(), *fields.outputs().values()]}
     values: dict[str, RawValue] = {}
-    for index, name in enumerate(fields.read_names()):
+    for index, name in enumerate(read_names(fields)):
         value = project_value(node.get(g.field_alias(index)))
         if value is not None:
             values[by_name[name].id] = value
@@ -125,15 +151,27 @@ def item_kind(node: Mapping[str, Any]) -> str:
     )
 
 
-def keep_project_item(node: Mapping[str, Any], *, include_pull_requests: bool, state: str) -> bool:
-    """Whether a Project item belongs to the source: readable content, PRs only when asked,
-    and the configured state (drafts count as open)."""
-    kind = item_kind(node)
-    if kind == "REDACTED" or (kind == "PULL_REQUEST" and not include_pull_requests):
+def in_scope(*, pull_request: bool, closed: bool, include_pull_requests: bool, state: str) -> bool:
+    """Whether an issue or pull request belongs to a source: pull requests only when asked,
+    and the configured state (``open``, ``closed`` or ``all``)."""
+    if pull_request and not include_pull_requests:
         return False
-    content = node["content"]
-    closed = bool(content.get("closed")) if kind != "DRAFT_ISSUE" else False
     return state == "all" or closed == (state == "closed")
+
+
+def keep_project_item(node: Mapping[str, Any], *, include_pull_requests: bool, state: str) -> bool:
+    """Whether a Project item belongs to the source: readable content and ``in_scope``
+    (drafts count as open issues)."""
+    kind = item_kind(node)
+    if kind == "REDACTED":
+        return False
+    closed = kind != "DRAFT_ISSUE" and bool(node["content"].get("closed"))
+    return in_scope(
+        pull_request=kind == "PULL_REQUEST",
+        closed=closed,
+        include_pull_requests=include_pull_requests,
+        state=state,
+    )
 
 
 def work_item_from_project_item(
@@ -192,6 +230,16 @@ def issue_field_values(issue: Mapping[str, Any]) -> dict[str, RawValue]:
     return values
 
 
+def keep_issue(issue: Mapping[str, Any], *, include_pull_requests: bool, state: str) -> bool:
+    """Whether a REST issue belongs to the source (``in_scope``; every PR is an issue too)."""
+    return in_scope(
+        pull_request=p.is_pull_request(issue),
+        closed=issue.get("state") == "closed",
+        include_pull_requests=include_pull_requests,
+        state=state,
+    )
+
+
 def work_item_from_issue(
     issue: Mapping[str, Any], *, repo: str, fields: FieldMap, source: str
 ) -> WorkItem:
@@ -225,14 +273,14 @@ class FieldWrite:
     """One owned field to set (``value``) or clear (``value is None``)."""
 
     role: Role
-    field: GitHubField
+    field: TrackerField
     value: float | int | str | None
 
 
 def field_writes(change: Change, fields: FieldMap) -> list[FieldWrite]:
     """The owned fields whose value differs between ``before`` and ``after``."""
     before, after = change.before, change.after
-    pairs: list[tuple[Role, GitHubField | None, Any, Any]] = [
+    pairs: list[tuple[Role, TrackerField | None, Any, Any]] = [
         ("score", fields.score, before.score, after.score),
         ("priority", fields.priority, before.priority, after.priority),
         ("explanation", fields.explanation, before.explanation, after.explanation),
@@ -249,19 +297,28 @@ class UnknownOption(ChangeRejected):
         super().__init__(f"{p.TRACKER}: {message}", tracker=p.TRACKER, status=None)
 
 
-def project_value_input(write: FieldWrite) -> dict[str, Any]:
-    """The ``ProjectV2FieldValue`` for a write: exactly one of number, text, option id."""
+def write_value(write: FieldWrite) -> float | str:
+    """What a set sends: a number, the option's id (``UnknownOption`` if it has none), or text.
+
+    A Project option's id is its node id; an issue field's is its name (``fields``).
+    """
     if write.field.kind == "number":
-        return {"number": float(write.value)}  # type: ignore[arg-type]
-    if write.field.kind == "single_select":
+        return float(write.value)  # type: ignore[arg-type]
+    if write.field.kind == "select":
         option = write.field.option_id(str(write.value))
         if option is None:
             raise UnknownOption(
                 f"'{write.value}' is not an option of {write.field.name} "
                 f"(options: {', '.join(write.field.options)})"
             )
-        return {"singleSelectOptionId": option}
-    return {"text": str(write.value)}
+        return option
+    return str(write.value)
+
+
+def project_value_input(write: FieldWrite) -> dict[str, Any]:
+    """The ``ProjectV2FieldValue`` for a write: exactly one of number, text, option id."""
+    key = {"number": "number", "select": "singleSelectOptionId"}.get(write.field.kind, "text")
+    return {key: write_value(write)}
 
 
 def project_field_mutations(
@@ -288,21 +345,6 @@ def label_mutations(
     return mutations
 
 
-def issue_field_value(write: FieldWrite) -> float | int | str:
-    """A value as the issue-field API takes it: a number, or text (option names for selects)."""
-    if write.field.kind == "number":
-        return float(write.value)  # type: ignore[arg-type]
-    if write.field.kind == "single_select":
-        option = write.field.option_id(str(write.value))
-        if option is None:
-            raise UnknownOption(
-                f"'{write.value}' is not an option of issue field {write.field.name} "
-                f"(options: {', '.join(write.field.options)})"
-            )
-        return option
-    return str(write.value)
-
-
 def merge_issue_fields(
     current: Mapping[str, RawValue], writes: Sequence[FieldWrite]
 ) -> tuple[dict[str, RawValue], list[str]]:
@@ -317,7 +359,7 @@ def merge_issue_fields(
             merged.pop(write.field.id, None)
             cleared.append(write.field.id)
         else:
-            merged[write.field.id] = issue_field_value(write)
+            merged[write.field.id] = write_value(write)
     return merged, cleared
 
 

@@ -151,10 +151,9 @@ def parse_graphql(
             f"{TRACKER} GraphQL answered with a body that is not an object", tracker=TRACKER
         )
     errors = parse_graphql_errors(body.get("errors"))
-    for error in errors:
-        limited = rate_limited_error(error, headers=headers, now_epoch_s=now_epoch_s)
-        if limited is not None:
-            raise limited
+    limited = first_rate_limit(errors, headers=headers, now_epoch_s=now_epoch_s)
+    if limited is not None:
+        raise limited
     fatal = [
         e for e in errors
         if e.type != "NOT_FOUND" and not (e.path and e.path[0] in tolerate)
@@ -176,7 +175,7 @@ def rate_limited_error(
             tracker=TRACKER,
             status=200,
             retry_after_s=wait,
-            reason="primary",
+            reason="primary-quota",
         )
     if _SECONDARY.search(error.message):
         return RateLimited(
@@ -186,6 +185,33 @@ def rate_limited_error(
             retry_after_s=secondary_wait_s(headers, now_epoch_s=now_epoch_s),
             reason="secondary",
         )
+    return None
+
+
+def inspect_answer(response: httpx.Response, now_epoch_s: float) -> TrackerError | None:
+    """The rate limit a 200 GraphQL answer names (``TrackerHttp``'s ``inspect``), else None.
+
+    GitHub reports GraphQL rate limits in the body of a 200, so the shared layer retries
+    them only when told; REST answers and bodies without ``errors`` are left alone.
+    """
+    if not response.request.url.path.endswith("/graphql") or b'"errors"' not in response.content:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None  # the client reports a body that is not JSON
+    errors = parse_graphql_errors(body.get("errors") if isinstance(body, Mapping) else None)
+    return first_rate_limit(errors, headers=response.headers, now_epoch_s=now_epoch_s)
+
+
+def first_rate_limit(
+    errors: Sequence[GraphQLError], *, headers: httpx.Headers, now_epoch_s: float
+) -> RateLimited | None:
+    """The ``RateLimited`` the first rate-limit error among ``errors`` means, else None."""
+    for error in errors:
+        limited = rate_limited_error(error, headers=headers, now_epoch_s=now_epoch_s)
+        if limited is not None:
+            return limited
     return None
 
 
@@ -352,6 +378,11 @@ def build_remove_label_request(repo: str, number: int, name: str) -> ApiRequest:
     return ApiRequest(
         "DELETE", f"/repos/{repo}/issues/{number}/labels/{quote(name, safe='')}", "write"
     )
+
+
+def build_list_labels_request(repo: str) -> ApiRequest:
+    """The first page of ``GET /repos/{o}/{r}/labels``; later pages follow ``Link``."""
+    return ApiRequest("GET", f"/repos/{repo}/labels", "read", params={"per_page": str(PER_PAGE)})
 
 
 def build_create_label_request(repo: str, name: str, *, color: str, description: str) -> ApiRequest:

@@ -9,17 +9,17 @@ the project-admin permission Jira demands before it accepts ``notifyUsers=false`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connectors.jira import protocol as p
-from connectors.jira.fields import (
+from connectors.fields import (
     OUTPUT_SETTINGS,
-    JiraField,
-    Role,
+    TrackerField,
+    field_checks,
     resolve_field,
-    type_problem,
 )
+from connectors.jira import protocol as p
+from connectors.jira.fields import RULES, WHERE, with_options
 from priosync.domain import CheckResult
 from priosync.errors import FieldMappingError, TrackerError
 
@@ -30,7 +30,7 @@ EDIT = "EDIT_ISSUES"
 ADMIN = "ADMINISTER_PROJECTS"
 
 
-async def run_checks(connector: JiraConnector) -> list[CheckResult]:
+async def check_source(connector: JiraConnector) -> list[CheckResult]:
     """Every check line for the connector's source; a tracker error fails its line only."""
     source = connector.source.name
     try:
@@ -41,13 +41,22 @@ async def run_checks(connector: JiraConnector) -> list[CheckResult]:
     flavour = "Jira Cloud" if deployment == "cloud" else "Jira Data Center"
     results = [CheckResult(f"{source}: credentials", True, f"{who} on {flavour} at {site_url}")]
     try:
-        all_fields = await connector.client.fields()
+        listed = await connector.client.fields()
         keys = await connector.sample_keys()
         options = await connector.client.edit_options(keys[0]) if keys else {}
     except TrackerError as exc:
         return [*results, CheckResult(f"{source}: fields", False, str(exc))]
-    results += check_fields(connector, all_fields, options)
-    results += await check_priority_names(connector, all_fields, options)
+    all_fields = with_options(listed, options)
+    results += field_checks(
+        source,
+        inputs=connector.inputs,
+        outputs=connector.outputs,
+        fields=all_fields,
+        rules=RULES,
+        where=WHERE,
+        scales=connector.scales,
+    )
+    results += await check_priority_names(connector, all_fields)
     results += await check_permissions(connector, p.project_keys(keys))
     return results
 
@@ -61,62 +70,8 @@ def credentials_fix(connector: JiraConnector) -> str:
     )
 
 
-def check_fields(
-    connector: JiraConnector,
-    all_fields: Sequence[JiraField],
-    options: Mapping[str, tuple[str, ...]],
-) -> list[CheckResult]:
-    """A line per input and output field: resolves, fits, options covered by the scale."""
-    refs: list[tuple[str, str, Role, str | None]] = [
-        (f"scoring.inputs.{name}", ref, "input", name) for name, ref in connector.inputs.items()
-    ]
-    refs += [
-        (OUTPUT_SETTINGS[role], ref, role, None)
-        for role, ref in connector.output_refs().items()
-        if ref is not None
-    ]
-    return [
-        check_one_field(connector, all_fields, options, what=what, ref=ref, role=role, input=inp)
-        for what, ref, role, inp in refs
-    ]
-
-
-def check_one_field(
-    connector: JiraConnector,
-    all_fields: Sequence[JiraField],
-    options: Mapping[str, tuple[str, ...]],
-    *,
-    what: str,
-    ref: str,
-    role: Role,
-    input: str | None,
-) -> CheckResult:
-    label = f"{connector.source.name}: {what} = '{ref}'"
-    try:
-        found = resolve_field(ref, all_fields, what=what)
-    except FieldMappingError as exc:
-        return CheckResult(label, False, str(exc), "use a name or id `priosync fields` lists")
-    problem = type_problem(found, role)
-    if problem:
-        return CheckResult(label, False, problem, "map a field of the right type")
-    detail = f"{found.name} ({found.id}, {found.type_name or found.kind})"
-    if input is not None and found.kind in ("select", "multiselect"):
-        scale = {k.lower() for k in connector.scales.get(input, {})}
-        uncovered = [o for o in options.get(found.id, ()) if o.lower() not in scale]
-        if uncovered:
-            return CheckResult(
-                label,
-                False,
-                f"{detail}: options without a number in scales.{input}: {', '.join(uncovered)}",
-                f"add them to [scoring] scales.{input}",
-            )
-    return CheckResult(label, True, detail)
-
-
 async def check_priority_names(
-    connector: JiraConnector,
-    all_fields: Sequence[JiraField],
-    options: Mapping[str, tuple[str, ...]],
+    connector: JiraConnector, all_fields: Sequence[TrackerField]
 ) -> list[CheckResult]:
     """A line saying whether every priority tier name is a value the priority field takes."""
     ref = connector.outputs.priority_field
@@ -124,10 +79,12 @@ async def check_priority_names(
         return []
     label = f"{connector.source.name}: priority names"
     try:
-        target = resolve_field(ref, all_fields, what=OUTPUT_SETTINGS["priority"])
+        target = resolve_field(
+            ref, all_fields, rules=RULES, what=OUTPUT_SETTINGS["priority"], where=WHERE
+        )
     except FieldMappingError:
         return []  # already reported by the field line
-    known = list(options.get(target.id, ()))
+    known = list(target.options)
     if not known and target.kind == "priority":
         try:
             known = await connector.client.priorities()

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from connectors.fields import TrackerField
 from connectors.http import TrackerHttp, gather_all
 from connectors.jira import protocol as p
-from connectors.jira.fields import JiraField, field_from_json
+from connectors.jira.fields import field_from_json
 from priosync.errors import NotFound
 
 
@@ -36,7 +37,7 @@ class JiraClient:
     async def server_info(self) -> p.ServerInfo:
         return p.parse_server_info(await self.call(p.build_server_info_request()))
 
-    async def fields(self) -> list[JiraField]:
+    async def fields(self) -> list[TrackerField]:
         body = await self.call(p.build_fields_request(self.deployment))
         return [field_from_json(f) for f in p.parse_fields(body)]
 

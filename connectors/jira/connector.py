@@ -1,15 +1,15 @@
 """``JiraConnector``: one Jira source (design §5) as the sync engine's ``Connector``.
 
-Reading (design §7): on Cloud the default (``read_strategy="auto"``) asks the enhanced
+Reading (design §7): on Cloud the default (``read_strategy="bulkfetch"``) asks the enhanced
 search for ids only (its largest pages, up to 5000 a request) and then bulk-fetches the
-needed fields 100 issues a request, all in parallel. The threshold is zero: even a small
-backlog is read this way, because bulk fetch reads the issues themselves, not the
-eventually consistent search index, so a re-sync right after a sync never sees the values
-it just replaced (docs/tracker-apis.md §1.2). It costs one request more than a single search
-page for backlogs of ≤100 issues and the same count (N/100 + N/5000) but parallel wall time
-above that. ``read_strategy="search"`` pages the enhanced search with fields sequentially
-(kept for comparison: ``bench/jira_read.py``). Data Center pages ``/rest/api/2/search`` by
-``startAt``, the pages after the first in parallel.
+needed fields 100 issues a request, all in parallel. Even a small backlog is read this way,
+because bulk fetch reads the issues themselves, not the eventually consistent search index,
+so a re-sync right after a sync never sees the values it just replaced (docs/tracker-apis.md
+§1.2). Against the sandbox that costs one request more than ``read_strategy="search"`` up to
+99 issues (2 against 1) and one fewer from 1,000 (11 against 12), with the bulk fetches in
+parallel where search pages follow each other. ``"search"`` pages the enhanced search with
+fields sequentially (kept for comparison: ``bench/jira_read.py``). Data Center pages
+``/rest/api/2/search`` by ``startAt``, the pages after the first in parallel.
 """
 
 from __future__ import annotations
@@ -17,30 +17,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 import httpx
 
 from config.models import JiraSource, OutputsConfig
 from config.secrets import BasicCredentials, BearerCredentials
-from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
+from connectors.fields import FieldMap, TrackerField, output_refs, resolve_field_map
+from connectors.http import BearerAuth, PacingDefaults, RetryPolicy, TrackerHttp, open_http
 from connectors.jira import protocol as p
-from connectors.jira.checks import run_checks
+from connectors.jira.checks import check_source
 from connectors.jira.client import JiraClient
-from connectors.jira.fields import FieldMap, JiraField, Role, resolve_field_map
+from connectors.jira.fields import RULES, WHERE, read_field_ids, with_options
 from connectors.jira.mapping import edit_payload, work_item_from_issue
 from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
 from priosync.errors import AuthFailed, TrackerError
 
-ReadStrategy: TypeAlias = Literal["auto", "search", "bulkfetch"]
+#: How a Cloud read gets the issues' fields (module docstring). There is no "auto": it was
+#: another name for "bulkfetch", the only choice that never reads stale values.
+ReadStrategy: TypeAlias = Literal["bulkfetch", "search"]
 
-USER_AGENT = "priosync (+https://github.com/priosync/priosync)"
 GATEWAY = "https://api.atlassian.com/ex/jira"
 #: Default pacing: half of Jira Cloud's documented burst refill (GET/POST 100/s, PUT 50/s,
-#: docs/tracker-apis.md §1.8), leaving room for the site's other clients.
-DEFAULT_CONCURRENCY = 8
-DEFAULT_READS_PER_S = 50.0
-DEFAULT_WRITES_PER_S = 25.0
+#: docs/tracker-apis.md §1.8), leaving room for the site's other clients; Jira's burst
+#: buffer is larger than its refill rate, so a concurrency's worth goes out unpaced.
+PACING = PacingDefaults(
+    concurrency=8, reads_per_s=50.0, writes_per_s=25.0, burst_of_concurrency=True
+)
 TIMEOUT_S = 30.0
 
 
@@ -67,7 +70,7 @@ class JiraConnector:
         outputs: OutputsConfig,
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
-        read_strategy: ReadStrategy = "auto",
+        read_strategy: ReadStrategy = "bulkfetch",
     ) -> None:
         self.name = source.name
         self.source = source
@@ -77,10 +80,15 @@ class JiraConnector:
         self.outputs = outputs
         self.scales = {k: dict(v) for k, v in (scales or {}).items()}
         self.priority_names = tuple(priority_names)
+        if read_strategy not in get_args(ReadStrategy):
+            raise ValueError(
+                f"read_strategy {read_strategy!r}: use 'bulkfetch' (the default; 'auto' was "
+                "another name for it) or 'search'"
+            )
         self.read_strategy: ReadStrategy = read_strategy
         self._site: Site | None = None
         self._where: tuple[p.Deployment, str] | None = None
-        self._all_fields: list[JiraField] | None = None
+        self._all_fields: list[TrackerField] | None = None
         self._discovering = asyncio.Lock()
 
     @classmethod
@@ -95,7 +103,7 @@ class JiraConnector:
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
         retry: RetryPolicy | None = None,
-        read_strategy: ReadStrategy = "auto",
+        read_strategy: ReadStrategy = "bulkfetch",
     ) -> JiraConnector:
         """Build a connector for one configured source; no request is sent until used.
 
@@ -108,33 +116,17 @@ class JiraConnector:
             if isinstance(credentials, BasicCredentials)
             else BearerAuth(token)
         )
-        concurrency = source.pacing.concurrency or DEFAULT_CONCURRENCY
-        client = build_client(
+        http = open_http(
+            tracker=p.TRACKER,
             base_url=api_base_url(source),
             auth=auth,
-            user_agent=USER_AGENT,
+            pacing=source.pacing,
+            defaults=PACING,
             timeout_s=TIMEOUT_S,
-            max_connections=concurrency,
-            transport=transport,
-        )
-        retry = retry or RetryPolicy()
-        pacer = Pacer(
-            concurrency=concurrency,
-            rates_per_s={
-                "read": source.pacing.reads_per_second or DEFAULT_READS_PER_S,
-                "write": source.pacing.writes_per_second or DEFAULT_WRITES_PER_S,
-            },
-            # Jira's burst buffer is larger than its refill rate; allow a slot's worth.
-            burst=float(concurrency),
-            sleep=retry.sleep,
-        )
-        http = TrackerHttp(
-            client,
-            tracker=p.TRACKER,
-            pacer=pacer,
-            retry=retry,
+            retry=retry or RetryPolicy(),
             describe=p.describe_error,
             secrets=[token],
+            transport=transport,
         )
         return cls(
             source=source,
@@ -163,7 +155,7 @@ class JiraConnector:
         to the found keys says which of them the source's JQL still holds.
         """
         site = await self.discover()
-        wanted = site.fields.read_field_ids()
+        wanted = read_field_ids(site.fields)
         unique = list(dict.fromkeys(keys))
         if site.deployment == "dc":
             fetched = await self.client.get_issues(unique, fields=wanted)
@@ -182,13 +174,24 @@ class JiraConnector:
         return {str(i["id"]) for i in found}
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
-        """One PUT per change, paced and concurrent; results as they settle.
+        """One PUT per change, paced and concurrent after the first; results as they settle.
 
         A refused change (400, 404, retries exhausted) yields an error and the rest go on;
-        ``AuthFailed`` (bad credentials, the notifyUsers refusal) stops everything.
+        ``AuthFailed`` (bad credentials, the notifyUsers refusal) stops everything. The first
+        edit goes alone, so a refusal every edit would meet costs one request, not a burst.
         """
         site = await self.discover()
-        tasks = [asyncio.create_task(self._write(c, site)) for c in changes]
+        edits: list[tuple[Change, p.JsonObject]] = []
+        for change in changes:
+            payload = edit_payload(change, fields=site.fields, deployment=site.deployment)
+            if "fields" in payload or "update" in payload:
+                edits.append((change, payload))
+            else:
+                yield WriteResult(change)
+        if not edits:
+            return
+        yield await self._write(*edits[0])
+        tasks = [asyncio.create_task(self._write(c, payload)) for c, payload in edits[1:]]
         try:
             for settled in asyncio.as_completed(tasks):
                 yield await settled
@@ -199,22 +202,12 @@ class JiraConnector:
 
     async def fields(self) -> list[FieldInfo]:
         """Every Jira field with its type, and the options Jira offers for select fields."""
-        all_fields = await self._load_fields()
-        options = await self._sample_edit_options()
-        return [
-            FieldInfo(
-                id=f.id,
-                name=f.name,
-                type=f.type_name or f.kind,
-                options=options.get(f.id, ()),
-                custom=f.custom,
-            )
-            for f in all_fields
-        ]
+        listed = with_options(await self._load_fields(), await self._sample_edit_options())
+        return [f.info() for f in listed]
 
     async def check(self) -> list[CheckResult]:
         """Credentials, field mapping and options, priority names, edit and admin permission."""
-        return await run_checks(self)
+        return await check_source(self)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -227,19 +220,14 @@ class JiraConnector:
             if self._site is None:
                 deployment, site_url = await self.deployment_info()
                 field_map = resolve_field_map(
-                    inputs=self.inputs, outputs=self.output_refs(), fields=await self._load_fields()
+                    inputs=self.inputs,
+                    outputs=output_refs(self.outputs),
+                    fields=await self._load_fields(),
+                    rules=RULES,
+                    where=WHERE,
                 )
                 self._site = Site(deployment=deployment, site_url=site_url, fields=field_map)
             return self._site
-
-    def output_refs(self) -> dict[Role, str | None]:
-        """Owned output role → the configured field name or id."""
-        return {
-            "score": self.outputs.score_field,
-            "priority": self.outputs.priority_field,
-            "explanation": self.outputs.explain_field,
-            "rank": self.outputs.rank_field,
-        }
 
     async def deployment_info(self) -> tuple[p.Deployment, str]:
         """Cloud or Data Center, and the site URL, learned once without resolving fields."""
@@ -257,7 +245,7 @@ class JiraConnector:
             deployment = self.source.deployment
         return deployment, self.source.url or info.base_url
 
-    async def _load_fields(self) -> list[JiraField]:
+    async def _load_fields(self) -> list[TrackerField]:
         if self._all_fields is None:
             await self.deployment_info()
             self._all_fields = await self.client.fields()
@@ -285,7 +273,7 @@ class JiraConnector:
     # ── reading and writing ───────────────────────────────────────────────────────────
 
     async def _read_issues(self, jql: str, site: Site) -> list[p.JsonObject]:
-        wanted = site.fields.read_field_ids()
+        wanted = read_field_ids(site.fields)
         if site.deployment == "dc":
             issues = await self.client.search_dc(jql, fields=wanted)
         elif self.read_strategy == "search":
@@ -305,10 +293,7 @@ class JiraConnector:
             for i in issues
         ]
 
-    async def _write(self, change: Change, site: Site) -> WriteResult:
-        payload = edit_payload(change, fields=site.fields, deployment=site.deployment)
-        if "fields" not in payload and "update" not in payload:
-            return WriteResult(change)
+    async def _write(self, change: Change, payload: p.JsonObject) -> WriteResult:
         issue = str(change.item.handle) if change.item and change.item.handle else change.key
         try:
             await self.client.edit(issue, payload, notify=self.source.notify)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.jira.fields import FieldMap, JiraField
+from connectors.fields import FieldMap, TrackerField
 from connectors.jira.protocol import Deployment, JsonObject
 from priosync.domain import Change, Outputs, RawValue, WorkItem
 
@@ -27,7 +27,7 @@ HISTORY_TYPE = "priosync:score-sync"
 def work_item_from_issue(
     issue: Mapping[str, Any], *, fields: FieldMap, site_url: str, source: str
 ) -> WorkItem:
-    """A ``WorkItem`` from a search or bulk-fetch issue carrying ``fields.read_field_ids()``."""
+    """A ``WorkItem`` from a search or bulk-fetch issue read with ``read_field_ids(fields)``."""
     key = str(issue["key"])
     values: Mapping[str, Any] = issue.get("fields") or {}
     inputs = {
@@ -56,7 +56,7 @@ def current_outputs(values: Mapping[str, Any], fields: FieldMap) -> Outputs:
     )
 
 
-def decode_value(jira_field: JiraField, raw: Any) -> RawValue:
+def decode_value(jira_field: TrackerField, raw: Any) -> RawValue:
     """A Jira field value as the raw value scoring decodes.
 
     Numbers stay numbers; an option or priority becomes its name; a multi-select a list of
@@ -154,14 +154,14 @@ def label_verbs(change: Change) -> list[dict[str, str]]:
     return adds + removes
 
 
-def choice_value(jira_field: JiraField, name: str | None) -> JsonObject | None:
+def choice_value(jira_field: TrackerField, name: str | None) -> JsonObject | None:
     """Priority ``{"name": …}`` or select option ``{"value": …}``; None clears a select."""
     if name is None:
         return None
     return {"name": name} if jira_field.kind == "priority" else {"value": name}
 
 
-def text_value(jira_field: JiraField, text: str | None, *, deployment: Deployment) -> Any:
+def text_value(jira_field: TrackerField, text: str | None, *, deployment: Deployment) -> Any:
     """Plain text, except a multi-line field on Cloud, which takes ADF."""
     if text is None:
         return None
@@ -173,7 +173,7 @@ def text_value(jira_field: JiraField, text: str | None, *, deployment: Deploymen
 # ── helpers ──────────────────────────────────────────────────────────────────────────────
 
 
-def _decoded(values: Mapping[str, Any], jira_field: JiraField | None) -> RawValue:
+def _decoded(values: Mapping[str, Any], jira_field: TrackerField | None) -> RawValue:
     if jira_field is None:
         return None
     return decode_value(jira_field, values.get(jira_field.id))

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from config.models import CutConfig, GitHubSource, OutputsConfig
 from config.secrets import BearerCredentials, GitHubAppCredentials
-from connectors.github import GitHubConnector
+from connectors.github import GitHubConnector, ProjectConnector, RepositoryConnector
 from connectors.http import RetryPolicy
 
 API = "https://api.github.com"
@@ -70,8 +70,10 @@ def make_connector(
     credentials: BearerCredentials | GitHubAppCredentials | None = None,
     retry: RetryPolicy | None = None,
 ) -> GitHubConnector:
-    return GitHubConnector.from_config(
-        source or make_source(),
+    source = source or make_source()
+    kind = ProjectConnector if source.project else RepositoryConnector
+    return kind.from_config(
+        source,
         inputs=inputs,
         outputs=outputs or make_outputs(),
         credentials=credentials or BearerCredentials(token=SecretStr(TOKEN)),

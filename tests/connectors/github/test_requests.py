@@ -245,6 +245,12 @@ def change_for(n: int, before: Outputs, after: Outputs) -> Change:
     return Change(item.key, "app", "u", before, after, "r", item)
 
 
+def issue_change(n: int, before: frozenset[str], after: frozenset[str]) -> Change:
+    handle = ItemHandle(repo="acme/web", number=n)
+    item = WorkItem(f"acme/web#{n}", "t", "u", "app", {}, Outputs(labels=before), handle=handle)
+    return Change(item.key, "app", "u", Outputs(labels=before), Outputs(labels=after), "r", item)
+
+
 class TestRepositoryRequests:
     @respx.mock
     async def test_labels_are_added_and_removed_with_encoded_names(self) -> None:
@@ -282,6 +288,68 @@ class TestRepositoryRequests:
         assert json.loads(add.calls[0].request.content) == {"labels": ["roadmap:now"]}
         assert remove.called
         assert listing.call_count == 1
+        await connector.aclose()
+
+    @respx.mock
+    async def test_labels_are_listed_once_per_repository_and_created_once(self) -> None:
+        """Changes adding different managed labels list the repository's labels once."""
+        respx.get(f"{API}/orgs/acme/issue-fields").mock(return_value=httpx.Response(200, json=[]))
+        listing = respx.get(f"{API}/repos/acme/web/labels").mock(
+            return_value=httpx.Response(200, json=[{"name": "bug", "node_id": "LA_bug"}])
+        )
+        create = respx.post(f"{API}/repos/acme/web/labels").mock(
+            return_value=httpx.Response(201, json={"node_id": "LA"})
+        )
+        respx.post(url__regex=rf"{API}/repos/acme/web/issues/\d+/labels").mock(
+            return_value=httpx.Response(200, json=[])
+        )
+        connector = make_connector(
+            None, source=make_source(project=None, repo="acme/web"), inputs={}, outputs=LABELS_ONLY
+        )
+        changes = [
+            issue_change(n, frozenset(), frozenset({label}))
+            for n, label in [(1, "roadmap:now"), (2, "roadmap:next"), (3, "roadmap:now")]
+        ]
+        results = [r async for r in connector.apply(changes)]
+        assert all(r.ok for r in results)
+        assert listing.call_count == 1
+        assert [json.loads(c.request.content)["name"] for c in create.calls] == [
+            "roadmap:now",
+            "roadmap:next",
+        ]
+        await connector.aclose()
+
+    @respx.mock
+    async def test_label_created_meanwhile_is_listed_again_and_used(self) -> None:
+        """A 422 already_exists on create lists the labels again and the add goes on."""
+        respx.get(f"{API}/orgs/acme/issue-fields").mock(return_value=httpx.Response(200, json=[]))
+        listing = respx.get(f"{API}/repos/acme/web/labels").mock(
+            side_effect=[
+                httpx.Response(200, json=[]),
+                httpx.Response(200, json=[{"name": "roadmap:now", "node_id": "LA_now"}]),
+            ]
+        )
+        respx.post(f"{API}/repos/acme/web/labels").mock(
+            return_value=httpx.Response(
+                422,
+                json={
+                    "message": "Validation Failed",
+                    "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}],
+                },
+            )
+        )
+        add = respx.post(f"{API}/repos/acme/web/issues/1/labels").mock(
+            return_value=httpx.Response(200, json=[])
+        )
+        connector = make_connector(
+            None, source=make_source(project=None, repo="acme/web"), inputs={}, outputs=LABELS_ONLY
+        )
+        change = issue_change(1, frozenset(), frozenset({"roadmap:now"}))
+        results = [r async for r in connector.apply([change])]
+        assert results[0].ok
+        assert listing.call_count == 2
+        assert add.called
+        assert connector.created_labels == []
         await connector.aclose()
 
     @respx.mock
@@ -369,6 +437,25 @@ class TestSecondaryLimits:
         assert await connector.read() == []
         assert route.call_count == 3
         assert max(sleeps.waits) > 1000  # waited for the (far) reset, not a short backoff
+        await connector.aclose()
+
+    @respx.mock
+    async def test_rate_limited_mutation_document_is_sent_again_and_lands(self) -> None:
+        """A RATE_LIMITED answer to a mutation document is retried; the write counts once."""
+        limited = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
+        route = respx.post(GRAPHQL).mock(
+            side_effect=[
+                httpx.Response(200, json=project_answer()),
+                httpx.Response(200, json=limited, headers={"x-ratelimit-reset": "0"}),
+                httpx.Response(200, json={"data": {"m0": {"projectV2Item": {"id": "PVTI_1"}}}}),
+            ]
+        )
+        connector = make_connector(None)
+        change = change_for(1, Outputs(score=1.0), Outputs(score=2.0))
+        results = [r async for r in connector.apply([change])]
+        assert [r.ok for r in results] == [True]
+        assert bodies(route)[1] == bodies(route)[2]
+        assert (connector.client.documents, connector.client.http.sent["write"]) == (1, 2)
         await connector.aclose()
 
 

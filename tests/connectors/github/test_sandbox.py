@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from config.models import GitHubSource, OutputsConfig, PriosyncConfig
-from connectors.github import GitHubConnector
+from connectors.github import GitHubConnector, ProjectConnector
 from priosync.domain import Plan
 from priosync.errors import FieldMappingError
 from sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
@@ -250,10 +250,10 @@ class VirtualClock:
 
 def connector_for_clock(
     sandbox: GitHubSandbox, source: GitHubSource, outputs: OutputsConfig, clock: VirtualClock
-) -> GitHubConnector:
+) -> ProjectConnector:
     """A connector whose pacing, retries and budgets run on ``clock``."""
     from connectors.github.client import GitHubClient, PointBudget
-    from connectors.github.protocol import describe_error
+    from connectors.github.protocol import describe_error, inspect_answer
     from connectors.http import BearerAuth, Pacer, RetryPolicy, TrackerHttp, build_client
 
     retry = RetryPolicy(sleep=clock.sleep, max_wait_s=3600)
@@ -274,6 +274,7 @@ def connector_for_clock(
         pacer=pacer,
         retry=retry,
         describe=describe_error,
+        inspect=inspect_answer,
         wall_clock=clock.now,
     )
     gh = GitHubClient(
@@ -283,7 +284,7 @@ def connector_for_clock(
         graphql_points=PointBudget(1000, clock=clock.now, sleep=clock.sleep),
         rest_points=PointBudget(450, clock=clock.now, sleep=clock.sleep),
     )
-    return GitHubConnector(source=source, client=gh, inputs=INPUTS, outputs=outputs, scales=SCALES)
+    return ProjectConnector(source=source, client=gh, inputs=INPUTS, outputs=outputs, scales=SCALES)
 
 
 class TestCheck:

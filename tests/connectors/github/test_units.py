@@ -11,16 +11,20 @@ from graphql import GraphQLSchema, build_schema, parse, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors.fields import TrackerField, resolve_field
 from connectors.github import graphql as g
 from connectors.github import protocol as p
-from connectors.github.connector import pack_batches
-from connectors.github.fields import GitHubField, resolve_field
+from connectors.github.fields import RULES
 from connectors.github.mapping import (
     FieldWrite,
     UnknownOption,
     dropped_fields,
+    keep_issue,
+    keep_project_item,
     merge_issue_fields,
+    project_value_input,
 )
+from connectors.github.project import pack_batches
 from priosync.domain import Change, Outputs
 from priosync.errors import AuthFailed, FieldMappingError, RateLimited
 
@@ -133,6 +137,21 @@ class TestProtocol:
         )
         assert [e.message for e in result.errors_at("m0")] == ["bad"]
 
+    def test_inspect_answer_names_graphql_rate_limits_only(self) -> None:
+        """A RATE_LIMITED error in a 200 GraphQL answer is a spent quota; REST bodies are left alone."""
+        graphql = httpx.Request("POST", "https://api.github.com/graphql")
+        rest = httpx.Request("GET", "https://api.github.com/repos/acme/web/issues")
+        body = {"errors": [{"type": "RATE_LIMITED", "message": "x"}]}
+        headers = {"x-ratelimit-reset": "1060"}
+        error = p.inspect_answer(
+            httpx.Response(200, json=body, headers=headers, request=graphql), 1000
+        )
+        assert isinstance(error, RateLimited)
+        assert (error.retry_after_s, error.reason) == (60, "primary-quota")
+        fine = httpx.Response(200, json={"data": {}}, request=graphql)
+        assert p.inspect_answer(fine, 1000) is None
+        assert p.inspect_answer(httpx.Response(200, json=body, request=rest), 1000) is None
+
     def test_describe_error_keeps_field_errors(self) -> None:
         """GitHub's message and its errors[] entries make one line."""
         text = p.describe_error(
@@ -153,23 +172,29 @@ class TestProtocol:
 
 class TestFieldsAndMapping:
     FIELDS = (
-        GitHubField("F1", "Reach", "number"),
-        GitHubField("F2", "Priority", "single_select", {"High": "o1"}),
+        TrackerField("F1", "Reach", "number"),
+        TrackerField("F2", "Priority", "select", options={"High": "o1"}),
     )
 
     def test_unknown_field_names_closest(self) -> None:
         """A misspelt field lists the names it resembles."""
         with pytest.raises(FieldMappingError, match="closest: Reach") as caught:
-            resolve_field("Reahc", self.FIELDS, what="scoring.inputs.reach", where="Project acme/1")
+            resolve_field(
+                "Reahc",
+                self.FIELDS,
+                rules=RULES,
+                what="scoring.inputs.reach",
+                where="Project acme/1",
+            )
         assert caught.value.candidates == ("Reach",)
         with pytest.raises(FieldMappingError, match=r"has no field named .Zzz."):
-            resolve_field("Zzz", self.FIELDS, what="x", where="y")
+            resolve_field("Zzz", self.FIELDS, rules=RULES, what="x", where="y")
 
     def test_issue_field_merge_keeps_other_fields_and_tracks_clears(self) -> None:
         """Writes merge into the current set; clears leave it and are listed."""
-        score = GitHubField("7", "RICE score", "number")
-        prio = GitHubField("8", "Priority", "single_select", {"High": "High"})
-        why = GitHubField("9", "Why", "text")
+        score = TrackerField("7", "RICE score", "number")
+        prio = TrackerField("8", "Priority", "select", options={"High": "High"})
+        why = TrackerField("9", "Why", "text")
         merged, cleared = merge_issue_fields(
             {"1": 500.0, "9": "old"},
             [
@@ -184,6 +209,41 @@ class TestFieldsAndMapping:
         assert dropped_fields({"7": 12.0}, {}, ["9"]) == ["7"]
         with pytest.raises(UnknownOption, match="options: High"):
             merge_issue_fields({}, [FieldWrite("priority", prio, "Urgent")])
+
+    @pytest.mark.parametrize("state", ["open", "closed", "all"])
+    @pytest.mark.parametrize("include_pull_requests", [False, True])
+    @pytest.mark.parametrize(
+        ("pull_request", "closed"), [(False, False), (False, True), (True, False)]
+    )
+    def test_project_items_and_rest_issues_are_kept_by_one_rule(
+        self, state: str, include_pull_requests: bool, pull_request: bool, closed: bool
+    ) -> None:
+        """The same issue or pull request is kept or left out alike, read from a Project or REST."""
+        node = {
+            "type": "PULL_REQUEST" if pull_request else "ISSUE",
+            "content": {"__typename": "PullRequest" if pull_request else "Issue", "closed": closed},
+        }
+        issue = {"state": "closed" if closed else "open"}
+        if pull_request:
+            issue["pull_request"] = {"url": "x"}
+        settings = {"include_pull_requests": include_pull_requests, "state": state}
+        kept = keep_project_item(node, **settings)  # type: ignore[arg-type]
+        assert keep_issue(issue, **settings) == kept  # type: ignore[arg-type]
+        assert kept == (
+            (include_pull_requests or not pull_request)
+            and state in ("all", "closed" if closed else "open")
+        )
+
+    def test_one_option_lookup_serves_projects_and_issue_fields(self) -> None:
+        """A Project select sends its option id, an issue field its name; both refuse strangers."""
+        project = TrackerField("F", "Priority", "select", options={"High": "o1"})
+        issue = TrackerField("8", "Priority", "select", options={"High": "High"})
+        assert project_value_input(FieldWrite("priority", project, "high")) == {
+            "singleSelectOptionId": "o1"
+        }
+        assert merge_issue_fields({}, [FieldWrite("priority", issue, "high")])[0] == {"8": "High"}
+        with pytest.raises(UnknownOption, match="'Urgent' is not an option of Priority"):
+            project_value_input(FieldWrite("priority", project, "Urgent"))
 
     def test_change_labels_are_a_diff(self) -> None:
         """Only labels that differ are added or removed."""

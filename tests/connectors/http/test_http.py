@@ -11,14 +11,20 @@ import httpx
 import pytest
 import respx
 
+from config.models import Pacing
 from connectors.http import (
+    USER_AGENT,
     BearerAuth,
+    Inspect,
     Pacer,
+    PacingDefaults,
     Redactor,
     RetryPolicy,
     TrackerHttp,
     build_client,
+    describe_plain,
     gather_all,
+    open_http,
     parse_reset_s,
     parse_retry_after_s,
     scope_for,
@@ -51,7 +57,12 @@ class FakeTime:
 
 
 def make_http(
-    router: respx.MockRouter, fake: FakeTime, *, auth: httpx.Auth | None = None, attempts: int = 4
+    router: respx.MockRouter,
+    fake: FakeTime,
+    *,
+    auth: httpx.Auth | None = None,
+    attempts: int = 4,
+    inspect: Inspect | None = None,
 ) -> TrackerHttp:
     client = build_client(
         base_url=BASE,
@@ -63,7 +74,9 @@ def make_http(
     )
     pacer = Pacer(concurrency=4, clock=fake.clock, sleep=fake.sleep)
     retry = RetryPolicy(max_attempts=attempts, sleep=fake.sleep, rng=random.Random(1))
-    return TrackerHttp(client, tracker="jira", pacer=pacer, retry=retry, wall_clock=lambda: 0.0)
+    return TrackerHttp(
+        client, tracker="jira", pacer=pacer, retry=retry, inspect=inspect, wall_clock=lambda: 0.0
+    )
 
 
 @pytest.fixture
@@ -96,6 +109,33 @@ class TestBuildClient:
         assert sent.headers["authorization"] == f"Bearer {TOKEN}"
         assert sent.headers["x-extra"] == "1"
         assert client.timeout.read == 7.0
+
+
+class TestOpenHttp:
+    async def test_source_pacing_overrides_the_trackers_defaults(self, fake: FakeTime) -> None:
+        """A source's concurrency replaces the default, its burst follows, the rates stay."""
+        defaults = PacingDefaults(
+            concurrency=8, reads_per_s=50.0, writes_per_s=25.0, burst_of_concurrency=True
+        )
+        http = open_http(
+            tracker="t",
+            base_url=BASE,
+            auth=BearerAuth(TOKEN),
+            pacing=Pacing(concurrency=2),
+            defaults=defaults,
+            timeout_s=5.0,
+            retry=RetryPolicy(sleep=fake.sleep),
+            describe=describe_plain,
+            secrets=[TOKEN],
+        )
+        assert http.pacer.concurrency == 2
+        assert http.client.headers["user-agent"] == USER_AGENT
+        for _ in range(3):
+            async with http.pacer.slot("write"):
+                pass
+        assert len(fake.sleeps) == 1  # two go out as a burst, the third waits for 1/25 s
+        assert fake.sleeps[0] == pytest.approx(0.04, abs=0.01)
+        await http.aclose()
 
 
 class TestRetries:
@@ -193,6 +233,39 @@ class TestRetries:
         await http.request("GET", "/x", kind="read")
         assert route.call_count == 2
         assert max(fake.sleeps) >= 5.0
+
+    async def test_rate_limit_named_in_a_200_body_is_retried_in_the_same_loop(
+        self, router: respx.MockRouter, fake: FakeTime
+    ) -> None:
+        """What ``inspect`` names in a 2xx body is waited for and retried like a 429."""
+        route = router.post("/graphql").mock(
+            side_effect=[
+                httpx.Response(200, json={"errors": ["slow down"]}),
+                httpx.Response(200, json={"data": {}}),
+            ]
+        )
+        http = make_http(router, fake, inspect=limited_when_errors)
+        assert await http.request_json("POST", "/graphql", kind="read") == {"data": {}}
+        assert route.call_count == 2
+        assert http.sent["read"] == 2
+        assert max(fake.sleeps) >= 7.0
+
+    async def test_quota_named_in_a_200_body_pauses_every_kind(
+        self, router: respx.MockRouter, fake: FakeTime
+    ) -> None:
+        """A spent quota found by ``inspect`` holds back writes too, not only its own kind."""
+        router.post("/graphql").respond(200, json={"errors": ["quota spent"]})
+        http = make_http(router, fake, inspect=limited_when_errors, attempts=1)
+        with pytest.raises(RateLimited):
+            await http.request("POST", "/graphql", kind="read")
+        assert http.pacer.paused_for_s("write") == pytest.approx(7.0)
+
+
+def limited_when_errors(response: httpx.Response, now_epoch_s: float) -> RateLimited | None:
+    """An ``inspect`` that reads any ``errors`` in a body as a spent quota asking for 7 s."""
+    if "errors" not in response.json():
+        return None
+    return RateLimited("limited", tracker="t", retry_after_s=7.0, reason="primary-quota")
 
 
 class TestBackoff:

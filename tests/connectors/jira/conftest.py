@@ -62,7 +62,7 @@ def make_connector(
     dc: bool = False,
     source: JiraSource | None = None,
     inputs: Mapping[str, str] = INPUTS,
-    read_strategy: str = "auto",
+    read_strategy: str = "bulkfetch",
 ) -> JiraConnector:
     credentials: BasicCredentials | BearerCredentials = (
         BearerCredentials(token=SecretStr(PAT))

@@ -130,7 +130,7 @@ class TestCloudSearch:
         assert search.calls[0].request.headers["accept"] == "application/json"
 
     async def test_ids_first_then_bulkfetch(self) -> None:
-        """Auto asks the search for ids only, then bulk-fetches 100 ids a call in search order."""
+        """The default asks the search for ids only, then bulk-fetches 100 ids a call in order."""
         router = router_for(SITE)
         ids = [{"id": str(10000 + n)} for n in range(250, 0, -1)]
         search = router.post("/rest/api/3/search/jql").respond(
@@ -155,6 +155,11 @@ class TestCloudSearch:
         assert sorted(len(c["issueIdsOrKeys"]) for c in chunks) == [50, 100, 100]
         assert all(c["fields"] == WANTED for c in chunks)
         assert [i.key for i in items] == [f"WEB-{n}" for n in range(250, 0, -1)]
+
+    def test_auto_strategy_is_refused_naming_bulkfetch(self) -> None:
+        """The removed "auto" read strategy fails at construction, naming what it meant."""
+        with pytest.raises(ValueError, match="'bulkfetch' \\(the default; 'auto' was another name"):
+            make_connector(None, read_strategy="auto")
 
     async def test_fields_are_discovered_once(self) -> None:
         """Two reads fetch serverInfo and /field once."""
@@ -297,9 +302,9 @@ class TestWrites:
         assert "must be a number" in str(error)
 
     async def test_notify_refusal_stops_with_both_fixes(self) -> None:
-        """The 403 notifyUsers refusal raises AuthFailed naming project admin and notify = true."""
+        """The 403 notifyUsers refusal raises AuthFailed naming both fixes after one PUT."""
         router = router_for(SITE)
-        router.put(url__regex=r"/rest/api/3/issue/\d+").respond(
+        put = router.put(url__regex=r"/rest/api/3/issue/\d+").respond(
             403,
             json={
                 "errorMessages": [
@@ -318,6 +323,7 @@ class TestWrites:
             ]
         assert "Administer Projects" in str(caught.value)
         assert "notify = true" in str(caught.value)
+        assert put.call_count == 1  # the first edit goes alone; the others were never sent
 
     async def test_401_is_not_retried(self) -> None:
         """Refused credentials are sent once and stop the writes."""

@@ -10,14 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors.fields import FieldMap, TrackerField, resolve_field, resolve_field_map
 from connectors.jira import protocol as p
-from connectors.jira.fields import (
-    FieldMap,
-    JiraField,
-    field_from_json,
-    resolve_field,
-    resolve_field_map,
-)
+from connectors.jira.fields import RULES, WHERE, field_from_json, read_field_ids
 from connectors.jira.mapping import (
     adf_to_text,
     edit_payload,
@@ -109,7 +104,13 @@ def field_map() -> FieldMap:
             "rank": "Backlog rank",
         },
         fields=FIELDS,
+        rules=RULES,
+        where=WHERE,
     )
+
+
+def resolve(ref: str, what: str = "x") -> TrackerField:
+    return resolve_field(ref, FIELDS, rules=RULES, what=what, where=WHERE)
 
 
 class TestRequests:
@@ -226,14 +227,15 @@ class TestErrorFor:
 
 class TestFields:
     def test_name_or_id_resolves(self) -> None:
-        """A name (any case) and an id both resolve to the same field."""
-        assert resolve_field("reach", FIELDS, what="x").id == "customfield_10050"
-        assert resolve_field("customfield_10050", FIELDS, what="x").name == "Reach"
+        """A name (any case) and an id (any case) both resolve to the same field."""
+        assert resolve("reach").id == "customfield_10050"
+        assert resolve("customfield_10050").name == "Reach"
+        assert resolve("CustomField_10050").name == "Reach"
 
     def test_shared_name_lists_both_ids(self) -> None:
         """A name two fields share is an error listing both ids."""
         with pytest.raises(FieldMappingError) as caught:
-            resolve_field("Team", FIELDS, what="scoring.inputs.team")
+            resolve("Team", "scoring.inputs.team")
         assert "customfield_10062" in str(caught.value)
         assert "customfield_10063" in str(caught.value)
         assert caught.value.candidates == ("customfield_10062", "customfield_10063")
@@ -241,18 +243,24 @@ class TestFields:
     def test_unknown_name_suggests_closest(self) -> None:
         """A typo is reported with the closest names Jira has."""
         with pytest.raises(FieldMappingError) as caught:
-            resolve_field("Reech", FIELDS, what="scoring.inputs.reach")
+            resolve("Reech", "scoring.inputs.reach")
         assert caught.value.candidates[0] == "Reach"
         assert "scoring.inputs.reach" in str(caught.value)
 
     def test_text_field_cannot_hold_the_score(self) -> None:
         """Mapping the score to a text field is a FieldMappingError naming the type."""
         with pytest.raises(FieldMappingError, match="expected a number field"):
-            resolve_field_map(inputs={}, outputs={"score": "Score rationale"}, fields=FIELDS)
+            resolve_field_map(
+                inputs={},
+                outputs={"score": "Score rationale"},
+                fields=FIELDS,
+                rules=RULES,
+                where=WHERE,
+            )
 
     def test_read_asks_only_needed_fields(self) -> None:
         """A read asks for summary, labels, updated and the mapped fields, never *all."""
-        assert field_map().read_field_ids() == [
+        assert read_field_ids(field_map()) == [
             "summary",
             "labels",
             "updated",
@@ -363,7 +371,7 @@ class TestMapping:
 
     def test_select_field_priority_uses_value(self) -> None:
         """A select used as priority is written as {"value": name}."""
-        team = JiraField(id="customfield_10062", name="Team", kind="select")
+        team = TrackerField(id="customfield_10062", name="Team", kind="select")
         fields = FieldMap(inputs={}, priority=team)
         change = Change(
             key="K-1",
