@@ -223,7 +223,7 @@ class TestFieldsAndMapping:
             "type": "PULL_REQUEST" if pull_request else "ISSUE",
             "content": {"__typename": "PullRequest" if pull_request else "Issue", "closed": closed},
         }
-        issue = {"state": "closed" if closed else "open"}
+        issue: dict[str, object] = {"state": "closed" if closed else "open"}
         if pull_request:
             issue["pull_request"] = {"url": "x"}
         settings = {"include_pull_requests": include_pull_requests, "state": state}
