@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tomllib
 import types
 import typing
@@ -97,21 +98,45 @@ MAX_DEPTH = 16
 MAX_FILE_BYTES = 1_048_576
 
 
+def read_regular_file(path: Path, *, max_bytes: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, or a ``ConfigError``.
+
+    A device, a pipe or a directory is refused before anything is read (``/dev/zero`` would
+    never end, a FIFO would hang), and nothing past the limit is read.
+    """
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the {what} file: {exc.strerror or exc}", file=str(path)
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(
+            f"the {what} path is not a regular file",
+            file=str(path),
+            found="a device, pipe or directory",
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the {what} file: {exc.strerror or exc}", file=str(path)
+        ) from None
+    if len(data) > max_bytes:
+        raise ConfigError(
+            f"the {what} file is too large",
+            file=str(path),
+            expected=f"at most {max_bytes:,} bytes",
+            found="more",
+        )
+    return data
+
+
 def read_toml(file: Path) -> dict[str, Any]:
     """The file's TOML as data: UTF-8 (a byte-order mark is allowed), at most 1 MiB and
     ``MAX_DEPTH`` levels deep; every failure a ``ConfigError``."""
-    try:
-        with file.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=str(file)) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(
-            "the file is too large to be a configuration",
-            file=str(file),
-            expected=f"at most {MAX_FILE_BYTES:,} bytes",
-            found="more",
-        )
+    data = read_regular_file(file, max_bytes=MAX_FILE_BYTES, what="configuration")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-import stat
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from config.loading import read_regular_file
 from config.models import FileSource, OutputsConfig
 from priosync.domain import (
     Change,
@@ -180,29 +180,7 @@ def read_text_file(path: Path) -> str:
     """A regular file's text: at most ``MAX_FILE_BYTES``, UTF-8, or Windows-1252 as Excel
     saves a CSV. A device, a pipe or a directory is refused before anything is read (reading
     ``/dev/zero`` would never end, a FIFO would hang)."""
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the backlog file: {exc.strerror}", file=str(path)) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ConfigError(
-            "the backlog path is not a regular file",
-            file=str(path),
-            expected="a CSV or JSON file",
-            found="a device, pipe or directory",
-        )
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read the backlog file: {exc.strerror}", file=str(path)) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(
-            "the backlog file is too large",
-            file=str(path),
-            expected=f"at most {MAX_FILE_BYTES // (1024 * 1024)} MiB",
-            found="more",
-        )
+    data = read_regular_file(path, max_bytes=MAX_FILE_BYTES, what="backlog")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -468,3 +469,12 @@ class TestHugeNumbers:
         """Past Python's 4,300-digit limit a TOML number is refused, not a ValueError traceback."""
         error = load_error(tmp_path, BASE + "\n[server]\nport = " + "9" * 5000 + "\n")
         assert "4300" in str(error)
+
+
+class TestConfigPath:
+    def test_a_fifo_as_the_config_is_refused_not_waited_on(self, tmp_path: Path) -> None:
+        """--config pointing at a FIFO fails at once instead of hanging."""
+        fifo = tmp_path / "priosync.toml"
+        os.mkfifo(fifo)
+        with pytest.raises(ConfigError, match="not a regular file"):
+            load_config(fifo, environ={})
