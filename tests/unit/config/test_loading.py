@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config import FileSource, GitHubSource, JiraSource, load_config
+from config.loading import read_toml
 from priosync.errors import ConfigError, ConfigErrors
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -476,5 +477,7 @@ class TestConfigPath:
         """--config pointing at a FIFO fails at once instead of hanging."""
         fifo = tmp_path / "priosync.toml"
         os.mkfifo(fifo)
-        with pytest.raises(ConfigError, match="not a regular file"):
+        with pytest.raises(ConfigError, match="no configuration file"):
             load_config(fifo, environ={})
+        with pytest.raises(ConfigError, match="not a regular file"):
+            read_toml(fifo)
