@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from priosync.errors import ChangeRejected, ConfigError, FieldMappingError, TrackerError
+from priosync.errors import (
+    ChangeRejected,
+    ConfigError,
+    FieldMappingError,
+    NotTheTracker,
+    QueryRejected,
+    TrackerError,
+)
 
 #: Done.
 OK = 0
@@ -20,7 +27,7 @@ PENDING = 4
 
 def for_error(error: BaseException) -> int:
     """The exit code an error means: the config's fault, the tracker's, or one write's."""
-    if isinstance(error, ConfigError | FieldMappingError):
+    if isinstance(error, ConfigError | FieldMappingError | NotTheTracker | QueryRejected):
         return CONFIG
     if isinstance(error, ChangeRejected):
         return WRITES

@@ -24,7 +24,11 @@ class Connector(Protocol):
         ...
 
     async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
-        """Re-read named items (webhooks, revert); keys the source does not hold are left out."""
+        """Re-read named items (webhooks, revert); keys the source does not hold are left out.
+
+        A key may also be ``ref:<id>`` for an item whose ``WorkItem.ref`` is known (a Project
+        item's node id), which lets a tracker look the item up directly.
+        """
         ...
 
     def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
@@ -39,6 +43,11 @@ class Connector(Protocol):
 
     async def check(self) -> list[CheckResult]:
         """Credentials, field mapping, option coverage and write permission, one line each."""
+        ...
+
+    async def owned_field_ids(self) -> frozenset[str]:
+        """The tracker ids of the fields priosync writes (resolved once), so the service can
+        tell its own writes coming back as webhooks that name a field by id only."""
         ...
 
     async def aclose(self) -> None: ...

@@ -127,6 +127,9 @@ class FileConnector:
             )
         ]
 
+    async def owned_field_ids(self) -> frozenset[str]:
+        return frozenset()  # read-only: nothing is written, nothing comes back
+
     async def aclose(self) -> None:
         return None
 

@@ -27,6 +27,7 @@ import binascii
 import logging
 import math
 import random
+import socket
 import time
 from collections.abc import (
     AsyncIterator,
@@ -44,16 +45,18 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeAlias, TypeVar
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from config.models import Pacing
 from priosync.errors import (
     AuthFailed,
     ChangeRejected,
     NotFound,
+    NotTheTracker,
     RateLimited,
     TrackerError,
     TrackerUnavailable,
+    Unreachable,
 )
 
 logger = logging.getLogger("priosync.http")
@@ -277,6 +280,27 @@ def error_for_status(
     return TrackerError(message, tracker=tracker, status=status)
 
 
+def connect_failure(exc: httpx.ConnectError) -> str:
+    """What a failed connection says, in a few words: refused, name unknown, or as given.
+
+    httpx wraps the socket's error (``All connection attempts failed`` over a
+    ``ConnectionRefusedError``), so the chain is searched for the cause.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "the host name does not resolve"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "name resolution" in text:
+        return "the host name does not resolve"
+    return str(exc) or type(exc).__name__
+
+
 def is_retryable(exc: BaseException) -> bool:
     """True for what is safe to retry: rate limits, 502/503/504, timeouts and resets."""
     if isinstance(exc, RateLimited):
@@ -396,10 +420,15 @@ class RetryPolicy:
         """The wait before the next attempt: the tracker's ask (plus jitter), else backoff."""
         if isinstance(exc, RateLimited) and exc.retry_after_s is not None:
             return exc.retry_after_s * self.rng.uniform(1.0, max(1.0, self.jitter[1]))
+        if isinstance(exc, Unreachable):
+            return min(1.0, self.initial_s)
         return self.backoff_s(attempt)
 
-    def should_retry(self, exc: BaseException) -> bool:
-        """Retry safe failures whose requested wait is within ``max_wait_s``."""
+    def should_retry(self, exc: BaseException, attempt: int = 1) -> bool:
+        """Retry safe failures whose requested wait is within ``max_wait_s``; an unreachable
+        host once only (a server restarting comes back; a wrong URL fails fast)."""
+        if isinstance(exc, Unreachable):
+            return attempt < 2
         if not is_retryable(exc):
             return False
         return not (
@@ -445,6 +474,16 @@ def json_body(response: httpx.Response, *, tracker: str) -> Any:
         return response.json()
     except ValueError as exc:
         request = response.request
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind in ("text/html", "application/xhtml+xml"):
+            # A web page where the API should be: a sign-in page, a proxy, the wrong host.
+            raise NotTheTracker(
+                f"{request.url.scheme}://{request.url.netloc.decode()} answered "
+                f"{request.method} {request.url.path} with a web page, not {tracker}'s API; "
+                "check the source's URL",
+                tracker=tracker,
+                status=response.status_code,
+            ) from exc
         raise TrackerUnavailable(
             f"{tracker} {request.method} {request.url.path} answered {response.status_code} "
             "with a body that is not JSON",
@@ -499,7 +538,7 @@ class TrackerHttp:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.max_attempts),
             wait=self._wait,
-            retry=retry_if_exception(self.retry.should_retry),
+            retry=self._should_retry,
             sleep=self.retry.sleep,
             before_sleep=self._log_retry,
             reraise=True,
@@ -542,6 +581,8 @@ class TrackerHttp:
                 response = await self.client.request(method, url, params=params, json=json)
             except httpx.TimeoutException as exc:
                 raise self._unavailable(method, url, "timed out", exc) from None
+            except httpx.ConnectError as exc:
+                raise self._unreachable(exc) from None
             except httpx.TransportError as exc:
                 raise self._unavailable(method, url, "connection failed", exc) from None
         self.redact.learn_authorization(response.request.headers.get("authorization"))
@@ -568,6 +609,15 @@ class TrackerHttp:
             )
             raise named
         return response
+
+    def _unreachable(self, exc: httpx.ConnectError) -> Unreachable:
+        where = exc.request.url if exc.request is not None else self.client.base_url
+        port = where.port or (443 if where.scheme == "https" else 80)
+        return Unreachable(
+            f"{self.tracker}: could not connect to {where.host}:{port} ({connect_failure(exc)}); "
+            "check the source's URL and that this machine can reach it",
+            tracker=self.tracker,
+        )
 
     def _unavailable(self, method: str, url: str, what: str, exc: Exception) -> TrackerUnavailable:
         detail = self.redact(f"{type(exc).__name__}: {exc}")
@@ -613,6 +663,10 @@ class TrackerHttp:
         scope = scope_for(error.reason, headers)
         self.pacer.pause(min(wait, self.retry.max_wait_s), scope=scope, kind=kind, issue=issue)
 
+    def _should_retry(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return exc is not None and self.retry.should_retry(exc, state.attempt_number)
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         return float(self.retry.wait_s(exc, state.attempt_number))
@@ -621,8 +675,7 @@ class TrackerHttp:
         exc = state.outcome.exception() if state.outcome else None
         wait = float(state.next_action.sleep) if state.next_action else 0.0
         logger.warning(
-            "%s: %s; retrying in %.1f s (attempt %d of %d)",
-            self.tracker,
+            "%s; retrying in %.1f s (attempt %d of %d)",  # the message names the tracker
             self.redact(str(exc)),
             wait,
             state.attempt_number + 1,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
@@ -33,6 +34,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 # ── what a delivery asks for ─────────────────────────────────────────────────────────────
+
+
+#: A target key that names an item by its ``WorkItem.ref`` (a Project item's node id), for
+#: trackers whose webhooks do not carry the item's key; ``Connector.read_items`` takes both.
+REF_PREFIX = "ref:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +71,14 @@ class OwnedFields:
     #: The managed label prefix, when roadmap buckets are configured.
     label_prefix: str | None
     needs_input_label: str | None
+    #: The trackers' own ids of the owned fields (a Project field's node id), learned from
+    #: the connectors once they resolved their fields: the service fills this set in place.
+    field_ids: AbstractSet[str] = frozenset()
 
     @classmethod
-    def from_config(cls, outputs: OutputsConfig) -> OwnedFields:
+    def from_config(
+        cls, outputs: OutputsConfig, *, field_ids: AbstractSet[str] = frozenset()
+    ) -> OwnedFields:
         names = (
             outputs.score_field,
             outputs.priority_field,
@@ -78,11 +89,14 @@ class OwnedFields:
             fields=frozenset(n.casefold() for n in names if n),
             label_prefix=outputs.label_prefix if outputs.roadmap else None,
             needs_input_label=outputs.needs_input_label,
+            field_ids=field_ids,
         )
 
     def owns_field(self, *names: str | None) -> bool:
         """True when any of a field's names (display name, id) is an owned field."""
-        return any(n is not None and n.casefold() in self.fields for n in names)
+        return any(
+            n is not None and (n.casefold() in self.fields or n in self.field_ids) for n in names
+        )
 
     def owns_label(self, label: str) -> bool:
         if self.label_prefix is not None and label.startswith(self.label_prefix):

@@ -92,6 +92,12 @@ class WorkItem:
     labelable: bool = True
     #: Connector-private handle (Jira issue id, GitHub project item / node ids). Opaque to all else.
     handle: Any = None
+    #: The id a tracker's webhooks name this item by when it is not ``key`` (a GitHub
+    #: Project item's node id), so a delivery can be traced to the item it is about.
+    ref: str | None = None
+    #: Owned fields whose value could not be read as ``current`` says (a score field holding
+    #: text): the raw value, so the audit log records exactly what a write replaced.
+    held: Mapping[str, RawValue] = field(default_factory=dict)
 
 
 # ── what scoring produces ────────────────────────────────────────────────────────────────

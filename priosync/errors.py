@@ -8,6 +8,9 @@ type, never on ``str(exc)``. The tree::
     ├─ FieldMappingError                a configured field the tracker lacks     → exit 1
     ├─ TrackerError(tracker, status)    the tracker's own message is kept        → exit 2
     │  ├─ TrackerUnavailable            5xx, timeouts, resets                    → retried
+    │  │  └─ Unreachable                refused connection, unknown host         → once
+    │  ├─ NotTheTracker                 the URL answers, but not as the API      → exit 1
+    │  ├─ QueryRejected                 the source's JQL refused                 → exit 1
     │  ├─ RateLimited(retry_after_s)    429 / secondary limits                   → wait, retried
     │  ├─ AuthFailed                    401 / 403 that is not a rate limit       → exit 2
     │  ├─ NotFound                      404
@@ -108,6 +111,20 @@ class TrackerError(PriosyncError):
 
 class TrackerUnavailable(TrackerError):
     """5xx, a timeout or a dropped connection: safe to retry with backoff."""
+
+
+class Unreachable(TrackerUnavailable):
+    """The host refused the connection or its name did not resolve: retried once, briefly,
+    then reported naming the host (a wrong URL should not cost half a minute of backoff)."""
+
+
+class NotTheTracker(TrackerError):
+    """The URL answers, but not as the tracker's API (a web page, a proxy, another service):
+    the configured address is wrong."""
+
+
+class QueryRejected(TrackerError):
+    """The tracker refused the source's query (a JQL syntax error, an unknown project)."""
 
 
 class RateLimited(TrackerError):

@@ -55,6 +55,10 @@ EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 COPY_IGNORE = shutil.ignore_patterns(
     ".git",
     ".venv",
+    # Local caches (a debootstrapped rootfs holds absolute symlinks: following them would
+    # copy the host's whole file system).
+    ".cache",
+    ".hypothesis",
     "__pycache__",
     "*.egg-info",
     "build",
@@ -175,7 +179,7 @@ def prepare_runner(temp: Path, action_dir: Path, python: Path) -> tuple[Path, Pa
     action_path = temp / "_actions" / "priosync"
     if action_path.exists():
         shutil.rmtree(action_path)
-    shutil.copytree(action_dir, action_path, ignore=COPY_IGNORE)
+    shutil.copytree(action_dir, action_path, ignore=COPY_IGNORE, symlinks=True)
     tool_bin = temp / "_tool" / "bin"
     tool_bin.mkdir(parents=True, exist_ok=True)
     for name in ("python", "python3"):

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -138,12 +139,13 @@ class WebhookReceiver:
         metrics: m.Metrics,
         own_actors: Collection[str],
         dedupe_capacity: int,
+        owned_field_ids: AbstractSet[str] = frozenset(),
     ) -> None:
         self.config = config
         self.auths = auths
         self.queue = queue
         self.metrics = metrics
-        self.owned = OwnedFields.from_config(config.outputs)
+        self.owned = OwnedFields.from_config(config.outputs, field_ids=owned_field_ids)
         self.own_actors = frozenset(own_actors)
         self.deliveries = RecentDeliveries(dedupe_capacity)
 
@@ -380,6 +382,7 @@ def create_service_app(
         metrics=metrics,
         own_actors=own_actors_from(environ, own_actors),
         dedupe_capacity=dedupe_capacity,
+        owned_field_ids=rescorer.owned_field_ids,
     )
     pages = Pages(
         loaded=loaded,

@@ -27,6 +27,7 @@ import httpx
 
 from config.loading import LoadedConfig
 from connectors.base import Connector
+from connectors.webhooks import REF_PREFIX
 from priosync.domain import Change, Outputs, Plan, WorkItem, WriteResult
 from priosync.errors import PriosyncError
 from reports.text import describe_outputs_change
@@ -112,6 +113,9 @@ class Rescorer:
         self._lock = asyncio.Lock()
         self._connectors: dict[str, Connector] = {}
         #: Changes the last plan wanted that did not land: (source, key) → target outputs.
+        #: The tracker ids of the fields priosync writes, shared with the webhook receiver.
+        self.owned_field_ids: set[str] = set()
+        self._owned_ids_learned = False
         self._pending: dict[ItemId, Outputs] = {}
 
     @property
@@ -137,6 +141,8 @@ class Rescorer:
     async def _full_sync(self, trigger: str) -> RunSummary:
         started, began = self.clock(), time.monotonic()
         log.info("full sync started", extra={"trigger": trigger})
+        # Before writing: the echoes of this sync's own writes must already be recognisable.
+        await self._learn_owned_field_ids()
         try:
             outcome = await run_sync(
                 self.loaded,
@@ -266,11 +272,21 @@ class Rescorer:
     async def _read_source(
         self, connector: Connector, batch: Batch, reads: Reads
     ) -> tuple[list[WorkItem], list[str]]:
-        if connector.name in batch.whole:
-            held = [i.key for i in reads.items.get(connector.name, [])]
-            return await connector.read(), held
-        keys = list(batch.keys.get(connector.name, ()))
-        return await connector.read_items(keys), keys
+        """The batch's items of one source as read now, and the keys that were asked for."""
+        held = reads.items.get(connector.name, [])
+        wanted = list(batch.keys.get(connector.name, ()))
+        by_ref = {i.ref: i.key for i in held if i.ref}
+        unknown = [
+            k for k in wanted if k.startswith(REF_PREFIX) and k[len(REF_PREFIX) :] not in by_ref
+        ]
+        if connector.name in batch.whole or unknown:
+            # A whole source, or an item the snapshot does not know yet (just added).
+            return await connector.read(), [i.key for i in held]
+        keys = [by_ref[k[len(REF_PREFIX) :]] if k.startswith(REF_PREFIX) else k for k in wanted]
+        # Ask by ref where the snapshot knows one: a Project item is then one lookup.
+        refs = {i.key: i.ref for i in held if i.ref}
+        query = [f"{REF_PREFIX}{refs[k]}" if k in refs else k for k in keys]
+        return await connector.read_items(query), keys
 
     def _caused_by_batch(self, plan: Plan, asked: set[ItemId]) -> list[Change]:
         """The plan's changes, minus those already pending unchanged before this batch."""
@@ -290,6 +306,21 @@ class Rescorer:
         }
         self.metrics.set("priosync_snapshot_items", sum(len(i) for i in snapshot.items.values()))
         self.ready.set()
+
+    async def _learn_owned_field_ids(self) -> None:
+        """The owned fields' tracker ids, so the webhook receiver recognises priosync's own
+        writes in deliveries that name a field by id only (GitHub Project item edits).
+        Resolved once per source (the connectors are kept); a failure is logged, not fatal."""
+        if self._owned_ids_learned:
+            return
+        connectors = self._open(s.name for s in self.loaded.config.sources)
+        self._owned_ids_learned = True
+        for connector in connectors.values():
+            try:
+                self.owned_field_ids.update(await connector.owned_field_ids())
+            except PriosyncError as exc:
+                self._owned_ids_learned = False  # try again before the next full sync
+                log.warning("could not learn the owned fields' ids: %s", exc)
 
     def _open(self, names: Iterable[str]) -> dict[str, Connector]:
         """Connectors for the named sources, opened once and kept for the service's life."""

@@ -117,16 +117,17 @@ def field_changes(change: Change) -> list[tuple[str, Any, Any]]:
     The old value is what the tracker held, exactly: the plan compares rounded scores, but
     revert must restore 12.34, not 12.3.
     """
-    held = change.item.current if change.item is not None else change.before
+    item = change.item
     out: list[tuple[str, Any, Any]] = []
     for name in FIELDS:
         old, new = getattr(change.before, name), getattr(change.after, name)
         if old != new:
             if name == "labels":
                 old, new = sorted(old), sorted(new)
-            elif name != "priority" or change.item is not None:
-                exact = getattr(held, name)
-                old = exact if exact is not None else old
+            elif item is not None and name in item.held:
+                old = item.held[name]  # what the field held, though it was not a number
+            elif item is not None and getattr(item.current, name) is not None:
+                old = getattr(item.current, name)  # unrounded
             out.append((name, old, new))
     return out
 

@@ -19,7 +19,13 @@ from config.secrets import github_credentials, jira_credentials
 from connectors.base import Connector
 from connectors.file import FileConnector
 from priosync.domain import Change, Outputs, Plan, RankedItem, WorkItem, WriteResult
-from priosync.errors import ConfigError, PriosyncError, WritesHeldBack
+from priosync.errors import (
+    ConfigError,
+    NotTheTracker,
+    PriosyncError,
+    QueryRejected,
+    WritesHeldBack,
+)
 from scoring import score_backlog
 from sync.audit import AuditLog
 from sync.outcomes import resolve_outcomes
@@ -115,6 +121,27 @@ async def read_all(connectors: Sequence[Connector]) -> Reads:
         else:
             reads.items[connector.name] = result
     return reads
+
+
+def name_config_keys(reads: Reads, config: PriosyncConfig) -> Reads:
+    """Read failures that are the config's fault, as ``ConfigError``s naming the key to fix:
+    a refused JQL is ``sources[N].jql``, an address that is not the tracker ``sources[N].url``."""
+    index = {s.name: i for i, s in enumerate(config.sources)}
+    failures = []
+    for failure in reads.failures:
+        error = failure.error
+        i = index.get(failure.source)
+        if i is not None and isinstance(error, QueryRejected | NotTheTracker):
+            setting = "jql" if isinstance(error, QueryRejected) else _address_key(config.sources[i])
+            error = ConfigError(str(error), key=f"sources[{i}].{setting}")
+        failures.append(SourceFailure(failure.source, error))
+    return Reads(items=reads.items, failures=failures)
+
+
+def _address_key(source: Source) -> str:
+    if isinstance(source, GitHubSource):
+        return "api_url"
+    return "url" if isinstance(source, JiraSource) and source.url else "cloud_id"
 
 
 def rank_reads(config: PriosyncConfig, reads: Reads) -> tuple[RankedItem, ...]:
@@ -272,7 +299,7 @@ async def run_sync(
         for s in read_from
     }
     try:
-        reads = await read_all(list(connectors.values()))
+        reads = name_config_keys(await read_all(list(connectors.values())), config)
         if audit is not None:
             settle_earlier_writes(audit, reads, rules_of(config))
         plan = for_sources(plan_reads(config, reads), selected)

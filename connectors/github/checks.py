@@ -22,13 +22,16 @@ from connectors.fields import (
 from connectors.github import graphql as g
 from connectors.github.fields import RULES
 from priosync.domain import CheckResult
-from priosync.errors import FieldMappingError, TrackerError
+from priosync.errors import AuthFailed, FieldMappingError, TrackerError
 
 if TYPE_CHECKING:
     from connectors.github.common import GitHubSourceConnector
 
 #: GitHub refuses label names longer than 50 characters.
 MAX_LABEL_LENGTH = 50
+
+#: The fix for an address that does not answer, or answers as something else.
+ADDRESS_FIX = "check the source's api_url and that this machine can reach it"
 
 
 async def check_source(connector: GitHubSourceConnector) -> list[CheckResult]:
@@ -37,7 +40,9 @@ async def check_source(connector: GitHubSourceConnector) -> list[CheckResult]:
     try:
         result = await connector.client.graphql(g.VIEWER_QUERY)
     except TrackerError as exc:
-        return [CheckResult(f"{name}: credentials", False, str(exc), credentials_fix(connector))]
+        # Only a refusal is about the credentials; an unreachable or wrong address is not.
+        fix = credentials_fix(connector) if isinstance(exc, AuthFailed) else ADDRESS_FIX
+        return [CheckResult(f"{name}: credentials", False, str(exc), fix)]
     login = str((result.data.get("viewer") or {}).get("login") or "?")
     results = [CheckResult(f"{name}: credentials", True, f"{login} on {connector.source.api_url}")]
     results.append(scope_line(connector, connector.client.last_scopes))

@@ -24,7 +24,7 @@ from config.secrets import BearerCredentials, GitHubAppCredentials
 from connectors.github import protocol as p
 from connectors.github.auth import build_auth
 from connectors.http import PacingDefaults, RetryPolicy, TrackerHttp, json_body, open_http
-from priosync.errors import TrackerUnavailable
+from priosync.errors import NotFound, NotTheTracker, TrackerUnavailable
 
 logger = logging.getLogger("priosync.github")
 
@@ -118,7 +118,16 @@ class GitHubClient:
         """Run one document (rate limits are retried below, in ``TrackerHttp``); errors at
         ``tolerate`` aliases come back in the result, others raise."""
         request = p.build_graphql_request(self.api_url, document, variables)
-        response = await self._send(request, mutations=mutations)
+        try:
+            response = await self._send(request, mutations=mutations)
+        except NotFound:
+            raise NotTheTracker(
+                f"{p.TRACKER}: {request.path} is not found at {self.api_url}, so this is not "
+                "GitHub's API; check the source's api_url (GitHub Enterprise Server: "
+                "https://HOST/api/v3)",
+                tracker=p.TRACKER,
+                status=404,
+            ) from None
         self.last_scopes = parse_scopes(response.headers)
         result = p.parse_graphql(
             json_body(response, tracker=p.TRACKER),

@@ -98,6 +98,10 @@ class GitHubSourceConnector(ABC):
         """Token, scopes, field mapping and options, priority names, label prefix, budget."""
         return await check_source(self)
 
+    async def owned_field_ids(self) -> frozenset[str]:
+        fields = await self.field_map()
+        return frozenset(f.id for f in fields.outputs().values())
+
     async def aclose(self) -> None:
         await self.client.http.aclose()
 

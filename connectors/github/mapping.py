@@ -209,6 +209,7 @@ def work_item_from_project_item(
         updated_at=parse_timestamp(content.get("updatedAt") or node.get("updatedAt")),
         handle=handle,
         labelable=not handle.is_draft,
+        ref=str(node["id"]),
     )
 
 

@@ -28,6 +28,7 @@ from connectors.github.mapping import (
     project_field_mutations,
     work_item_from_project_item,
 )
+from connectors.webhooks import REF_PREFIX
 from priosync.domain import Change, WorkItem, WriteResult
 from priosync.errors import AuthFailed, ChangeRejected, NotFound, TrackerError
 
@@ -96,9 +97,43 @@ class ProjectConnector(GitHubSourceConnector):
         return items
 
     async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
-        """The named items, from a whole read: GraphQL has no lookup of an item by its issue."""
-        wanted = set(keys)
-        return [item for item in await self.read() if item.key in wanted]
+        """The named items. Items named by ``ref:<item node id>`` are looked up directly, 100
+        a document; an issue key needs a whole read (GraphQL has no lookup of an item by its
+        issue), so it is only done when some key is not a ref."""
+        refs = [k.removeprefix(REF_PREFIX) for k in keys if k.startswith(REF_PREFIX)]
+        if len(refs) < len(keys):
+            wanted = set(keys)
+            return [
+                item
+                for item in await self.read()
+                if item.key in wanted or f"{REF_PREFIX}{item.ref}" in wanted
+            ]
+        return await self._read_nodes(refs)
+
+    async def _read_nodes(self, item_ids: Sequence[str]) -> list[WorkItem]:
+        fields = await self.field_map()
+        project = await self.project()
+        names = read_names(fields)
+        document = g.build_nodes_query(len(names))
+        items: list[WorkItem] = []
+        unique = list(dict.fromkeys(item_ids))
+        for start in range(0, len(unique), g.PAGE_SIZE):
+            variables = g.build_nodes_variables(unique[start : start + g.PAGE_SIZE], names)
+            # A deleted item is null with a NOT_FOUND error: left out, like any item gone.
+            result = await self.client.graphql(document, variables, tolerate=("nodes",))
+            for node in result.data.get("nodes") or ():
+                if (
+                    node
+                    and (node.get("project") or {}).get("id") == project.id
+                    and not node.get("isArchived")
+                    and keep_project_item(
+                        node,
+                        include_pull_requests=self.source.include_pull_requests,
+                        state=self.source.state,
+                    )
+                ):
+                    items.append(work_item_from_project_item(node, fields=fields, source=self.name))
+        return items
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
         """Write the changes in documents of up to ``MUTATIONS_PER_DOCUMENT`` mutations.

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from config.models import GitHubSource, Source
 from connectors.webhooks import (
+    REF_PREFIX,
     OwnedFields,
     Payload,
     SignatureScheme,
@@ -174,7 +175,7 @@ def project_item_verdict(
     if payload.action not in PROJECT_ACTIONS:
         return ignore(f"projects_v2_item.{payload.action} does not change scores")
     change = payload.changes.field_value if payload.changes else None
-    if change is not None and owned.owns_field(change.field_name):
+    if change is not None and owned.owns_field(change.field_name, change.field_node_id):
         return ignore("changed only fields priosync owns")
     org = payload.organization.login.casefold() if payload.organization else None
     names = [
@@ -184,7 +185,9 @@ def project_item_verdict(
     ]
     if not names:
         return ignore("no GitHub project source for this organization")
-    return Verdict("rescore", tuple(Target(name) for name in names))
+    # The item by its node id: the service re-reads that one item, not the whole Project.
+    key = f"{REF_PREFIX}{payload.projects_v2_item.node_id}"
+    return Verdict("rescore", tuple(Target(name, key) for name in names))
 
 
 def _github(sources: Iterable[Source]) -> list[GitHubSource]:

@@ -21,13 +21,16 @@ from connectors.fields import (
 from connectors.jira import protocol as p
 from connectors.jira.fields import RULES, WHERE, with_options
 from priosync.domain import CheckResult
-from priosync.errors import FieldMappingError, TrackerError
+from priosync.errors import AuthFailed, FieldMappingError, TrackerError
 
 if TYPE_CHECKING:
     from connectors.jira.connector import JiraConnector
 
 EDIT = "EDIT_ISSUES"
 ADMIN = "ADMINISTER_PROJECTS"
+
+#: The fix for an address that does not answer, or answers as something else.
+ADDRESS_FIX = "check the source's url (or cloud_id) and that this machine can reach it"
 
 
 async def check_source(connector: JiraConnector) -> list[CheckResult]:
@@ -37,7 +40,9 @@ async def check_source(connector: JiraConnector) -> list[CheckResult]:
         deployment, site_url = await connector.deployment_info()
         who = await connector.client.myself()
     except TrackerError as exc:
-        return [CheckResult(f"{source}: credentials", False, str(exc), credentials_fix(connector))]
+        # Only a refusal is about the credentials; an unreachable or wrong address is not.
+        fix = credentials_fix(connector) if isinstance(exc, AuthFailed) else ADDRESS_FIX
+        return [CheckResult(f"{source}: credentials", False, str(exc), fix)]
     flavour = "Jira Cloud" if deployment == "cloud" else "Jira Data Center"
     results = [CheckResult(f"{source}: credentials", True, f"{who} on {flavour} at {site_url}")]
     try:

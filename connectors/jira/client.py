@@ -13,7 +13,7 @@ from connectors.fields import TrackerField
 from connectors.http import TrackerHttp, gather_all
 from connectors.jira import protocol as p
 from connectors.jira.fields import field_from_json
-from priosync.errors import NotFound
+from priosync.errors import NotFound, NotTheTracker, QueryRejected, TrackerError
 
 
 class JiraClient:
@@ -35,10 +35,35 @@ class JiraClient:
         )
 
     async def server_info(self) -> p.ServerInfo:
-        return p.parse_server_info(await self.call(p.build_server_info_request()))
+        return p.parse_server_info(await self.site_call(p.build_server_info_request()))
+
+    async def search_call(self, request: p.ApiRequest) -> Any:
+        """A search: Jira's 400 here means it refused the JQL (a syntax error, an unknown
+        project or field), which the config must fix (docs/tracker-apis.md §1.2)."""
+        try:
+            return await self.call(request)
+        except TrackerError as exc:
+            if exc.status == 400 and type(exc) is TrackerError:
+                raise QueryRejected(
+                    f"Jira refused the JQL: {exc}", tracker=p.TRACKER, status=400
+                ) from None
+            raise
+
+    async def site_call(self, request: p.ApiRequest) -> Any:
+        """A call every Jira answers (serverInfo, field, myself): a 404 means the URL is not
+        a Jira site (or not its REST API), which is the config's fault, not an outage."""
+        try:
+            return await self.call(request)
+        except NotFound as exc:
+            raise NotTheTracker(
+                f"{p.TRACKER}: {request.path} is not found there, so this is not a Jira site's "
+                "REST API; check the source's url (the site, e.g. https://acme.atlassian.net)",
+                tracker=p.TRACKER,
+                status=exc.status,
+            ) from None
 
     async def fields(self) -> list[TrackerField]:
-        body = await self.call(p.build_fields_request(self.deployment))
+        body = await self.site_call(p.build_fields_request(self.deployment))
         return [field_from_json(f) for f in p.parse_fields(body)]
 
     async def search_cloud(
@@ -51,7 +76,7 @@ class JiraClient:
             request = p.build_cloud_search_request(
                 jql, fields=fields, max_results=page_size, next_page_token=token
             )
-            page = p.parse_cloud_search_page(await self.call(request))
+            page = p.parse_cloud_search_page(await self.search_call(request))
             issues.extend(page.issues)
             token = page.next_page_token
             if token is None:
@@ -90,7 +115,7 @@ class JiraClient:
         await self.call(request, issue=issue)
 
     async def myself(self) -> str:
-        return p.parse_myself(await self.call(p.build_myself_request(self.deployment)))
+        return p.parse_myself(await self.site_call(p.build_myself_request(self.deployment)))
 
     async def my_permissions(self, project_key: str, permissions: Sequence[str]) -> dict[str, bool]:
         request = p.build_mypermissions_request(
@@ -109,4 +134,4 @@ class JiraClient:
         request = p.build_dc_search_request(
             jql, fields=fields, start_at=start_at, max_results=p.DC_PAGE_MAX
         )
-        return p.parse_dc_search_page(await self.call(request))
+        return p.parse_dc_search_page(await self.search_call(request))

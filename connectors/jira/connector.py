@@ -209,6 +209,10 @@ class JiraConnector:
         """Credentials, field mapping and options, priority names, edit and admin permission."""
         return await check_source(self)
 
+    async def owned_field_ids(self) -> frozenset[str]:
+        site = await self.discover()
+        return frozenset(f.id for f in site.fields.outputs().values())
+
     async def aclose(self) -> None:
         await self.http.aclose()
 
@@ -258,12 +262,12 @@ class JiraConnector:
             request = p.build_dc_search_request(
                 self.source.jql, fields=["key"], start_at=0, max_results=limit
             )
-            issues = p.parse_dc_search_page(await self.client.call(request)).issues
+            issues = p.parse_dc_search_page(await self.client.search_call(request)).issues
         else:
             request = p.build_cloud_search_request(
                 self.source.jql, fields=["key"], max_results=limit
             )
-            issues = p.parse_cloud_search_page(await self.client.call(request)).issues
+            issues = p.parse_cloud_search_page(await self.client.search_call(request)).issues
         return [str(i["key"]) for i in issues if i.get("key")]
 
     async def _sample_edit_options(self) -> dict[str, tuple[str, ...]]:

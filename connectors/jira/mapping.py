@@ -42,6 +42,7 @@ def work_item_from_issue(
         current=current_outputs(values, fields),
         updated_at=parse_jira_time(values.get("updated")),
         handle=str(issue.get("id") or key),
+        held=unreadable_outputs(values, fields),
     )
 
 
@@ -54,6 +55,16 @@ def current_outputs(values: Mapping[str, Any], fields: FieldMap) -> Outputs:
         explanation=_text(_decoded(values, fields.explanation)),
         rank=_integer(_number(_decoded(values, fields.rank))),
     )
+
+
+def unreadable_outputs(values: Mapping[str, Any], fields: FieldMap) -> dict[str, RawValue]:
+    """Owned number fields holding something that is not a number, as held (for the audit)."""
+    held: dict[str, RawValue] = {}
+    for role, found in (("score", fields.score), ("rank", fields.rank)):
+        raw = _decoded(values, found)
+        if raw is not None and _number(raw) is None:
+            held[role] = raw
+    return held
 
 
 def decode_value(jira_field: TrackerField, raw: Any) -> RawValue:

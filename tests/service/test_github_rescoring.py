@@ -121,4 +121,79 @@ class TestGitHubRescoring:
             score = sandbox.item(f"{repo}#{number}").fields["RICE score"]
             assert isinstance(score, float)
             assert score > 100_000
-            assert app.state.metrics.total("priosync_rescores_total") >= 1
+            await eventually(
+                lambda: app.state.metrics.total("priosync_rescores_total") >= 1,
+                what="the rescore to be counted",
+            )
+
+    async def test_own_writes_are_ignored_and_an_edit_rereads_one_item(self) -> None:
+        """The echoes of priosync's own Project writes (field node ids only) cause no rescore,
+        and a person's edit re-reads that one item (one small document), not the Project."""
+        sandbox = GitHubSandbox.seeded(issues=150, seed=5, webhook_secret=SECRET)
+        github = create_github_app(sandbox)
+        loaded = validate_config(CONFIG, file=Path("gh-service.toml"), environ={})
+        app = create_service_app(
+            loaded,
+            environ=ENVIRON,
+            transports={"app": httpx.ASGITransport(app=github)},
+            quiet_s=0.15,
+            max_delay_s=2.0,
+        )
+
+        def point_webhooks(base: str) -> None:
+            sandbox.webhook_url = f"{base}/webhooks/github"
+
+        async with (
+            serve(app, on_bound=point_webhooks),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=github),
+                base_url="https://github.sandbox.invalid",
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            ) as person,
+        ):
+            service = app.state.service
+            metrics = app.state.metrics
+            await eventually(
+                lambda: service.rescorer.snapshot is not None, timeout_s=60, what="the first sync"
+            )
+            await eventually(
+                lambda: service.queue.depth == 0 and not service.rescorer.busy, what="quiet"
+            )
+            echoes = metrics.value(
+                "priosync_webhook_events_total", tracker="github", outcome="ignored"
+            )
+            assert echoes > 50  # the first sync's own field writes came back...
+            assert metrics.total("priosync_rescores_total") == 0  # ...and none was acted on
+
+            item = next(
+                i
+                for items in service.rescorer.snapshot.items.values()
+                for i in items
+                if not i.key.startswith("draft:")
+            )
+            project = (await person.post("/graphql", json={"query": FIELDS})).json()
+            node = project["data"]["organization"]["projectV2"]
+            field_ids = {f["name"]: f["id"] for f in node["fields"]["nodes"] if f}
+            before = sandbox.count_requests("graphql")
+            variables = {
+                "p": node["id"],
+                "i": item.handle.item_id,
+                "f": field_ids["Reach"],
+                "n": 7.0,
+            }
+            answer = await person.post(
+                "/graphql", json={"query": SET_NUMBER, "variables": variables}
+            )
+            assert "errors" not in answer.json()
+            await eventually(
+                lambda: metrics.total("priosync_rescores_total") == 1, what="the rescore"
+            )
+            await eventually(lambda: not service.rescorer.busy, what="the rescore to finish")
+            reads = [
+                e
+                for e in sandbox.request_log[before + 1 :]
+                if e.kind == "graphql" and e.mutations == 0
+            ]
+            # One `nodes` lookup of the item, and one listing of its repository's labels
+            # before writing one; a Project read would be 2 pages of 100 on its own.
+            assert len(reads) == 2

@@ -54,6 +54,7 @@ class TestSchedule:
         ) as svc:  # fmt: skip
             await eventually(
                 lambda: svc.metric("priosync_syncs_total", trigger="schedule", outcome="ok") >= 2,
+                timeout_s=30,
                 what="two scheduled syncs",
             )
             metrics = (await svc.client.get("/metrics")).text

@@ -97,6 +97,21 @@ class TestProject:
                 assert item.current.labels == frozenset(sandbox.issue(repo, int(number)).labels)
         await connector.aclose()
 
+    async def test_items_named_by_ref_are_looked_up_in_one_document(self) -> None:
+        """read_items of three ``ref:`` keys is one ``nodes`` query returning those items, the
+        same as a whole read; an unknown ref is left out."""
+        sandbox = GitHubSandbox.seeded(issues=300, seed=4)
+        connector = connector_for(sandbox, project_source(state="all"))
+        whole = {i.key: i for i in await connector.read()}
+        chosen = sorted(whole)[:3]
+        since = len(sandbox.request_log)
+        refs = [f"ref:{whole[k].ref}" for k in chosen] + ["ref:PVTI_gone"]
+        found = await connector.read_items(refs)
+        assert sorted(i.key for i in found) == chosen
+        assert all(i == whole[i.key] for i in found)
+        assert kinds(sandbox, since) == Counter({"graphql": 1})
+        await connector.aclose()
+
     async def test_first_sync_writes_exactly_and_second_sends_no_mutation(self) -> None:
         """Written values land, human labels stay, labels are created once, a re-sync is a no-op."""
         sandbox = GitHubSandbox.seeded(issues=1000, seed=3)

@@ -110,10 +110,21 @@ class TestGitHubEvents:
             == "ignore"
         )
 
-    def test_project_item_edits_reread_the_organizations_projects(self) -> None:
-        """projects_v2_item names no issue key, so the org's project sources are re-read."""
+    def test_project_item_edits_name_the_item_by_its_node_id(self) -> None:
+        """projects_v2_item names no issue key: the item is named by its node id (a ref), for
+        each project source of the organization, so only that item is re-read."""
         verdict = github("projects_v2_item", project_body())
-        assert verdict.targets == (Target("board", None),)
+        assert verdict.targets == (Target("board", "ref:PVTI_1"),)
+
+    def test_an_owned_field_named_only_by_node_id_is_our_own_write(self) -> None:
+        """Older payloads give only field_node_id: once the ids are known, the echo is ignored."""
+        owned = OwnedFields.from_config(CONFIG.outputs, field_ids={"PVTF_1"})
+        body = project_body()
+        verdict = parse_event(
+            {"X-GitHub-Event": "projects_v2_item"}, body, sources=SOURCES, owned=owned
+        )
+        assert verdict.action == "ignore"
+        assert github("projects_v2_item", body).action == "rescore"  # ids not known yet
 
     def test_project_edit_of_an_owned_field_is_ignored(self) -> None:
         """A field_value change naming an owned field is our own write."""

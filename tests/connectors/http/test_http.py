@@ -33,8 +33,10 @@ from priosync.errors import (
     AuthFailed,
     ChangeRejected,
     NotFound,
+    NotTheTracker,
     RateLimited,
     TrackerUnavailable,
+    Unreachable,
 )
 
 BASE = "https://tracker.test"
@@ -174,6 +176,43 @@ class TestRetries:
         http = make_http(router, fake)
         assert await http.request_json("GET", "/x", kind="read") == 1
         assert route.call_count == 2
+
+    @pytest.mark.parametrize(
+        ("failure", "said"),
+        [
+            (httpx.ConnectError("[Errno 111] Connection refused"), "connection refused"),
+            (
+                httpx.ConnectError("[Errno -2] Name or service not known"),
+                "the host name does not resolve",
+            ),
+        ],
+    )
+    async def test_unreachable_hosts_fail_fast_naming_the_host(
+        self, router: respx.MockRouter, fake: FakeTime, failure: Exception, said: str
+    ) -> None:
+        """A refused connection or an unknown host is tried twice, a second apart, then
+        reported naming host and port: no half minute of backoff, no word about tokens."""
+        route = router.get("/x").mock(side_effect=failure)
+        http = make_http(router, fake, attempts=5)
+        with pytest.raises(Unreachable) as caught:
+            await http.request("GET", "/x", kind="read")
+        assert route.call_count == 2
+        assert sum(fake.sleeps) <= 1.0
+        assert f"could not connect to tracker.test:443 ({said})" in str(caught.value)
+        assert "token" not in str(caught.value).lower()
+
+    async def test_a_web_page_where_the_api_should_be(
+        self, router: respx.MockRouter, fake: FakeTime
+    ) -> None:
+        """HTML in answer to an API call says the URL is not the tracker's API."""
+        router.get("/x").mock(
+            return_value=httpx.Response(
+                200, text="<html>Sign in</html>", headers={"content-type": "text/html"}
+            )
+        )
+        http = make_http(router, fake)
+        with pytest.raises(NotTheTracker, match="with a web page, not jira's API"):
+            await http.request_json("GET", "/x", kind="read")
 
     async def test_timeout_exhausts_attempts_as_unavailable(
         self, router: respx.MockRouter, fake: FakeTime

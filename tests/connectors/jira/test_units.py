@@ -308,6 +308,13 @@ class TestMapping:
         assert item.updated_at == datetime(2025, 1, 6, 9, tzinfo=UTC)
         assert item.handle == "10007"
 
+    def test_a_score_field_holding_text_is_kept_as_held(self) -> None:
+        """A number field answered with text reads as no score, and its raw value is kept."""
+        issue = {"id": "1", "key": "WEB-1", "fields": {"customfield_10059": "n/a"}}
+        item = work_item_from_issue(issue, fields=field_map(), site_url="https://a", source="web")
+        assert item.current.score is None
+        assert item.held == {"score": "n/a"}
+
     def test_absent_input_is_left_out(self) -> None:
         """An input field missing from the issue is absent from inputs, not None."""
         issue = {"id": "1", "key": "WEB-1", "fields": {"summary": "x", "customfield_10050": None}}

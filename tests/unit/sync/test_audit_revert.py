@@ -119,3 +119,42 @@ class TestPlanRevert:
         assert changes == []
         assert conflicts[0].describe().startswith("WEB-9: no longer in the source")
         audit.close()
+
+
+class TestExactOldValues:
+    def test_the_unrounded_score_is_recorded_and_restored(self, tmp_path: Path) -> None:
+        """The plan compares 12.3 (rounded) but the audit keeps 12.34, and revert restores it."""
+        held = item("WEB-1", Outputs(score=12.34))
+        c = Change(
+            key="WEB-1",
+            source="web",
+            url="",
+            before=Outputs(score=12.3),
+            after=Outputs(score=50.0),
+            reason="r",
+            item=held,
+        )
+        assert field_changes(c) == [("score", 12.34, 50.0)]
+        audit = AuditLog(tmp_path / "a.sqlite3")
+        run = audit.start_run(command="sync", config_sha256="x", sources=["web"])
+        audit.record_write(run, c, error=None)
+        now = item("WEB-1", Outputs(score=50.0))
+        (restore,), _ = plan_revert(run, audit.writes(run_id=run), {"WEB-1": now}, RULES)
+        assert restore.after.score == 12.34
+        audit.close()
+
+    def test_a_non_numeric_value_the_score_field_held_is_recorded_as_held(self) -> None:
+        """A score field holding text ('n/a') is recorded as 'n/a', not as an empty field."""
+        held = WorkItem(
+            key="WEB-1", title="", url="", source="web", inputs={}, held={"score": "n/a"}
+        )
+        c = Change(
+            key="WEB-1",
+            source="web",
+            url="",
+            before=Outputs(),
+            after=Outputs(score=5.0),
+            reason="r",
+            item=held,
+        )
+        assert field_changes(c) == [("score", "n/a", 5.0)]
