@@ -462,8 +462,11 @@ class PriosyncConfig(BaseSettings):
     sources: list[Source] = Field(default_factory=list)
     schedule: ScheduleConfig = ScheduleConfig()
     server: ServerConfig = ServerConfig()
-    #: The audit log (SQLite). Default: the user's state directory.
-    state: Annotated[Path, Field(strict=False)] | None = None
+    #: Where the audit log (and the service's shared state) lives: a SQLite file path, or a
+    #: ``postgresql://user@host/db`` URL whose password comes from the environment
+    #: (``PGPASSWORD``, or the whole URL in ``PRIOSYNC_STATE``). Default: the user's state
+    #: directory.
+    state: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

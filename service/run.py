@@ -19,7 +19,7 @@ from priosync.errors import ConfigError
 from priosync.logs import configure as configure_logging
 from service.app import create_service_app
 from service.server import GracefulServer
-from sync.audit import AuditLog, default_state_path
+from sync.state import open_audit, resolve_state
 
 log = logging.getLogger("priosync.server")
 
@@ -33,13 +33,13 @@ def run_service(
     host: str | None,
     port: int | None,
     accept_unsigned: bool,
-    state_path: Path | None,
+    state_path: str | Path | None,
     echo: Callable[[str], None],
 ) -> int:
     """Serve until SIGTERM/SIGINT; 0 after a clean drain, 1 when it could not start."""
     config = loaded.config
     try:
-        audit = AuditLog(state_path or config.state or default_state_path())
+        audit = open_audit(resolve_state(state_path, config.state))
     except ConfigError as exc:
         echo(f"priosync serve: {exc}")
         return 1
