@@ -440,6 +440,9 @@ class ServerConfig(Strict):
     #: Serve ``GET /report``: the whole ranking (titles, keys, scores) to whoever reaches the
     #: port. Off by default; with PRIOSYNC_REPORT_TOKEN set it also needs that token.
     report: bool = False
+    #: Replicas (a PostgreSQL ``state``): a replica silent this long (no heartbeat) is taken
+    #: for dead, and its job is run again by another.
+    takeover_after_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
 
 
 class PriosyncConfig(BaseSettings):
