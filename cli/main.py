@@ -594,6 +594,23 @@ def revert(
     return exit_codes.for_writes(report.stopped.values(), failed=len(report.failed))
 
 
+@app.command()
+@exits_cleanly
+def migrate(config: ConfigOpt = None, state: StateOpt = None) -> int:
+    """Create or upgrade the state store's schema (SQLite or PostgreSQL), then exit.
+
+    `serve`, `sync` and `history` migrate on start too; run this first to upgrade a store
+    several replicas share before rolling them out. Safe to run from several places at once.
+    """
+    from sync.state import open_audit, resolve_state
+
+    loaded = _try_load(config)
+    location = resolve_state(state, loaded.config.state if loaded else None)
+    open_audit(location).close()
+    out_console().print(literal(f"state store {location.display} is up to date", limit=None))
+    return EXIT_OK
+
+
 def _is_tty_in() -> bool:
     return os.isatty(0) and os.isatty(1)
 

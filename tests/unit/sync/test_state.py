@@ -128,3 +128,28 @@ class TestHistory:
         assert missing.returncode == 1
         assert "there is no run 99 in the audit log postgresql://priosync:***@" in missing.stderr
         assert PASSWORD not in missing.stdout + missing.stderr
+
+
+class TestMigrate:
+    def test_migrate_from_several_places_at_once(self, postgres: PostgresServer) -> None:
+        """`priosync migrate` run by three processes at once: each exits 0, one schema."""
+        url = postgres.url(postgres.database())
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "PG"))}
+        env = {**base, "PRIOSYNC_STATE": url, "PGPASSWORD": PASSWORD, "PRIOSYNC_CONFIG": "none"}
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "priosync", "migrate"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        for run in runs:
+            out, err = run.communicate(timeout=60)
+            assert run.returncode == 0, err
+            assert "is up to date" in out
+            assert PASSWORD not in out + err
+        audit = open_audit(parse_state(postgres.url(url.rsplit("/", 1)[1], password=True)))
+        audit.close()
