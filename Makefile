@@ -26,6 +26,7 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	scripts/ensure-chromium.sh
+	scripts/ensure-postgres.sh
 	$(BIN)/pytest
 
 test: lint typecheck unit

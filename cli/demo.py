@@ -19,7 +19,7 @@ from cli import exit_codes
 from cli.progress import WriteProgress
 from config import validate_config
 from reports.text import plan_summary, render_plan, render_rank
-from sync.audit import AuditLog
+from sync.audit import SqliteAuditLog
 from sync.pipeline import run_sync
 
 DEMO_CONFIG: dict[str, Any] = {
@@ -80,7 +80,7 @@ async def run_demo(console: Console, *, issues: int = 40, seed: int = 7) -> int:
         markup=False,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        audit = AuditLog(Path(tmp) / "audit.sqlite3")
+        audit = SqliteAuditLog(Path(tmp) / "audit.sqlite3")
         try:
             console.rule("1. plan: what a sync would change")
             first = await run_sync(loaded, environ=environ, transports=transports)

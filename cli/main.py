@@ -98,11 +98,12 @@ VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Log each request (never secrets).")
 ]
 StateOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--state",
         envvar="PRIOSYNC_STATE",
-        help="Audit log (SQLite). Default: ~/.local/state/priosync/audit.sqlite3.",
+        help="Audit log: a SQLite file, or a postgresql://user@host/db URL (password from "
+        "PGPASSWORD). Default: ~/.local/state/priosync/audit.sqlite3.",
         show_default=False,
     ),
 ]
@@ -225,8 +226,8 @@ def sync(
     """Plan, then write the changes: only what differs, recorded in the audit log."""
     from cli.progress import WriteProgress
     from cli.signals import StopOnSignal
-    from sync.audit import AuditLog, default_state_path
     from sync.pipeline import run_sync
+    from sync.state import open_audit, resolve_state
 
     setup_logging(verbose)
     loaded = load(config)
@@ -235,7 +236,7 @@ def sync(
         outcome = run(run_sync(loaded, only=source or ()))
         show_plan(outcome.plan, fmt, console)
         return report_read_failures(outcome.reads)
-    audit = AuditLog(state or loaded.config.state or default_state_path())
+    audit = open_audit(resolve_state(state, loaded.config.state))
     progress_console = err_console() if fmt != Format.table else console
     stop = StopOnSignal()
 
@@ -514,11 +515,11 @@ def history(
     checked against the tracker when the config and credentials are at hand.
     """
     from cli.history import render_history
-    from sync.audit import AuditLog
     from sync.pipeline import resolve_pending_writes
+    from sync.state import open_audit, resolve_state
 
     loaded = _try_load(config)
-    audit = AuditLog(state or (loaded.config.state if loaded else None) or _default_state())
+    audit = open_audit(resolve_state(state, loaded.config.state if loaded else None))
     try:
         if loaded is not None:
             try:
@@ -562,8 +563,8 @@ def revert(
     to only look.
     """
     from cli.history import ask_to_revert, show_revert
-    from sync.audit import AuditLog
     from sync.revert import revert_run
+    from sync.state import open_audit, resolve_state
 
     setup_logging(verbose)
     if not (dry_run or yes or _is_tty_in()):
@@ -573,7 +574,7 @@ def revert(
             key="--yes",
         )
     loaded = load(config)
-    audit = AuditLog(state or loaded.config.state or _default_state())
+    audit = open_audit(resolve_state(state, loaded.config.state))
     console = out_console()
     try:
         reverted = run(
@@ -593,14 +594,25 @@ def revert(
     return exit_codes.for_writes(report.stopped.values(), failed=len(report.failed))
 
 
+@app.command()
+@exits_cleanly
+def migrate(config: ConfigOpt = None, state: StateOpt = None) -> int:
+    """Create or upgrade the state store's schema (SQLite or PostgreSQL), then exit.
+
+    `serve`, `sync` and `history` migrate on start too; run this first to upgrade a store
+    several replicas share before rolling them out. Safe to run from several places at once.
+    """
+    from sync.state import open_audit, resolve_state
+
+    loaded = _try_load(config)
+    location = resolve_state(state, loaded.config.state if loaded else None)
+    open_audit(location).close()
+    out_console().print(literal(f"state store {location.display} is up to date", limit=None))
+    return EXIT_OK
+
+
 def _is_tty_in() -> bool:
     return os.isatty(0) and os.isatty(1)
-
-
-def _default_state() -> Path:
-    from sync.audit import default_state_path
-
-    return default_state_path()
 
 
 def _try_load(config: Path | None) -> LoadedConfig | None:

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -227,6 +228,15 @@ def check_no_secrets(raw: Mapping[str, Any], *, file: str) -> Iterator[ConfigErr
                 found="a value (not shown)",
                 expected="no secret in the file",
             )
+        elif key == "state" and isinstance(value, str) and _url_has_password(value):
+            yield ConfigError(
+                "a PostgreSQL password is read from the environment only; write the URL "
+                "without it and set PGPASSWORD (or put the whole URL in PRIOSYNC_STATE)",
+                file=file,
+                key=key_path,
+                found="a URL with a password (not shown)",
+                expected="postgresql://user@host/database",
+            )
         elif isinstance(value, str) and _SECRET_VALUE.search(value):
             yield ConfigError(
                 "this looks like a token or private key; secrets are read from the environment "
@@ -236,6 +246,16 @@ def check_no_secrets(raw: Mapping[str, Any], *, file: str) -> Iterator[ConfigErr
                 found="a credential (not shown)",
                 expected="no secret in the file",
             )
+
+
+def _url_has_password(value: str) -> bool:
+    if not value.lower().startswith(("postgresql://", "postgres://")):
+        return False
+    try:
+        parts = urlsplit(value)
+        return bool(parts.password) or "password=" in parts.query.lower()
+    except ValueError:
+        return False
 
 
 def _secret_variable(key: str, table: Mapping[str, Any]) -> str:

@@ -440,6 +440,9 @@ class ServerConfig(Strict):
     #: Serve ``GET /report``: the whole ranking (titles, keys, scores) to whoever reaches the
     #: port. Off by default; with PRIOSYNC_REPORT_TOKEN set it also needs that token.
     report: bool = False
+    #: Replicas (a PostgreSQL ``state``): a replica silent this long (no heartbeat) is taken
+    #: for dead, and its job is run again by another.
+    takeover_after_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
 
 
 class PriosyncConfig(BaseSettings):
@@ -462,8 +465,11 @@ class PriosyncConfig(BaseSettings):
     sources: list[Source] = Field(default_factory=list)
     schedule: ScheduleConfig = ScheduleConfig()
     server: ServerConfig = ServerConfig()
-    #: The audit log (SQLite). Default: the user's state directory.
-    state: Annotated[Path, Field(strict=False)] | None = None
+    #: Where the audit log (and the service's shared state) lives: a SQLite file path, or a
+    #: ``postgresql://user@host/db`` URL whose password comes from the environment
+    #: (``PGPASSWORD``, or the whole URL in ``PRIOSYNC_STATE``). Default: the user's state
+    #: directory.
+    state: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -1,7 +1,13 @@
 """The Starlette app of `priosync serve` (design §10).
 
-Routes: ``POST /webhooks/jira``, ``POST /webhooks/github``, ``GET /healthz``,
-``GET /metrics``, ``GET /`` (status) and ``GET /report`` (the current ranking as HTML).
+Routes: ``POST /webhooks/jira``, ``POST /webhooks/github``, ``GET /healthz`` (with
+``/healthz/ready``: the store answers and is migrated, and ``/healthz/live``: the worker
+runs), ``GET /metrics``, ``GET /`` (status) and ``GET /report`` (the current ranking as HTML).
+
+Two ways to run, chosen by ``state``: one process with the audit log in a SQLite file and
+the queue in memory (``service.service``, the default), or one of several replicas sharing
+a PostgreSQL store (``service.replicas``). The endpoints are the same; a delivery goes to
+an ``Intake``: the memory queue, or the store.
 
 A webhook request goes: size limit (413, before the body is read whole) → authenticity on
 the raw bytes (401) → parse (400) → de-duplicate by delivery id → queue, and is answered at
@@ -24,7 +30,7 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import SecretStr
@@ -42,13 +48,18 @@ from connectors.webhooks import OwnedFields, Verdict, WebhookSpec
 from priosync.errors import ConfigError, WebhookRejected
 from service import metrics as m
 from service.bodies import Disconnected, check_depth, decoded_body, json_payload, read_raw_body
-from service.queue import CoalescingQueue, RecentDeliveries
+from service.intake import Intake, MemoryIntake, is_store_error
+from service.queue import CoalescingQueue, QueueStats, RecentDeliveries
 from service.rescore import Clock, Rescorer, utc_now
 from service.schedule import build_cron_trigger
 from service.service import Service
 from service.status import StatusView, render_status_page
 from service.verify import verify_signature, verify_token
 from sync.audit import AuditLog
+from sync.state import StateLocation
+
+if TYPE_CHECKING:
+    from service.replicas import ReplicaService
 from sync.pipeline import plan_reads
 
 log = logging.getLogger("priosync.server")
@@ -135,19 +146,17 @@ class WebhookReceiver:
         *,
         config: PriosyncConfig,
         auths: Mapping[Tracker, WebhookAuth],
-        queue: CoalescingQueue,
+        intake: Intake,
         metrics: m.Metrics,
         own_actors: Collection[str],
-        dedupe_capacity: int,
         owned_field_ids: AbstractSet[str] = frozenset(),
     ) -> None:
         self.config = config
         self.auths = auths
-        self.queue = queue
+        self.intake = intake
         self.metrics = metrics
         self.owned = OwnedFields.from_config(config.outputs, field_ids=owned_field_ids)
         self.own_actors = frozenset(own_actors)
-        self.deliveries = RecentDeliveries(dedupe_capacity)
 
     async def jira(self, request: Request) -> Response:
         return await self._handle("jira", request)
@@ -185,7 +194,10 @@ class WebhookReceiver:
         except WebhookRejected as rejected:
             return self._reject(tracker, rejected)
         delivery = _delivery_id(spec, request)
-        if delivery is not None and self.deliveries.check_and_remember(f"{tracker}:{delivery}"):
+        remembered = f"{tracker}:{delivery}" if delivery is not None else None
+        if verdict.action == "rescore":
+            return await self._queue(tracker, verdict, delivery, remembered)
+        if remembered is not None and await self.intake.remember(remembered):
             return self._answer(tracker, "duplicate", 200, {"status": "duplicate"})
         return self._act(tracker, verdict, delivery)
 
@@ -211,15 +223,26 @@ class WebhookReceiver:
     def _act(self, tracker: Tracker, verdict: Verdict, delivery: str | None) -> Response:
         if verdict.action == "ping":
             return self._answer(tracker, "ping", 200, {"status": "pong"})
-        if verdict.action == "ignore":
-            log.debug(
-                "ignored %s delivery: %s", tracker, verdict.reason, extra={"delivery": delivery}
-            )
-            return self._answer(
-                tracker, "ignored", 202, {"status": "ignored", "reason": verdict.reason}
-            )
-        self.queue.put(verdict.targets)
-        self.metrics.set("priosync_queue_depth", self.queue.depth)
+        log.debug("ignored %s delivery: %s", tracker, verdict.reason, extra={"delivery": delivery})
+        return self._answer(
+            tracker, "ignored", 202, {"status": "ignored", "reason": verdict.reason}
+        )
+
+    async def _queue(
+        self, tracker: Tracker, verdict: Verdict, delivery: str | None, remembered: str | None
+    ) -> Response:
+        """Remember the delivery and queue its targets, as one step: a duplicate is known to
+        be queued already, and a delivery the store refused is not remembered (503: the
+        sender tries again)."""
+        try:
+            fresh = await self.intake.put(verdict.targets, delivery=remembered)
+        except Exception as exc:
+            if not is_store_error(exc):
+                raise
+            log.warning("could not queue %s delivery: the state store did not answer", tracker)
+            return self._answer(tracker, "unavailable", 503, {"error": "try again later"})
+        if not fresh:
+            return self._answer(tracker, "duplicate", 200, {"status": "duplicate"})
         keys = sorted({t.key or f"{t.source} (whole source)" for t in verdict.targets})
         log.info(
             "queued %s delivery for %s", tracker, ", ".join(keys), extra={"delivery": delivery}
@@ -254,7 +277,7 @@ class Pages:
         self,
         *,
         loaded: LoadedConfig,
-        service: Service,
+        service: Service | ReplicaService,
         metrics: m.Metrics,
         clock: Clock,
         report_token: SecretStr | None = None,
@@ -267,17 +290,45 @@ class Pages:
 
     async def healthz(self, request: Request) -> Response:
         rescorer = self.service.rescorer
+        ready, reason = await self.service.ready()
+        stats = await self._stats()
         return JSONResponse(
             {
                 "status": "ok",
+                "ready": ready,
+                "live": self.service.alive(),
                 "snapshot": rescorer.snapshot is not None,
                 "syncing": rescorer.busy,
-                "queue_depth": self.service.queue.depth,
+                "queue_depth": stats.depth if stats else None,
+                **({} if ready else {"reason": reason}),
             }
         )
 
+    async def ready(self, request: Request) -> Response:
+        """Readiness: send this replica webhooks (its store answers and is migrated)."""
+        ready, reason = await self.service.ready()
+        return JSONResponse({"ready": ready, "reason": reason}, status_code=200 if ready else 503)
+
+    async def live(self, request: Request) -> Response:
+        """Liveness: the event loop answers and the worker runs; else restart the process."""
+        alive = self.service.alive()
+        return JSONResponse({"live": alive}, status_code=200 if alive else 503)
+
+    async def _stats(self) -> QueueStats | None:
+        try:
+            async with asyncio.timeout(3):
+                return await self.service.queue_stats()
+        except Exception:
+            return None  # a store that does not answer: /healthz/ready says so
+
     async def metrics_text(self, request: Request) -> Response:
-        self.metrics.set("priosync_queue_depth", self.service.queue.depth)
+        stats = await self._stats()
+        self.metrics.set("priosync_store_up", 0 if stats is None else 1)
+        if stats is not None:
+            self.metrics.set("priosync_queue_depth", stats.depth)
+            self.metrics.set("priosync_queue_oldest_seconds", stats.oldest_s)
+            for status, count in stats.jobs.items():
+                self.metrics.set("priosync_queue_jobs", count, status=status)
         return PlainTextResponse(self.metrics.render(), media_type=m.CONTENT_TYPE)
 
     async def status(self, request: Request) -> Response:
@@ -289,7 +340,7 @@ class Pages:
             if snapshot is None
             else sum(len(i) for i in snapshot.items.values()),
             syncing=rescorer.busy,
-            queue_depth=self.service.queue.depth,
+            queue_depth=stats.depth if (stats := await self._stats()) else 0,
             next_sync_at=self.service.next_sync_at,
             cron=self.loaded.config.schedule.cron,
             runs=list(rescorer.runs),
@@ -346,13 +397,17 @@ def create_service_app(
     dedupe_capacity: int = 10_000,
     drain_timeout_s: float = 60.0,
     first_sync_retry_s: Sequence[float] = (30.0, 60.0, 120.0, 300.0),
+    state: StateLocation | None = None,
+    takeover_after_s: float | None = None,
 ) -> Starlette:
     """The service app; its lifespan runs the first sync, the worker and the schedule.
 
     Raises ``ConfigError`` when an enabled webhook endpoint has no secret and unsigned
     requests are not accepted, or when the schedule is invalid. ``schedule_trigger``
     replaces the ``[schedule]`` cron (tests use a short interval); ``quiet_s`` and
-    ``max_delay_s`` shape the coalescing window.
+    ``max_delay_s`` shape the coalescing window. A PostgreSQL ``state`` makes this app one
+    replica of several (``service.replicas``; ``audit`` is then the log in that store, and
+    ``takeover_after_s`` replaces ``server.takeover_after_s``).
     """
     config = loaded.config
     auths = resolve_webhook_auth(
@@ -362,26 +417,50 @@ def create_service_app(
     if trigger is None and config.schedule.cron:
         trigger = build_cron_trigger(config.schedule.cron, config.schedule.timezone)
     metrics = m.Metrics()
-    queue = CoalescingQueue(quiet_s=quiet_s, max_delay_s=max_delay_s)
+    replicated = state is not None and state.postgres
     rescorer = Rescorer(
-        loaded, environ=environ, transports=transports, audit=audit, metrics=metrics, clock=clock
-    )
-    service = Service(
-        rescorer=rescorer,
-        queue=queue,
+        loaded,
+        environ=environ,
+        transports=transports,
+        audit=audit,
         metrics=metrics,
-        schedule_trigger=trigger,
-        sync_at_start=sync_at_start,
-        drain_timeout_s=drain_timeout_s,
-        first_sync_retry_s=first_sync_retry_s,
+        clock=clock,
+        settle_dead_runs=replicated,
     )
+    service: Service | ReplicaService
+    intake: Intake
+    if state is not None and state.postgres:
+        from service.replicas import ReplicaService
+
+        service = ReplicaService(
+            loaded=loaded,
+            location=state,
+            rescorer=rescorer,
+            metrics=metrics,
+            schedule_trigger=trigger,
+            quiet_s=quiet_s,
+            drain_timeout_s=drain_timeout_s,
+            takeover_after_s=takeover_after_s or config.server.takeover_after_s,
+        )
+        intake = service.intake
+    else:
+        queue = CoalescingQueue(quiet_s=quiet_s, max_delay_s=max_delay_s)
+        service = Service(
+            rescorer=rescorer,
+            queue=queue,
+            metrics=metrics,
+            schedule_trigger=trigger,
+            sync_at_start=sync_at_start,
+            drain_timeout_s=drain_timeout_s,
+            first_sync_retry_s=first_sync_retry_s,
+        )
+        intake = MemoryIntake(queue, RecentDeliveries(dedupe_capacity), metrics)
     receiver = WebhookReceiver(
         config=config,
         auths=auths,
-        queue=queue,
+        intake=intake,
         metrics=metrics,
         own_actors=own_actors_from(environ, own_actors),
-        dedupe_capacity=dedupe_capacity,
         owned_field_ids=rescorer.owned_field_ids,
     )
     pages = Pages(
@@ -400,7 +479,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        service.start()
+        await service.open()
         try:
             yield
         finally:
@@ -411,6 +490,8 @@ def create_service_app(
             Route("/webhooks/jira", receiver.jira, methods=["POST"]),
             Route("/webhooks/github", receiver.github, methods=["POST"]),
             Route("/healthz", pages.healthz, methods=["GET"]),
+            Route("/healthz/ready", pages.ready, methods=["GET"]),
+            Route("/healthz/live", pages.live, methods=["GET"]),
             Route("/metrics", pages.metrics_text, methods=["GET"]),
             Route("/report", pages.report, methods=["GET"]),
             Route("/", pages.status, methods=["GET"]),

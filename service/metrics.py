@@ -136,6 +136,18 @@ _DECLARED: tuple[tuple[str, Literal["counter", "gauge"], str], ...] = (
         "When the next scheduled full sync runs (Unix time); 0 when none is scheduled.",
     ),
     ("priosync_snapshot_items", "gauge", "Items in the ranking kept from the last full sync."),
+    (
+        "priosync_queue_oldest_seconds",
+        "gauge",
+        "How long the oldest item waiting to be rescored has waited (from the store).",
+    ),
+    ("priosync_queue_jobs", "gauge", "Replicas: the store's jobs by status (todo, doing)."),
+    ("priosync_store_up", "gauge", "1 when the state store answered this scrape."),
+    (
+        "priosync_jobs_taken_over_total",
+        "counter",
+        "Replicas: jobs of a silent replica this replica put back in the queue.",
+    ),
 )
 
 _LABELLED = frozenset(
@@ -145,5 +157,6 @@ _LABELLED = frozenset(
         "priosync_writes_total",
         "priosync_errors_total",
         "priosync_syncs_total",
+        "priosync_queue_jobs",
     }
 )

@@ -40,6 +40,16 @@ class Batch:
         return sum(len(k) for k in self.keys.values()) + len(self.whole)
 
 
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """What waits, for ``/metrics`` and ``/healthz``: distinct items (and whole sources), how
+    long the oldest has waited, and (replicas) the store's jobs by status."""
+
+    depth: int
+    oldest_s: float
+    jobs: Mapping[str, int] = field(default_factory=dict)
+
+
 class CoalescingQueue:
     """A set of pending targets with debounced, batched takes. Single consumer."""
 
@@ -67,6 +77,11 @@ class CoalescingQueue:
     def depth(self) -> int:
         """Distinct items (and whole sources) waiting."""
         return sum(len(k) for k in self._keys.values()) + len(self._whole)
+
+    @property
+    def oldest_s(self) -> float:
+        """How long the oldest waiting target has waited; 0 when none waits."""
+        return self._clock() - self._first_put if self.depth else 0.0
 
     @property
     def closed(self) -> bool:

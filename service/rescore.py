@@ -42,7 +42,9 @@ from sync.pipeline import (
     open_connector,
     plan_reads,
     replace_items,
+    rules_of,
     run_sync,
+    settle_earlier_writes,
     settle_reads,
 )
 from sync.writer import WriteReport
@@ -99,6 +101,7 @@ class Rescorer:
         clock: Clock = utc_now,
         keep_runs: int = 20,
         keep_changes: int = 50,
+        settle_dead_runs: bool = False,
     ) -> None:
         self.loaded = loaded
         self.environ = environ
@@ -106,6 +109,9 @@ class Rescorer:
         self.audit = audit
         self.metrics = metrics or Metrics()
         self.clock = clock
+        #: Replicas: a rescore also re-reads the items that runs of dead processes left
+        #: pending and settles them first, so a job taken over never writes twice.
+        self.settle_dead_runs = settle_dead_runs
         self.snapshot: Reads | None = None
         self.ready = asyncio.Event()
         self.runs: deque[RunSummary] = deque(maxlen=keep_runs)
@@ -129,16 +135,27 @@ class Rescorer:
         """A snapshot exists and every source was read into it."""
         return self.snapshot is not None and not self.snapshot.failures
 
-    async def full_sync(self, trigger: str) -> RunSummary:
+    @property
+    def pending_changes(self) -> Mapping[ItemId, Outputs]:
+        """What the last plan wanted that did not land: (source, key) → target outputs."""
+        return self._pending
+
+    def adopt(self, snapshot: Reads, pending: Mapping[ItemId, Outputs]) -> None:
+        """Take a snapshot another replica left (replicas share it through the store)."""
+        self.snapshot = snapshot
+        self._pending = dict(pending)
+        self.ready.set()
+
+    async def full_sync(self, trigger: str, *, command: str = "sync") -> RunSummary:
         """Read, plan and write every source, then keep what was read as the snapshot."""
         async with self._lock:
             self.metrics.set("priosync_sync_running", 1)
             try:
-                return await self._full_sync(trigger)
+                return await self._full_sync(trigger, command)
             finally:
                 self.metrics.set("priosync_sync_running", 0)
 
-    async def _full_sync(self, trigger: str) -> RunSummary:
+    async def _full_sync(self, trigger: str, command: str) -> RunSummary:
         started, began = self.clock(), time.monotonic()
         log.info("full sync started", extra={"trigger": trigger})
         # Before writing: the echoes of this sync's own writes must already be recognisable.
@@ -151,6 +168,7 @@ class Rescorer:
                 environ=self.environ,
                 transports=self.transports,
                 on_result=self._on_result(trigger),
+                command=command,
             )
         except PriosyncError as exc:
             return self._sync_failed(trigger, started, began, exc)
@@ -198,6 +216,8 @@ class Rescorer:
         async with self._lock:
             if self.snapshot is None:
                 return None
+            if self.settle_dead_runs:
+                batch = self._with_dead_runs_items(batch)
             known = [s for s in batch.sources if s in self.snapshot.items]
             if not known:
                 log.info("rescore skipped: no snapshot of %s", ", ".join(batch.sources))
@@ -207,6 +227,8 @@ class Rescorer:
     async def _rescore(self, batch: Batch, sources: Sequence[str], reads: Reads) -> RunSummary:
         started, began = self.clock(), time.monotonic()
         reads, asked = await self._reread(batch, sources, reads)
+        if self.settle_dead_runs and self.audit is not None:
+            self._settle(reads, asked)
         plan = plan_reads(self.loaded.config, reads)
         wanted = self._caused_by_batch(plan, asked)
         held = held_back(self.loaded.config, reads)
@@ -245,6 +267,32 @@ class Rescorer:
             extra={"events": batch.events, "sources": list(sources)},
         )
         return self._record(summary)
+
+    def _with_dead_runs_items(self, batch: Batch) -> Batch:
+        """The batch plus the items of writes whose run died before their outcome was known."""
+        if self.audit is None:
+            return batch
+        self.audit.mark_dead_runs()
+        keys = {s: list(k) for s, k in batch.keys.items()}
+        for write in self.audit.pending(sources=[s.name for s in self.loaded.config.sources]):
+            if write.source not in batch.whole and write.item not in keys.get(write.source, []):
+                keys.setdefault(write.source, []).append(write.item)
+        return Batch(
+            keys={s: tuple(k) for s, k in keys.items()}, whole=batch.whole, events=batch.events
+        )
+
+    def _settle(self, reads: Reads, asked: set[ItemId]) -> None:
+        """Resolve pending writes of dead runs from the items just re-read (before writing)."""
+        assert self.audit is not None
+        fresh = Reads(
+            items={
+                source: [i for i in items if (source, i.key) in asked]
+                for source, items in reads.items.items()
+            }
+        )
+        resolved = settle_earlier_writes(self.audit, fresh, rules_of(self.loaded.config))
+        if resolved:
+            log.info("settled %d writes a stopped replica left pending", resolved)
 
     async def _reread(
         self, batch: Batch, sources: Sequence[str], reads: Reads

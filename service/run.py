@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -19,7 +20,7 @@ from priosync.errors import ConfigError
 from priosync.logs import configure as configure_logging
 from service.app import create_service_app
 from service.server import GracefulServer
-from sync.audit import AuditLog, default_state_path
+from sync.state import open_audit, resolve_state
 
 log = logging.getLogger("priosync.server")
 
@@ -33,18 +34,31 @@ def run_service(
     host: str | None,
     port: int | None,
     accept_unsigned: bool,
-    state_path: Path | None,
+    state_path: str | Path | None,
     echo: Callable[[str], None],
+    schedule_trigger: Any = None,
 ) -> int:
-    """Serve until SIGTERM/SIGINT; 0 after a clean drain, 1 when it could not start."""
+    """Serve until SIGTERM/SIGINT; 0 after a clean drain, 1 when it could not start.
+
+    With a PostgreSQL state this process is one replica of several (``service.replicas``);
+    opening the audit log migrates the store first. ``schedule_trigger`` replaces the
+    ``[schedule]`` cron (tests tick every few seconds).
+    """
     config = loaded.config
     try:
-        audit = AuditLog(state_path or config.state or default_state_path())
+        location = resolve_state(state_path, config.state)
+        audit = open_audit(location)
     except ConfigError as exc:
         echo(f"priosync serve: {exc}")
         return 1
     try:
-        app = create_service_app(loaded, audit=audit, accept_unsigned=accept_unsigned)
+        app = create_service_app(
+            loaded,
+            audit=audit,
+            accept_unsigned=accept_unsigned,
+            state=location,
+            schedule_trigger=schedule_trigger,
+        )
         bind_host, bind_port = host or config.server.host, port or config.server.port
         show_service_log()
         server = GracefulServer(
@@ -58,9 +72,11 @@ def run_service(
                 timeout_graceful_shutdown=GRACEFUL_REQUESTS_S,
             )
         )
+        mode = f"a replica on {location.display}" if location.postgres else location.display
         echo(
             f"priosync serve: listening on http://{bind_host}:{bind_port} "
-            "(POST /webhooks/jira, /webhooks/github; GET /, /healthz, /metrics)"
+            "(POST /webhooks/jira, /webhooks/github; GET /, /healthz, /metrics); "
+            f"state: {mode}"
         )
         server.run()
     except ConfigError as exc:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from service.metrics import Metrics
-from service.queue import Batch, CoalescingQueue
+from service.queue import Batch, CoalescingQueue, QueueStats
 from service.rescore import Rescorer
 from service.schedule import Schedule
 
@@ -49,6 +49,20 @@ class Service:
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._worker: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        """Start (from the app's lifespan); the replicas' service connects first."""
+        self.start()
+
+    async def ready(self) -> tuple[bool, str]:
+        """Ready to take webhooks: the audit file was opened and migrated before the app."""
+        return True, "ok"
+
+    def alive(self) -> bool:
+        return self._worker is not None and not self._worker.done()
+
+    async def queue_stats(self) -> QueueStats:
+        return QueueStats(depth=self.queue.depth, oldest_s=self.queue.oldest_s)
 
     def start(self) -> None:
         """Start the worker, the first full sync and the schedule in the running loop."""

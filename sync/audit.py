@@ -1,4 +1,4 @@
-"""The audit log: every run and every write, with the value it replaced (SQLite).
+"""The audit log: every run and every write, with the value it replaced.
 
 ``revert`` reads it back to restore what a run replaced. Values are stored as JSON text so a
 score (number), a priority (text) and a label change (add/remove) share one column shape.
@@ -11,8 +11,9 @@ import json
 import os
 import socket
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,62 +139,59 @@ def outputs_with(base: Outputs, values: Mapping[str, Any]) -> Outputs:
     return Outputs(**{**{f: getattr(base, f) for f in FIELDS}, **updates})
 
 
-class AuditLog:
-    """The SQLite audit log: runs, and each write recorded before it is sent (write-ahead)."""
+class AuditLog(ABC):
+    """The audit log: runs, and each write recorded before it is sent (write-ahead).
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._migrate()
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(
-                f"cannot open the audit log: {exc}",
-                key="state",
-                expected="a writable file path (--state or PRIOSYNC_STATE)",
-                found=str(path),
-            ) from None
+    One set of statements and semantics over two stores: ``SqliteAuditLog`` (a file, the
+    default) and ``sync.postgres.PostgresAuditLog`` (shared by replicas). The statements are
+    written with ``?`` placeholders; each store runs them its own way. What differs is how
+    a store is opened and migrated, and how it tells a run whose process died
+    (``mark_dead_runs``).
+    """
 
-    def _migrate(self) -> None:
-        with self._db:
-            # One writer migrates; others wait on the lock and then see the new version.
-            self._db.execute("BEGIN IMMEDIATE")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number:d}")
+    #: Where the log lives, fit to print: a path, or a URL without its password.
+    location: str
 
-    def close(self) -> None:
-        self._db.close()
+    @abstractmethod
+    def close(self) -> None: ...
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._db:
-            yield self._db
+    @abstractmethod
+    def _tx(self) -> AbstractContextManager[None]:
+        """One transaction: every statement inside commits together, or none does."""
+
+    @abstractmethod
+    def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement; the rows it returns (none for most writes)."""
+
+    @abstractmethod
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def _insert(self, sql: str, args: Sequence[Any]) -> int:
+        """Run one INSERT; the id of the row it made."""
+
+    @abstractmethod
+    def _owner(self) -> Mapping[str, Any]:
+        """The columns that say who runs a run, so a later run can tell it died."""
+
+    @abstractmethod
+    def mark_dead_runs(self) -> list[int]:
+        """Runs left unfinished by a process that no longer exists: ``crashed``."""
 
     def start_run(self, *, command: str, config_sha256: str, sources: Sequence[str]) -> int:
-        with self._tx() as db:
-            cursor = db.execute(
-                "INSERT INTO runs (command, config_sha256, sources, started_at, host, pid) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    command,
-                    config_sha256,
-                    json.dumps(list(sources)),
-                    _now(),
-                    socket.gethostname(),
-                    os.getpid(),
-                ),
+        owner = self._owner()
+        columns = ", ".join(("command", "config_sha256", "sources", "started_at", *owner))
+        marks = ", ".join("?" * (4 + len(owner)))
+        with self._tx():
+            # columns are this class's constants and the store's own owner columns.
+            return self._insert(
+                f"INSERT INTO runs ({columns}) VALUES ({marks})",  # noqa: S608
+                (command, config_sha256, json.dumps(list(sources)), _now(), *owner.values()),
             )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     def finish_run(self, run_id: int, *, counts: Mapping[str, int], outcome: str) -> None:
-        with self._tx() as db:
-            db.execute(
+        with self._tx():
+            self._execute(
                 "UPDATE runs SET finished_at = ?, counts = ?, outcome = ? WHERE id = ?",
                 (_now(), json.dumps(dict(counts)), outcome, run_id),
             )
@@ -210,8 +208,10 @@ class AuditLog:
             for c in changes
             for name, old, new in field_changes(c)
         ]
-        with self._tx() as db:
-            db.executemany(
+        if not rows:
+            return
+        with self._tx():
+            self._executemany(
                 "INSERT INTO writes (run_id, source, item, url, field, old, new, status, "
                 "error, at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?)",
                 rows,
@@ -219,8 +219,8 @@ class AuditLog:
 
     def settle(self, run_id: int, change: Change, *, status: Status, error: str | None) -> None:
         """Set the outcome of a change whose intent was recorded (its pending rows)."""
-        with self._tx() as db:
-            db.execute(
+        with self._tx():
+            self._execute(
                 "UPDATE writes SET status = ?, error = ?, at = ? "
                 "WHERE run_id = ? AND source = ? AND item = ? AND status = 'pending'",
                 (status, error, _now(), run_id, change.source, change.key),
@@ -233,8 +233,8 @@ class AuditLog:
 
     def resolve(self, record: WriteRecord, status: Status) -> None:
         """Set the outcome of one pending write, found by reading the item afterwards."""
-        with self._tx() as db:
-            db.execute(
+        with self._tx():
+            self._execute(
                 "UPDATE writes SET status = ? WHERE id = ? AND status = 'pending'",
                 (status, record.id),
             )
@@ -255,19 +255,13 @@ class AuditLog:
         found = self._select_writes(where, args)
         return [w for w in found if sources is None or w.source in sources]
 
-    def mark_dead_runs(self) -> list[int]:
-        """Runs left unfinished by a process on this host that no longer exists: ``crashed``."""
-        here = socket.gethostname()
-        rows = self._db.execute(
-            "SELECT id, pid FROM runs WHERE finished_at IS NULL AND host = ?", (here,)
-        ).fetchall()
-        dead = [run_id for run_id, pid in rows if pid is not None and not _alive(pid)]
-        with self._tx() as db:
-            db.executemany(
-                "UPDATE runs SET outcome = 'crashed', finished_at = ? WHERE id = ?",
-                [(_now(), run_id) for run_id in dead],
+    def _mark_crashed(self, run_ids: Sequence[int]) -> None:
+        with self._tx():
+            self._executemany(
+                "UPDATE runs SET outcome = 'crashed', finished_at = ? "
+                "WHERE id = ? AND finished_at IS NULL",
+                [(_now(), run_id) for run_id in run_ids],
             )
-        return dead
 
     def reverts_of(self, run_id: int) -> list[RunRecord]:
         """Finished runs that reverted ``run_id``."""
@@ -290,7 +284,7 @@ class AuditLog:
             "host, pid"
         )
         # tail is one of the constants in this class, never user input.
-        rows = self._db.execute(f"SELECT {columns} FROM runs {tail}", args).fetchall()  # noqa: S608
+        rows = self._execute(f"SELECT {columns} FROM runs {tail}", args)  # noqa: S608
         return [
             RunRecord(
                 id=r[0],
@@ -324,7 +318,7 @@ class AuditLog:
         )
         if where:
             query += " WHERE " + where  # built from constants above, never user input
-        rows = self._db.execute(query + " ORDER BY id", list(args)).fetchall()
+        rows = self._execute(query + " ORDER BY id", list(args))
         return [
             WriteRecord(
                 id=r[0],
@@ -341,6 +335,86 @@ class AuditLog:
             )
             for r in rows
         ]
+
+
+class SqliteAuditLog(AuditLog):
+    """The audit log in one SQLite file: the default, for one process at a time per host."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.location = str(path)
+        self._depth = 0
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level None: transactions are ours (``_tx``), not the module's guesses.
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"cannot open the audit log: {exc}",
+                key="state",
+                expected="a writable file path (--state or PRIOSYNC_STATE)",
+                found=str(path),
+            ) from None
+
+    def _migrate(self) -> None:
+        # One writer migrates; others wait on the lock and then see the new version.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number:d}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        self._depth += 1
+        if self._depth == 1:
+            self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._db.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._db.execute("COMMIT")
+
+    def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._db.execute(sql, tuple(args)).fetchall()
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, [tuple(r) for r in rows])
+
+    def _insert(self, sql: str, args: Sequence[Any]) -> int:
+        row_id = self._db.execute(sql, tuple(args)).lastrowid
+        assert row_id is not None
+        return row_id
+
+    def _owner(self) -> Mapping[str, Any]:
+        return {"host": socket.gethostname(), "pid": os.getpid()}
+
+    def mark_dead_runs(self) -> list[int]:
+        """Runs left unfinished by a process on this host that no longer exists: ``crashed``."""
+        here = socket.gethostname()
+        rows = self._execute(
+            "SELECT id, pid FROM runs WHERE finished_at IS NULL AND host = ?", (here,)
+        )
+        dead = [run_id for run_id, pid in rows if pid is not None and not _alive(pid)]
+        if dead:
+            self._mark_crashed(dead)
+        return dead
 
 
 def _alive(pid: int) -> bool:

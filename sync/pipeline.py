@@ -282,13 +282,15 @@ async def run_sync(
     on_result: Callable[[WriteResult], None] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     stop: asyncio.Event | None = None,
+    command: str = "sync",
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
 
     With ``ranking = "global"`` every source is read, because each item's rank depends on
     all of them, but only the selected sources are planned and written. Writes an earlier
     run left with an unknown outcome are resolved from what this run read. ``stop`` (set by
-    a signal) ends the writes early and cleanly (``sync.writer``).
+    a signal) ends the writes early and cleanly (``sync.writer``). ``command`` is how the
+    audit log names the run.
     """
     config = loaded.config
     sources = select_sources(config, only)
@@ -311,7 +313,7 @@ async def run_sync(
             plan.changes,
             connectors,
             audit=audit,
-            run=RunStart("sync", loaded.sha256, sorted(selected)),
+            run=RunStart(command, loaded.sha256, sorted(selected)),
             max_writes=max_writes,
             held=held_back(config, reads),
             read_failures=len(reads.failures),

@@ -123,7 +123,7 @@ async def revert_run(
     """
     record = audit.run(run_id)
     if record is None:
-        raise ConfigError(f"there is no run {run_id} in the audit log {audit.path}", key="RUN")
+        raise ConfigError(f"there is no run {run_id} in the audit log {audit.location}", key="RUN")
     audit.mark_dead_runs()
     record = audit.run(run_id) or record
     earlier = [r for r in audit.reverts_of(run_id) if r.outcome == "ok"]

@@ -283,3 +283,64 @@ class TestKubernetes:
         raw = tomllib.loads(find("ConfigMap")["data"]["priosync.toml"])
         loaded = validate_config(raw, file=Path("configmap"), environ={})
         assert [s.name for s in loaded.config.sources] == ["web"]
+
+
+def replica_documents() -> list[dict[str, Any]]:
+    return [
+        doc
+        for path in sorted((DEPLOY / "replicas").glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if doc
+    ]
+
+
+def find_replica(kind: str) -> dict[str, Any]:
+    (doc,) = [d for d in replica_documents() if d["kind"] == kind]
+    return doc
+
+
+class TestReplicas:
+    def test_three_replicas_roll_without_stopping_all(self) -> None:
+        """replicas: 3, a rolling update (they share the queue), and a budget keeping two."""
+        deployment, budget = find_replica("Deployment"), find_replica("PodDisruptionBudget")
+        assert deployment["spec"]["replicas"] == 3
+        assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert 1 <= budget["spec"]["minAvailable"] < deployment["spec"]["replicas"]
+
+    def test_the_postgresql_url_comes_from_a_secret(self) -> None:
+        """PRIOSYNC_STATE is a secretKeyRef into the URL Secret, which holds a postgresql:// URL;
+        the tokens come from the tokens Secret; no state volume (the store is the database)."""
+        container = pod_spec(find_replica("Deployment"))["containers"][0]
+        env = {e["name"]: e for e in container["env"]}
+        ref = env["PRIOSYNC_STATE"]["valueFrom"]["secretKeyRef"]
+        url_secret = find_replica("Secret")
+        assert ref["name"] == url_secret["metadata"]["name"]
+        assert url_secret["stringData"][ref["key"]].startswith("postgresql://")
+        tokens = find("Secret")
+        for name, entry in env.items():
+            assert "value" not in entry
+            if name != "PRIOSYNC_STATE" and SECRET_NAME.search(name):
+                assert entry["valueFrom"]["secretKeyRef"]["name"] == tokens["metadata"]["name"]
+        assert "/state" not in {m["mountPath"] for m in container["volumeMounts"]}
+        assert container["args"] == ["serve"]
+
+    def test_readiness_and_liveness_are_different_probes(self) -> None:
+        """Readiness asks /healthz/ready (the store), liveness /healthz/live (the process)."""
+        container = pod_spec(find_replica("Deployment"))["containers"][0]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/healthz/ready"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz/live"
+        ports = {p["name"] for p in container["ports"]}
+        assert {
+            container[p]["httpGet"]["port"] for p in ("readinessProbe", "livenessProbe")
+        } <= ports
+        assert pod_spec(find_replica("Deployment"))["securityContext"]["runAsNonRoot"] is True
+
+    def test_the_service_selects_the_replicas(self) -> None:
+        """The Service routes to the replica pods only, not to the one-replica Deployment."""
+        deployment, service = find_replica("Deployment"), find_replica("Service")
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert service["spec"]["selector"].items() <= labels.items()
+        single = find("Deployment")["spec"]["template"]["metadata"]["labels"]
+        assert not service["spec"]["selector"].items() <= single.items()

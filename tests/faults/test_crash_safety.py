@@ -144,8 +144,13 @@ def audited_items(runs: list[dict[str, object]], run_id: int) -> dict[str, set[s
     return found
 
 
+#: Kill points: three in `make test`; a longer campaign with PRIOSYNC_FAULT_SEEDS=1-40.
+SEEDS = os.environ.get("PRIOSYNC_FAULT_SEEDS", "1-3")
+KILL_SEEDS = list(range(int(SEEDS.split("-")[0]), int(SEEDS.split("-")[-1]) + 1))
+
+
 class TestKilled:
-    @pytest.mark.parametrize("seed", [1, 2, 3])
+    @pytest.mark.parametrize("seed", KILL_SEEDS)
     def test_every_landed_write_is_audited_resolved_and_revertable(
         self, site: Site, seed: int
     ) -> None:

@@ -173,7 +173,9 @@ async def running_service(
         running = Running(sandbox, app, base, client, loaded)
         if wait_for_snapshot:
             await eventually(
-                lambda: running.service.rescorer.snapshot is not None, what="the first full sync"
+                lambda: running.service.rescorer.snapshot is not None,
+                timeout_s=60,
+                what="the first full sync",
             )
             await running.settled()
         yield running
