@@ -122,12 +122,13 @@ def rank_reads(config: PriosyncConfig, reads: Reads) -> tuple[RankedItem, ...]:
     spec = config.scoring.to_model_spec()
     tiers = [c.to_cut() for c in config.outputs.priority]
     buckets = [c.to_cut() for c in config.outputs.roadmap]
+    lift = config.scoring.dependencies == "lift"
     if config.scoring.ranking == "global":
         everything = [item for items in reads.items.values() for item in items]
-        return score_backlog(everything, spec, tiers=tiers, buckets=buckets)
+        return score_backlog(everything, spec, tiers=tiers, buckets=buckets, lift=lift)
     ranked: list[RankedItem] = []
     for items in reads.items.values():
-        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets))
+        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets, lift=lift))
     return tuple(ranked)
 
 
