@@ -455,7 +455,14 @@ class _Handlers:
         want_key = fields is not None or "key" in ",".join(args["fields"] or [])
         body: dict[str, Any] = {
             "issues": [
-                render_issue(i, base_url=self.base(), api=api, fields=fields, want_key=want_key)
+                render_issue(
+                    i,
+                    base_url=self.base(),
+                    api=api,
+                    fields=fields,
+                    want_key=want_key,
+                    find=self.sandbox.find,
+                )
                 for i in page
             ],
             "isLast": offset + len(page) >= len(matched),
@@ -517,7 +524,12 @@ class _Handlers:
             "startAt": start_at,
             "maxResults": max_results,
             "total": len(matched),
-            "issues": [render_issue(i, base_url=self.base(), api="2", fields=fields) for i in page],
+            "issues": [
+                render_issue(
+                    i, base_url=self.base(), api="2", fields=fields, find=self.sandbox.find
+                )
+                for i in page
+            ],
         }
         _add_names_and_schema(body, fields, _split(args["expand"]))
         return JSONResponse(body)
@@ -554,7 +566,14 @@ class _Handlers:
                 found[issue.id] = issue
         expand = raw.get("expand") if isinstance(raw.get("expand"), list) else []
         issues = [
-            render_issue(found[i], base_url=self.base(), api=api, fields=fields, expand=expand)
+            render_issue(
+                found[i],
+                base_url=self.base(),
+                api=api,
+                fields=fields,
+                expand=expand,
+                find=self.sandbox.find,
+            )
             for i in sorted(found)
         ]
         return JSONResponse({"issues": issues, "issueErrors": errors})
@@ -569,7 +588,14 @@ class _Handlers:
         fields = select_fields(request.query_params.getlist("fields") or None, default="*all")
         expand = _split(request.query_params.get("expand"))
         return JSONResponse(
-            render_issue(issue, base_url=self.base(), api=api, fields=fields or (), expand=expand)
+            render_issue(
+                issue,
+                base_url=self.base(),
+                api=api,
+                fields=fields or (),
+                expand=expand,
+                find=self.sandbox.find,
+            )
         )
 
     async def edit_issue(self, request: Request) -> Response:
@@ -601,7 +627,11 @@ class _Handlers:
             issue = self.sandbox.find(key)
             assert issue is not None
             rendered = render_issue(
-                issue, base_url=self.base(), api=api, fields=select_fields(None, default="*all")
+                issue,
+                base_url=self.base(),
+                api=api,
+                fields=select_fields(None, default="*all"),
+                find=self.sandbox.find,
             )
             return JSONResponse(rendered, background=task)
         return Response(status_code=204, background=task)
