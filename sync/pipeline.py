@@ -75,8 +75,11 @@ def open_connector(
 ) -> Connector:
     """Build the connector for one source; ``transport`` lets the demo and tests use a sandbox."""
     inputs = config.inputs_for(source)
+    links = config.scoring.dependencies == "lift"
     if isinstance(source, FileSource):
-        return FileConnector.from_config(source, inputs=inputs, outputs=config.outputs)
+        return FileConnector.from_config(
+            source, inputs=inputs, outputs=config.outputs, dependencies=links
+        )
     if isinstance(source, JiraSource):
         from connectors.jira import JiraConnector
 
@@ -88,6 +91,7 @@ def open_connector(
             transport=transport,
             scales=config.scoring.scales,
             priority_names=[c.name for c in config.outputs.priority],
+            dependencies=links,
         )
     from connectors.github import ProjectConnector, RepositoryConnector
 
@@ -100,6 +104,7 @@ def open_connector(
         transport=transport,
         scales=config.scoring.scales,
         priority_names=[c.name for c in config.outputs.priority],
+        dependencies=links,
     )
 
 
