@@ -46,6 +46,7 @@ from .render import (
     field_schema,
     render_field,
     render_issue,
+    render_issue_link,
     render_priority,
     select_fields,
 )
@@ -109,6 +110,7 @@ def create_jira_app(sandbox: JiraSandbox) -> Starlette:
         Route("/rest/api/{version}/issue/{key}", handlers.get_issue, methods=["GET"]),
         Route("/rest/api/{version}/issue/{key}", handlers.edit_issue, methods=["PUT"]),
         Route("/rest/api/{version}/issue/{key}/editmeta", handlers.edit_meta, methods=["GET"]),
+        Route("/rest/api/{version}/issueLink/{link_id}", handlers.issue_link, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,
@@ -635,6 +637,21 @@ class _Handlers:
             )
             return JSONResponse(rendered, background=task)
         return Response(status_code=204, background=task)
+
+    async def issue_link(self, request: Request) -> Response:
+        """``GET /issueLink/{id}``: both ends, the blocker as ``inwardIssue`` (the side whose
+        own view shows the other issue as ``outwardIssue``, "blocks")."""
+        api = self.api(request)
+        link_id = str(request.path_params["link_id"])
+        for issue in self.sandbox.stored_issues():
+            for end in issue.links:
+                if str(end.id) == link_id and end.outward:
+                    other = self.sandbox.find(end.other)
+                    assert other is not None
+                    return JSONResponse(
+                        render_issue_link(end, issue, other, base_url=self.base(), api=api)
+                    )
+        raise ApiError(404, "No issue link with id '" + link_id + "' exists.")
 
     async def edit_meta(self, request: Request) -> Response:
         api = self.api(request)

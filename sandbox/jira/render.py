@@ -194,6 +194,28 @@ def render_issue_links(
 
 
 def render_link_end(end: LinkEnd, other: StoredIssue, *, base_url: str, api: str) -> dict[str, Any]:
+    """One ``issuelinks`` entry: the link, with only the other issue."""
+    return {
+        **_link_head(end, base_url=base_url, api=api),
+        ("outwardIssue" if end.outward else "inwardIssue"): render_linked_issue(
+            other, base_url=base_url, api=api
+        ),
+    }
+
+
+def render_issue_link(
+    end: LinkEnd, issue: StoredIssue, other: StoredIssue, *, base_url: str, api: str
+) -> dict[str, Any]:
+    """``GET /issueLink/{id}`` for the link whose outward end ``issue`` holds: that issue is
+    the link's ``inwardIssue``, the one it blocks its ``outwardIssue``."""
+    return {
+        **_link_head(end, base_url=base_url, api=api),
+        "inwardIssue": render_linked_issue(issue, base_url=base_url, api=api),
+        "outwardIssue": render_linked_issue(other, base_url=base_url, api=api),
+    }
+
+
+def _link_head(end: LinkEnd, *, base_url: str, api: str) -> dict[str, Any]:
     link_type = c.LINK_TYPE_BY_NAME[end.type]
     return {
         "id": str(end.id),
@@ -205,9 +227,6 @@ def render_link_end(end: LinkEnd, other: StoredIssue, *, base_url: str, api: str
             "outward": link_type.outward,
             "self": f"{base_url}/rest/api/{api}/issueLinkType/{link_type.id}",
         },
-        ("outwardIssue" if end.outward else "inwardIssue"): render_linked_issue(
-            other, base_url=base_url, api=api
-        ),
     }
 
 
