@@ -79,6 +79,8 @@ def lift_blockers(ranked: Sequence[WorkItem], *, others: Sequence[WorkItem] = ()
     notes about blockers outside the ranking.
     """
     count = len(ranked)
+    if not any(item.blocks or item.blocked_by for item in (*ranked, *others)):
+        return Lifting(order=tuple(range(count)), place=tuple(range(count)))
     resolve = _Resolver(ranked)
     done = [item.done for item in ranked]
     for item in (*ranked, *others):
