@@ -191,9 +191,7 @@ def reason_for(r: RankedItem, rules: PlanRules) -> str:
     if r.rank is None:
         return "needs input: " + explain_ranked(r)
     text = explain_ranked(r, with_tier=rules.writes_priority)
-    lifted = lift_change_note(r, with_tier=rules.writes_priority)
-    if lifted is not None:
-        text += f" ({lifted})"
     if rules.pin_label is not None and rules.pin_label in r.item.current.labels:
-        text += f" · pinned ({rules.pin_label}): priority and bucket kept"
-    return text
+        return text + f" · pinned ({rules.pin_label}): priority and bucket kept"
+    lifted = lift_change_note(r, with_tier=rules.writes_priority)
+    return text if lifted is None else f"{text} ({lifted})"

@@ -9,7 +9,16 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from priosync.domain import Cut, Link, ModelSpec, RankedItem, RawValue, Score, WorkItem
+from priosync.domain import (
+    Cut,
+    Link,
+    ModelSpec,
+    Outputs,
+    RankedItem,
+    RawValue,
+    Score,
+    WorkItem,
+)
 from scoring import MODEL_INPUTS, cycle_warnings, rank_backlog, score_backlog
 from scoring.dependencies import strongly_connected
 from sync.plan import PlanRules, explanation_text, reason_for
@@ -193,6 +202,44 @@ class TestTheRule:
         assert order(result) == [key(n) for n in range(count)]
 
 
+class TestSources:
+    """Only links between items of one ranking count; keys resolve in their own source first."""
+
+    @staticmethod
+    def two_sources() -> tuple[list[WorkItem], list[Score]]:
+        items, scores = build([50, 40, 1], [])
+        items[2] = replace(items[2], source="ops", key="OPS-1", blocks=(Link("WEB-2"),))
+        return items, scores
+
+    def test_per_source_a_blocker_elsewhere_is_only_noted(self) -> None:
+        """Ranked per source, WEB-2 names its blocker in another source and nothing moves."""
+        items, scores = self.two_sources()
+        web = rank_backlog(items[:2], scores[:2], tiers=[], buckets=[], effort_input=None)
+        ops = rank_backlog(items[2:], scores[2:], tiers=[], buckets=[], effort_input=None)
+        assert order(web) == ["WEB-1", "WEB-2"]
+        assert order(ops) == ["OPS-1"]
+        assert web[1].lifted_by == ()
+
+    def test_a_global_ranking_lifts_across_sources(self) -> None:
+        """Ranked together (``ranking = "global"``), OPS-1 goes above the WEB-2 it blocks."""
+        items, scores = self.two_sources()
+        result = rank_backlog(items, scores, tiers=[], buckets=[], effort_input=None)
+        assert order(result) == ["WEB-1", "OPS-1", "WEB-2"]
+
+    def test_a_key_in_two_sources_resolves_in_the_linking_items_own(self) -> None:
+        """WEB-1 exists in both sources: a link from "other" means other's WEB-1."""
+        items, scores = build([50, 40, 1, 30], [])
+        items[2] = replace(items[2], source="other", key="WEB-9", blocks=(Link("WEB-1"),))
+        items[3] = replace(items[3], source="other", key="WEB-1")
+        result = rank_backlog(items, scores, tiers=[], buckets=[], effort_input=None)
+        assert [(r.item.source, r.item.key) for r in result] == [
+            ("web", "WEB-1"),
+            ("web", "WEB-2"),
+            ("other", "WEB-9"),
+            ("other", "WEB-1"),
+        ]
+
+
 class TestCuts:
     """Tiers and buckets follow the lifted order; the blocker never lands below what it blocks."""
 
@@ -243,6 +290,11 @@ class TestCuts:
         )
         pushed = next(r for r in result if r.item.key == "WEB-4")
         assert reason_for(pushed, rules).endswith("· High · later (now without lifting)")
+        pinned = replace(rules, pin_label="pinned")
+        held = replace(
+            blocker, item=replace(blocker.item, current=Outputs(labels=frozenset({"pinned"})))
+        )
+        assert reason_for(held, pinned).endswith("· pinned (pinned): priority and bucket kept")
 
 
 class TestCycles:
