@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
 from config import load_config
+from config.models import PriosyncConfig
 from priosync.domain import CheckResult
 from priosync.errors import ConfigError, PriosyncError
-from sync.pipeline import open_connector, select_sources
+from scoring import cycle_warnings
+from sync.pipeline import open_connector, rank_reads, read_all, select_sources
 
 
 async def check_everything(config_path: Path | None, only: Sequence[str]) -> list[CheckResult]:
@@ -44,4 +47,32 @@ async def check_everything(config_path: Path | None, only: Sequence[str]) -> lis
             results.append(CheckResult(what=f"{source.name}: tracker", ok=False, detail=str(exc)))
         finally:
             await connector.aclose()
+    if sources and all(r.ok for r in results):
+        results.extend(await dependency_checks(loaded.config, [s.name for s in sources]))
     return results
+
+
+async def dependency_checks(config: PriosyncConfig, only: Sequence[str]) -> list[CheckResult]:
+    """With dependencies on, read and rank the backlog once: each dependency cycle is a
+    problem line (its links are ignored for ordering), else one line saying how many
+    blockers are lifted. A source that cannot be read is reported by its own checks."""
+    if config.scoring.dependencies != "lift":
+        return []
+    read_from = list(config.sources) if config.scoring.ranking == "global" else None
+    sources = read_from or select_sources(config, only)
+    connectors = [open_connector(s, config) for s in sources]
+    try:
+        reads = await read_all(connectors)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in connectors))
+    if reads.failures:
+        return []
+    ranking = [r for r in rank_reads(config, reads) if r.item.source in only]
+    cycles = cycle_warnings(ranking)
+    fix = "remove or reverse one of the links in the tracker"
+    if cycles:
+        return [CheckResult(what="dependencies", ok=False, detail=c, fix=fix) for c in cycles]
+    lifted = sum(1 for r in ranking if r.lifted_by)
+    blockers = "1 blocker is" if lifted == 1 else f"{lifted} blockers are"
+    detail = f"no dependency cycles; {blockers} lifted above what they block"
+    return [CheckResult(what="dependencies", ok=True, detail=detail)]

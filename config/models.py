@@ -143,6 +143,9 @@ class ScoringConfig(Strict):
     effort_input: str | None = None
     #: ``per-source`` ranks each source alone; ``global`` ranks all sources as one portfolio.
     ranking: Literal["per-source", "global"] = "per-source"
+    #: ``lift`` ranks a blocker above what it blocks (Jira "Blocks" links, GitHub issue
+    #: dependencies, a Jira CSV export's link columns); ``ignore`` neither reads nor uses them.
+    dependencies: Literal["lift", "ignore"] = "lift"
 
     @model_validator(mode="after")
     def _inputs_fit_model(self) -> Self:
@@ -307,6 +310,10 @@ def http_url(value: str, *, key: str) -> str:
     return value.rstrip("/")
 
 
+#: A Jira issue link type's name ("Blocks"), as Jira's link-type settings show it.
+LinkTypeName = Annotated[str, Field(min_length=1, max_length=255)]
+
+
 class Pacing(Strict):
     """Overrides for a connector's default pacing; leave unset to keep the tracker's safe defaults."""
 
@@ -336,6 +343,9 @@ class JiraSource(SourceBase):
     pat_env: str = "JIRA_PAT"
     #: Send notifications for priosync's edits (Jira's notifyUsers). Off needs project-admin.
     notify: bool = False
+    #: Issue link types (by name) whose outward side blocks the inward side, for
+    #: ``[scoring] dependencies``. Link types are a site's own configuration, hence per source.
+    blocking_link_types: list[LinkTypeName] = Field(default_factory=lambda: ["Blocks"])
 
     @field_validator("url")
     @classmethod
@@ -393,6 +403,9 @@ class FileSource(SourceBase):
     format: Literal["auto", "csv", "json"] = "auto"
     key_column: str = "Issue key"
     title_column: str = "Summary"
+    #: Link types read from a Jira CSV export's ``Outward issue link (<type>)`` (blocks) and
+    #: ``Inward issue link (<type>)`` (is blocked by) columns, for ``[scoring] dependencies``.
+    blocking_link_types: list[LinkTypeName] = Field(default_factory=lambda: ["Blocks"])
 
 
 Source = Annotated[JiraSource | GitHubSource | FileSource, Field(discriminator="kind")]

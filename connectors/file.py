@@ -16,6 +16,7 @@ from typing import Any
 
 from config.loading import read_regular_file
 from config.models import FileSource, OutputsConfig
+from connectors.file_links import LinkColumns, RowLinks
 from priosync.domain import (
     Change,
     CheckResult,
@@ -39,18 +40,30 @@ class FileConnector:
     writable = False
 
     def __init__(
-        self, source: FileSource, *, inputs: Mapping[str, str], outputs: OutputsConfig
+        self,
+        source: FileSource,
+        *,
+        inputs: Mapping[str, str],
+        outputs: OutputsConfig,
+        dependencies: bool = False,
     ) -> None:
         self.name = source.name
         self._source = source
         self._inputs = dict(inputs)
         self._outputs = outputs
+        #: Read blocking links (``[scoring] dependencies = "lift"``): ``connectors.file_links``.
+        self._dependencies = dependencies
 
     @classmethod
     def from_config(
-        cls, source: FileSource, *, inputs: Mapping[str, str], outputs: OutputsConfig
+        cls,
+        source: FileSource,
+        *,
+        inputs: Mapping[str, str],
+        outputs: OutputsConfig,
+        dependencies: bool = False,
     ) -> FileConnector:
-        return cls(source, inputs=inputs, outputs=outputs)
+        return cls(source, inputs=inputs, outputs=outputs, dependencies=dependencies)
 
     async def read(self) -> list[WorkItem]:
         rows = load_rows(self._source.path, fmt=self._source.format)
@@ -71,11 +84,19 @@ class FileConnector:
             "explanation": columns.find(self._outputs.explain_field, ()),
             "rank": columns.find(self._outputs.rank_field, ()),
         }
+        links = (
+            LinkColumns(list(rows[0]), link_types=self._source.blocking_link_types).read(
+                rows, key_column=key_col
+            )
+            if self._dependencies
+            else {}
+        )
         items = []
         for row in rows:
             key = _text(row.get(key_col))
             if not key:
                 continue
+            found = links.get(key, RowLinks())
             items.append(
                 WorkItem(
                     key=key,
@@ -94,6 +115,9 @@ class FileConnector:
                         else None,
                         rank=_int(row.get(owned["rank"])) if owned["rank"] else None,
                     ),
+                    blocks=found.blocks,
+                    blocked_by=found.blocked_by,
+                    done=found.done,
                 )
             )
         return items

@@ -61,6 +61,17 @@ class Cut:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """A blocking dependency to another item, as the tracker showed it (Jira "Blocks" links,
+    GitHub issue dependencies, a Jira CSV export's issue-link columns)."""
+
+    #: The other item's key, as WorkItem keys are written (``WEB-12``, ``acme/app#7``).
+    key: str
+    #: The other item is done or closed (Jira status category Done, a closed GitHub issue).
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Outputs:
     """The values priosync owns on an item.
 
@@ -98,6 +109,12 @@ class WorkItem:
     #: Owned fields whose value could not be read as ``current`` says (a score field holding
     #: text): the raw value, so the audit log records exactly what a write replaced.
     held: Mapping[str, RawValue] = field(default_factory=dict)
+    #: Dependencies, read only with ``[scoring] dependencies = "lift"``: the items this one
+    #: blocks and the items blocking it; either side of a link is enough (``scoring.dependencies``).
+    blocks: tuple[Link, ...] = ()
+    blocked_by: tuple[Link, ...] = ()
+    #: Done or closed: such an item blocks nothing and waits for nothing.
+    done: bool = False
 
 
 # ── what scoring produces ────────────────────────────────────────────────────────────────
@@ -137,6 +154,16 @@ class RankedItem:
     bucket: str | None = None
     #: How many items were ranked alongside (the N of "rank 3 of N").
     of: int = 0
+    #: Dependency lifting (``scoring.dependencies``): the keys of the items this one blocks
+    #: that lifted it above its own place, in rank order.
+    lifted_by: tuple[str, ...] = ()
+    #: The keys of the dependency cycle this item is in (itself included, in rank order);
+    #: a cycle's links are ignored for lifting.
+    cycle: tuple[str, ...] = ()
+    #: Open blockers that are not in this ranking (another source, unscored): shown, not ranked.
+    blocked_outside: tuple[str, ...] = ()
+    #: The tier and bucket the item would have without lifting, when lifting changed either.
+    without_lift: tuple[str | None, str | None] | None = None
 
 
 # ── what sync plans and writes ───────────────────────────────────────────────────────────

@@ -22,6 +22,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from priosync.domain import Change, Missing, Plan, RankedItem
+from reports.dependency_badge import dependency_badge
 from reports.text import describe_outputs_change
 from scoring import format_number
 
@@ -157,7 +158,8 @@ def render_ranked_row(ranked: RankedItem, change: Change | None, *, top: float) 
     css = "item changed" if change else "item"
     return (
         f"<tr class='{css}'><td class=r>{ranked.rank}</td>"
-        f"<td class=k>{render_link(ranked.item.key, ranked.item.url)}</td>"
+        f"<td class=k>{render_link(ranked.item.key, ranked.item.url)}"
+        f"{dependency_badge(ranked)}</td>"
         f"<td class=t>{escape(ranked.item.title)}<div class=terms>{render_terms(ranked)}</div></td>"
         f"<td class=s><b>{escape(format_number(value))}</b>"
         f'<div class=bar><i style="width:{bar_percent(value, top):.1f}%"></i></div></td>'

@@ -3,8 +3,10 @@
 JSON is a stable interface for scripts:
 
 - ``rank``: ``{"items": [{"key", "title", "url", "source", "rank", "score", "terms",
-  "priority", "bucket", "missing"}]}`` — rank 1 is the top; unscored items have ``rank`` and
-  ``score`` null and ``missing`` lists the reasons.
+  "priority", "bucket", "missing", "lifted_by", "cycle", "blocked_outside"}]}`` — rank 1 is
+  the top; unscored items have ``rank`` and ``score`` null and ``missing`` lists the reasons;
+  ``lifted_by`` lists the keys of the items a lifted blocker blocks (``scoring.dependencies``),
+  ``cycle`` the dependency cycle it is in, ``blocked_outside`` open blockers not ranked.
 - ``plan`` / ``sync``: ``{"changes": [{"key", "source", "url", "before", "after", "reason"}],
   "unchanged", "skipped": [{"key", "source", "missing"}], "failed": [{"key", "source",
   "error"}], "left": [...keys], "written": n}`` where ``before``/``after`` hold ``score``,
@@ -28,7 +30,7 @@ from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
 from reports.literal import MAX_CELL, literal, one_line
-from scoring import format_number
+from scoring import dependency_notes, format_number
 from sync.writer import WriteReport
 
 Format = Literal["table", "json", "markdown", "csv"]
@@ -50,6 +52,10 @@ def rank_rows(ranking: Sequence[RankedItem]) -> list[dict[str, Any]]:
             "priority": r.tier,
             "bucket": r.bucket,
             "missing": [m.reason for m in r.score.missing],
+            # Dependencies (scoring.dependencies): who lifted it, its cycle, outside blockers.
+            "lifted_by": list(r.lifted_by),
+            "cycle": list(r.cycle),
+            "blocked_outside": list(r.blocked_outside),
         }
         for r in ranking
     ]
@@ -61,6 +67,11 @@ def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) ->
         write_json(console, {"items": rows})
         return
     header = ["rank", "key", "title", "score", "terms", "priority", "bucket", "missing"]
+    notes = ["; ".join(dependency_notes(r)) for r in ranking]
+    # The dependencies column: always in CSV (a stable shape), elsewhere when there is a note.
+    with_notes = fmt == "csv" or any(notes)
+    if with_notes:
+        header.append("dependencies")
     cells = [
         [
             "" if r["rank"] is None else str(r["rank"]),
@@ -71,8 +82,9 @@ def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) ->
             r["priority"] or "",
             r["bucket"] or "",
             "; ".join(r["missing"]),
+            *([note] if with_notes else []),
         ]
-        for r in rows
+        for r, note in zip(rows, notes, strict=True)
     ]
     _render_cells(header, cells, fmt, console, title="Ranked backlog")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from priosync.domain import Cut, ModelSpec, RankedItem, WorkItem
+from scoring.dependencies import cycle_warnings, dependency_notes, lift_change_note
 from scoring.explain import explain_ranked
 from scoring.formatting import display_name, format_number, round_half_up
 from scoring.formula import ALLOWED_FUNCTIONS, check_formula
@@ -25,12 +26,15 @@ __all__ = [
     "Decoded",
     "assign_cuts",
     "check_formula",
+    "cycle_warnings",
     "decode_value",
+    "dependency_notes",
     "display_name",
     "effort_input_for",
     "explain_ranked",
     "format_number",
     "input_names",
+    "lift_change_note",
     "natural_key",
     "rank_backlog",
     "round_half_up",
@@ -50,9 +54,16 @@ def score_backlog(
     *,
     tiers: Sequence[Cut],
     buckets: Sequence[Cut],
+    lift: bool = True,
 ) -> tuple[RankedItem, ...]:
-    """Score every item's ``inputs`` with ``spec``, then rank it and assign tiers and buckets."""
+    """Score every item's ``inputs`` with ``spec``, then rank it and assign tiers and buckets;
+    with ``lift`` blockers come before what they block (``scoring.dependencies``)."""
     scores = [score_inputs(item.inputs, spec) for item in items]
     return rank_backlog(
-        items, scores, tiers=tiers, buckets=buckets, effort_input=effort_input_for(spec)
+        items,
+        scores,
+        tiers=tiers,
+        buckets=buckets,
+        effort_input=effort_input_for(spec),
+        lift=lift,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from priosync.domain import RankedItem
+from scoring.dependencies import dependency_notes
 
 __all__ = ["explain_ranked"]
 
@@ -10,13 +11,14 @@ __all__ = ["explain_ranked"]
 def explain_ranked(r: RankedItem, *, with_tier: bool = False) -> str:
     """Return ``RICE 500×2×0.8/3 = 266.7 · rank 3/140 · now`` for a ranked item.
 
+    Dependency notes (``lifted: blocks WEB-12``, a cycle) follow the rank.
     With ``with_tier`` the tier is shown before the bucket (``· rank 3/140 · High · now``).
     For an unscored item: its missing-input reasons joined with ``"; "``.
     """
     if r.rank is None:
         reasons = [m.reason for m in r.score.missing]
         return "; ".join(reasons) if reasons else "not scored"
-    parts = [r.score.explanation or "scored", f"rank {r.rank}/{r.of}"]
+    parts = [r.score.explanation or "scored", f"rank {r.rank}/{r.of}", *dependency_notes(r)]
     if with_tier and r.tier:
         parts.append(r.tier)
     if r.bucket:

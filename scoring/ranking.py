@@ -45,6 +45,11 @@ bucket's total never exceeds its capacity, with one exception:
 has the same score as the one ranked 5: ties are broken by the rank order (the key), never by
 admitting extra items. ``min_score`` compares scores, so equal scores always land together.
 
+**Dependencies.** With ``lift`` (the default) the plain order above is then reordered so
+blockers come before what they block (``scoring.dependencies``), and cuts are assigned in
+that order, a lifted item's ``min_score`` compared with the score of the item it stands
+above. Without links this changes nothing.
+
 **Empty and unscored backlogs.** An empty backlog ranks to ``()``. When no item is scored
 (nothing has all its inputs), every item is returned unranked in key order, with ``of`` 0.
 """
@@ -58,6 +63,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from priosync.domain import Cut, RankedItem, Score, WorkItem
+from scoring.dependencies import Lifting, lift_blockers
 
 __all__ = ["assign_cuts", "natural_key", "rank_backlog"]
 
@@ -92,22 +98,53 @@ def rank_backlog(
     tiers: Sequence[Cut],
     buckets: Sequence[Cut],
     effort_input: str | None,
+    lift: bool = True,
 ) -> tuple[RankedItem, ...]:
-    """Rank ``items`` by their parallel ``scores`` and assign tiers and buckets (module rules)."""
+    """Rank ``items`` by their parallel ``scores`` and assign tiers and buckets (module rules).
+
+    With ``lift`` blockers are lifted above what they block (``scoring.dependencies``).
+    """
     if len(items) != len(scores):
         raise ValueError(f"{len(items)} items but {len(scores)} scores: they must be parallel")
     pairs = list(zip(items, scores, strict=True))
     scored = sorted((p for p in pairs if _is_scored(p[1])), key=_scored_order)
     unscored = sorted((p for p in pairs if not _is_scored(p[1])), key=lambda p: _item_order(p[0]))
     total = len(scored)
-    values = [_score_value(score) for _, score in scored]
-    sizes = [_size(score, effort_input) for _, score in scored]
+    if lift:
+        lifting = lift_blockers([i for i, _ in scored], others=[i for i, _ in unscored])
+    else:
+        lifting = Lifting(order=tuple(range(total)), place=tuple(range(total)))
+    plain_values = [_score_value(score) for _, score in scored]
+    plain_sizes = [_size(score, effort_input) for _, score in scored]
+    order = lifting.order
+    values = [plain_values[lifting.place[i]] for i in order]
+    sizes = [plain_sizes[i] for i in order]
     tier_names = assign_cuts(values, tiers, sizes=sizes)
     bucket_names = assign_cuts(values, buckets, sizes=sizes)
-    ranked = [
-        RankedItem(item, score, rank=i + 1, tier=tier_names[i], bucket=bucket_names[i], of=total)
-        for i, (item, score) in enumerate(scored)
-    ]
+    plain: list[tuple[str | None, str | None]] | None = None
+    if lifting.moved:
+        plain_tiers = assign_cuts(plain_values, tiers, sizes=plain_sizes)
+        plain_buckets = assign_cuts(plain_values, buckets, sizes=plain_sizes)
+        plain = list(zip(plain_tiers, plain_buckets, strict=True))
+    cycles = {i: tuple(scored[j][0].key for j in c) for c in lifting.cycles for i in c}
+    ranked = []
+    for at, i in enumerate(order):
+        item, score = scored[i]
+        cuts = (tier_names[at], bucket_names[at])
+        ranked.append(
+            RankedItem(
+                item,
+                score,
+                rank=at + 1,
+                tier=cuts[0],
+                bucket=cuts[1],
+                of=total,
+                lifted_by=lifting.lifted_by.get(i, ()),
+                cycle=cycles.get(i, ()),
+                blocked_outside=lifting.outside.get(i, ()),
+                without_lift=plain[i] if plain is not None and plain[i] != cuts else None,
+            )
+        )
     ranked.extend(RankedItem(item, score, of=total) for item, score in unscored)
     return tuple(ranked)
 

@@ -81,8 +81,11 @@ def open_connector(
 ) -> Connector:
     """Build the connector for one source; ``transport`` lets the demo and tests use a sandbox."""
     inputs = config.inputs_for(source)
+    links = config.scoring.dependencies == "lift"
     if isinstance(source, FileSource):
-        return FileConnector.from_config(source, inputs=inputs, outputs=config.outputs)
+        return FileConnector.from_config(
+            source, inputs=inputs, outputs=config.outputs, dependencies=links
+        )
     if isinstance(source, JiraSource):
         from connectors.jira import JiraConnector
 
@@ -94,6 +97,7 @@ def open_connector(
             transport=transport,
             scales=config.scoring.scales,
             priority_names=[c.name for c in config.outputs.priority],
+            dependencies=links,
         )
     from connectors.github import ProjectConnector, RepositoryConnector
 
@@ -106,6 +110,7 @@ def open_connector(
         transport=transport,
         scales=config.scoring.scales,
         priority_names=[c.name for c in config.outputs.priority],
+        dependencies=links,
     )
 
 
@@ -149,12 +154,13 @@ def rank_reads(config: PriosyncConfig, reads: Reads) -> tuple[RankedItem, ...]:
     spec = config.scoring.to_model_spec()
     tiers = [c.to_cut() for c in config.outputs.priority]
     buckets = [c.to_cut() for c in config.outputs.roadmap]
+    lift = config.scoring.dependencies == "lift"
     if config.scoring.ranking == "global":
         everything = [item for items in reads.items.values() for item in items]
-        return score_backlog(everything, spec, tiers=tiers, buckets=buckets)
+        return score_backlog(everything, spec, tiers=tiers, buckets=buckets, lift=lift)
     ranked: list[RankedItem] = []
     for items in reads.items.values():
-        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets))
+        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets, lift=lift))
     return tuple(ranked)
 
 

@@ -22,7 +22,13 @@ from dataclasses import dataclass, replace
 
 from config.models import OutputsConfig
 from priosync.domain import Change, Outputs, Plan, RankedItem, Skipped, WorkItem
-from scoring import explain_ranked, round_half_up
+from scoring import (
+    cycle_warnings,
+    dependency_notes,
+    explain_ranked,
+    lift_change_note,
+    round_half_up,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +98,7 @@ def plan_changes(ranking: Iterable[RankedItem], rules: PlanRules) -> Plan:
         unchanged=unchanged,
         skipped=tuple(skipped),
         ranking=ranked,
-        warnings=plan_warnings(skipped, rules),
+        warnings=plan_warnings(skipped, rules) + cycle_warnings(ranked),
     )
 
 
@@ -171,12 +177,13 @@ def _owned_target(r: RankedItem, rules: PlanRules, now: Outputs) -> Outputs:
 
 
 def explanation_text(r: RankedItem) -> str:
-    """The explanation field: formula, tier and bucket, but not the rank.
+    """The explanation field: formula, dependency notes, tier and bucket, but not the rank.
 
     The rank (and "of N") moves for every item below a new or rescored one; keeping it out of
     this field means one new issue does not rewrite the explanation of the whole backlog.
     """
-    return " · ".join(part for part in (r.score.explanation, r.tier, r.bucket) if part)
+    parts = (r.score.explanation, *dependency_notes(r), r.tier, r.bucket)
+    return " · ".join(part for part in parts if part)
 
 
 def reason_for(r: RankedItem, rules: PlanRules) -> str:
@@ -185,5 +192,6 @@ def reason_for(r: RankedItem, rules: PlanRules) -> str:
         return "needs input: " + explain_ranked(r)
     text = explain_ranked(r, with_tier=rules.writes_priority)
     if rules.pin_label is not None and rules.pin_label in r.item.current.labels:
-        text += f" · pinned ({rules.pin_label}): priority and bucket kept"
-    return text
+        return text + f" · pinned ({rules.pin_label}): priority and bucket kept"
+    lifted = lift_change_note(r, with_tier=rules.writes_priority)
+    return text if lifted is None else f"{text} ({lifted})"

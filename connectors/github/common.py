@@ -7,6 +7,7 @@ fields live, and which lister finds a repository's labels.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Self
@@ -16,12 +17,28 @@ import httpx
 from config.models import GitHubSource, OutputsConfig
 from config.secrets import BearerCredentials, GitHubAppCredentials
 from connectors.fields import FieldMap, TrackerField, output_refs, resolve_field_map
+from connectors.github import graphql as g
 from connectors.github.checks import check_source
 from connectors.github.client import GitHubClient, open_client
 from connectors.github.fields import RULES
 from connectors.github.labels import ManagedLabels
 from connectors.http import RetryPolicy
 from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
+
+logger = logging.getLogger("priosync.github")
+
+
+def warn_cut_dependencies(source: str, keys: Sequence[str]) -> None:
+    """Log the issues whose blockers did not fit in one page (read, not guessed)."""
+    if keys:
+        logger.warning(
+            "%s: %d issues have more than %d blockers; only the first %d of each are used: %s",
+            source,
+            len(keys),
+            g.DEPENDENCIES_PER_ITEM,
+            g.DEPENDENCIES_PER_ITEM,
+            ", ".join(keys[:5]),
+        )
 
 
 class GitHubSourceConnector(ABC):
@@ -40,6 +57,7 @@ class GitHubSourceConnector(ABC):
         outputs: OutputsConfig,
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
+        dependencies: bool = False,
     ) -> None:
         self.name = source.name
         self.source = source
@@ -48,6 +66,8 @@ class GitHubSourceConnector(ABC):
         self.outputs = outputs
         self.scales = {k: dict(v) for k, v in (scales or {}).items()}
         self.priority_names = tuple(priority_names)
+        #: Read issue dependencies (``[scoring] dependencies = "lift"``).
+        self.dependencies = dependencies
         self.labels = ManagedLabels(
             client, outputs, list_labels=self.list_labels, source=source.name
         )
@@ -65,6 +85,7 @@ class GitHubSourceConnector(ABC):
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
         retry: RetryPolicy | None = None,
+        dependencies: bool = False,
     ) -> Self:
         """Build a connector for one configured source; no request is sent until used."""
         return cls(
@@ -74,6 +95,7 @@ class GitHubSourceConnector(ABC):
             outputs=outputs,
             scales=scales,
             priority_names=priority_names,
+            dependencies=dependencies,
         )
 
     # ── Connector protocol ────────────────────────────────────────────────────────────

@@ -64,13 +64,28 @@ _FIELD_VALUE = """__typename
       ... on ProjectV2ItemFieldTextValue { text }
       ... on ProjectV2ItemFieldSingleSelectValue { name optionId }"""
 
-_CONTENT = f"""content {{
+#: Blockers read per issue, in one page: GitHub caps an issue's dependencies below this
+#: (docs/tracker-apis.md §3.8); a longer list is cut and logged, never guessed.
+DEPENDENCIES_PER_ITEM = 100
+#: The issues blocking an issue, with what a ``Link`` needs: key and whether it is closed.
+BLOCKED_BY = (
+    f"blockedBy(first: {DEPENDENCIES_PER_ITEM}) "
+    "{ totalCount nodes { number closed repository { nameWithOwner } } }"
+)
+#: ``nodes(ids:)`` takes at most 100 ids a call.
+IDS_PER_NODES_QUERY = 100
+
+
+def _content(dependencies: bool) -> str:
+    """An item's content; with ``dependencies`` an issue's blockers ride along (§3.8)."""
+    blocked_by = f"\n        {BLOCKED_BY}" if dependencies else ""
+    return f"""content {{
       __typename
       ... on DraftIssue {{ id title }}
       ... on Issue {{
         id number title url closed updatedAt
         repository {{ nameWithOwner }}
-        labels(first: {LABELS_PER_ITEM}) {{ nodes {{ id name }} }}
+        labels(first: {LABELS_PER_ITEM}) {{ nodes {{ id name }} }}{blocked_by}
       }}
       ... on PullRequest {{
         id number title url closed updatedAt
@@ -80,16 +95,27 @@ _CONTENT = f"""content {{
     }}"""
 
 
+#: The blockers of up to ``IDS_PER_NODES_QUERY`` issues named by node id (repository
+#: sources, whose issues come over REST with only a count of their blockers).
+BLOCKERS_QUERY = f"""query($ids: [ID!]!) {{
+  nodes(ids: $ids) {{
+    ... on Issue {{ id {BLOCKED_BY} }}
+  }}
+  {RATE_LIMIT}
+}}"""
+
+
 def field_alias(index: int) -> str:
     """The alias under which the ``index``-th mapped field's value comes back."""
     return f"f{index}"
 
 
-def build_items_query(field_count: int) -> str:
+def build_items_query(field_count: int, *, dependencies: bool = False) -> str:
     """The item page query asking only for ``field_count`` named fields' values.
 
     Each mapped field is read with ``fieldValueByName(name: $fN)`` under alias ``fN``, so a
-    page carries exactly the values priosync uses, never every field of the project.
+    page carries exactly the values priosync uses, never every field of the project. With
+    ``dependencies`` each issue's blockers come in the same page.
     """
     names = "".join(f", ${field_alias(i)}: String!" for i in range(field_count))
     values = "".join(
@@ -103,7 +129,7 @@ def build_items_query(field_count: int) -> str:
         pageInfo {{ hasNextPage endCursor }}
         nodes {{
           id type updatedAt
-          {_CONTENT}{values}
+          {_content(dependencies)}{values}
         }}
       }}
     }}
@@ -112,7 +138,7 @@ def build_items_query(field_count: int) -> str:
 }}"""
 
 
-def build_nodes_query(field_count: int) -> str:
+def build_nodes_query(field_count: int, *, dependencies: bool = False) -> str:
     """Project items looked up by node id (``nodes``, at most 100 ids), with the same
     selection as an item page, so one item costs one small document, not a Project read."""
     names = "".join(f", ${field_alias(i)}: String!" for i in range(field_count))
@@ -125,7 +151,7 @@ def build_nodes_query(field_count: int) -> str:
     ... on ProjectV2Item {{
       id type updatedAt isArchived
       project {{ id }}
-      {_CONTENT}{values}
+      {_content(dependencies)}{values}
     }}
   }}
   {RATE_LIMIT}

@@ -18,6 +18,7 @@ from typing import Any
 from connectors.fields import FieldMap, Role, TrackerField
 from connectors.github import graphql as g
 from connectors.github import protocol as p
+from connectors.github.dependencies import blocked_by_links
 from connectors.github.fields import read_names
 from priosync.domain import Change, Outputs, RawValue, WorkItem
 from priosync.errors import ChangeRejected
@@ -175,9 +176,10 @@ def keep_project_item(node: Mapping[str, Any], *, include_pull_requests: bool, s
 
 
 def work_item_from_project_item(
-    node: Mapping[str, Any], *, fields: FieldMap, source: str
+    node: Mapping[str, Any], *, fields: FieldMap, source: str, dependencies: bool = False
 ) -> WorkItem:
-    """A ``WorkItem`` from one item node of ``graphql.build_items_query`` (content readable)."""
+    """A ``WorkItem`` from one item node of ``graphql.build_items_query`` (content readable);
+    with ``dependencies`` its blockers (``dependencies.blocked_by_links``) and closed state."""
     content: Mapping[str, Any] = node["content"]
     label_ids = {
         str(n["name"]): str(n["id"])
@@ -210,6 +212,8 @@ def work_item_from_project_item(
         handle=handle,
         labelable=not handle.is_draft,
         ref=str(node["id"]),
+        blocked_by=blocked_by_links(content)[0] if dependencies else (),
+        done=dependencies and bool(content.get("closed")),
     )
 
 
@@ -242,9 +246,15 @@ def keep_issue(issue: Mapping[str, Any], *, include_pull_requests: bool, state: 
 
 
 def work_item_from_issue(
-    issue: Mapping[str, Any], *, repo: str, fields: FieldMap, source: str
+    issue: Mapping[str, Any],
+    *,
+    repo: str,
+    fields: FieldMap,
+    source: str,
+    dependencies: bool = False,
 ) -> WorkItem:
-    """A ``WorkItem`` from one REST issue of ``repo`` (``owner/name``)."""
+    """A ``WorkItem`` from one REST issue of ``repo`` (``owner/name``); with ``dependencies``
+    its closed state (its blockers come from GraphQL: ``RepositoryConnector``)."""
     values = issue_field_values(issue)
     labels = frozenset(
         str(lb["name"])
@@ -263,6 +273,7 @@ def work_item_from_issue(
         handle=ItemHandle(
             repo=repo, number=number, content_id=issue.get("node_id"), field_values=values
         ),
+        done=dependencies and issue.get("state") == "closed",
     )
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from connectors.fields import FieldMap, TrackerField
 from connectors.github import graphql as g
 from connectors.github import protocol as p
-from connectors.github.common import GitHubSourceConnector
+from connectors.github.common import GitHubSourceConnector, warn_cut_dependencies
+from connectors.github.dependencies import blocked_by_links
 from connectors.github.fields import project_field_from_json, read_names
 from connectors.github.labels import list_labels_graphql
 from connectors.github.mapping import (
@@ -62,9 +63,10 @@ class ProjectConnector(GitHubSourceConnector):
         fields = await self.field_map()
         project = await self.project()
         names = read_names(fields)
-        document = g.build_items_query(len(names))
+        document = g.build_items_query(len(names), dependencies=self.dependencies)
         items: list[WorkItem] = []
         skipped = 0
+        cut: list[str] = []
         after: str | None = None
         while True:
             variables = g.build_items_variables(project.id, names, after)
@@ -82,7 +84,12 @@ class ProjectConnector(GitHubSourceConnector):
                     include_pull_requests=self.source.include_pull_requests,
                     state=self.source.state,
                 ):
-                    items.append(work_item_from_project_item(node, fields=fields, source=self.name))
+                    item = work_item_from_project_item(
+                        node, fields=fields, source=self.name, dependencies=self.dependencies
+                    )
+                    items.append(item)
+                    if self.dependencies and blocked_by_links(node["content"])[1]:
+                        cut.append(item.key)
                 else:
                     skipped += 1
             if not page["pageInfo"]["hasNextPage"]:
@@ -94,6 +101,7 @@ class ProjectConnector(GitHubSourceConnector):
             len(items),
             skipped,
         )
+        warn_cut_dependencies(self.name, cut)
         return items
 
     async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
@@ -114,7 +122,7 @@ class ProjectConnector(GitHubSourceConnector):
         fields = await self.field_map()
         project = await self.project()
         names = read_names(fields)
-        document = g.build_nodes_query(len(names))
+        document = g.build_nodes_query(len(names), dependencies=self.dependencies)
         items: list[WorkItem] = []
         unique = list(dict.fromkeys(item_ids))
         for start in range(0, len(unique), g.PAGE_SIZE):
@@ -132,7 +140,11 @@ class ProjectConnector(GitHubSourceConnector):
                         state=self.source.state,
                     )
                 ):
-                    items.append(work_item_from_project_item(node, fields=fields, source=self.name))
+                    items.append(
+                        work_item_from_project_item(
+                            node, fields=fields, source=self.name, dependencies=self.dependencies
+                        )
+                    )
         return items
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:

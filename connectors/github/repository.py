@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from connectors.fields import FieldMap, TrackerField
+from connectors.github import graphql as g
 from connectors.github import protocol as p
-from connectors.github.common import GitHubSourceConnector
+from connectors.github.common import GitHubSourceConnector, warn_cut_dependencies
+from connectors.github.dependencies import blocked_by_links, has_open_blockers
 from connectors.github.fields import issue_field_from_json
 from connectors.github.labels import list_labels_rest
 from connectors.github.mapping import (
@@ -29,7 +32,7 @@ from connectors.github.mapping import (
     merge_issue_fields,
     work_item_from_issue,
 )
-from priosync.domain import Change, RawValue, WorkItem, WriteResult
+from priosync.domain import Change, Link, RawValue, WorkItem, WriteResult
 from priosync.errors import AuthFailed, ChangeRejected, NotFound, TrackerError
 
 #: Classic-token scopes a repository sync needs.
@@ -51,24 +54,18 @@ class RepositoryConnector(GitHubSourceConnector):
         issues = await self.client.rest_pages(
             p.build_list_issues_request(repo, state=self.source.state)
         )
-        return [
-            work_item_from_issue(i, repo=repo, fields=fields, source=self.name)
-            for i in issues
-            if self._keep(i)
-        ]
+        return await self._to_items([i for i in issues if self._keep(i)], repo, fields)
 
     async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
         """The named issues, one GET each; keys of other repositories are left out."""
         fields = await self.field_map()
         repo = self.repo_slug()
-        items = []
+        found = []
         for key in dict.fromkeys(keys):
-            found = await self._get_issue(repo, key)
-            if found is not None and self._keep(found):
-                items.append(
-                    work_item_from_issue(found, repo=repo, fields=fields, source=self.name)
-                )
-        return items
+            issue = await self._get_issue(repo, key)
+            if issue is not None and self._keep(issue):
+                found.append(issue)
+        return await self._to_items(found, repo, fields)
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
         """Write each change's fields, then its labels; results one by one.
@@ -102,6 +99,49 @@ class RepositoryConnector(GitHubSourceConnector):
         return p.split_slug(self.repo_slug())[0]
 
     # ── reading ───────────────────────────────────────────────────────────────────────
+
+    async def _to_items(
+        self, issues: Sequence[Mapping[str, Any]], repo: str, fields: FieldMap
+    ) -> list[WorkItem]:
+        items = [
+            work_item_from_issue(
+                i, repo=repo, fields=fields, source=self.name, dependencies=self.dependencies
+            )
+            for i in issues
+        ]
+        if not self.dependencies:
+            return items
+        blockers = await self._blockers(
+            {
+                str(issue["node_id"]): item.key
+                for item, issue in zip(items, issues, strict=True)
+                if has_open_blockers(issue) and issue.get("node_id")
+            }
+        )
+        return [
+            replace(item, blocked_by=blockers[issue["node_id"]])
+            if issue.get("node_id") in blockers
+            else item
+            for item, issue in zip(items, issues, strict=True)
+        ]
+
+    async def _blockers(self, wanted: Mapping[str, str]) -> dict[str, tuple[Link, ...]]:
+        """The blockers of the issues (node id → key) whose REST summary counts open ones:
+        one GraphQL ``nodes`` query per 100 issues, where REST would take a call per issue."""
+        found: dict[str, tuple[Link, ...]] = {}
+        cut: list[str] = []
+        node_ids = list(wanted)
+        for start in range(0, len(node_ids), g.IDS_PER_NODES_QUERY):
+            ids = list(node_ids[start : start + g.IDS_PER_NODES_QUERY])
+            result = await self.client.graphql(g.BLOCKERS_QUERY, {"ids": ids})
+            for node in result.data.get("nodes") or ():
+                if isinstance(node, Mapping) and isinstance(node.get("id"), str):
+                    links, was_cut = blocked_by_links(node)
+                    found[node["id"]] = links
+                    if was_cut:
+                        cut.append(wanted.get(node["id"], node["id"]))
+        warn_cut_dependencies(self.name, cut)
+        return found
 
     def _keep(self, issue: Mapping[str, Any]) -> bool:
         return keep_issue(

@@ -29,6 +29,7 @@ from connectors.jira import protocol as p
 from connectors.jira.checks import check_source
 from connectors.jira.client import JiraClient
 from connectors.jira.fields import RULES, WHERE, read_field_ids, with_options
+from connectors.jira.links import LINK_FIELDS
 from connectors.jira.mapping import edit_payload, work_item_from_issue
 from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
 from priosync.errors import AuthFailed, TrackerError
@@ -71,6 +72,7 @@ class JiraConnector:
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
         read_strategy: ReadStrategy = "bulkfetch",
+        dependencies: bool = False,
     ) -> None:
         self.name = source.name
         self.source = source
@@ -86,6 +88,8 @@ class JiraConnector:
                 "another name for it) or 'search'"
             )
         self.read_strategy: ReadStrategy = read_strategy
+        #: Read blocking links (``[scoring] dependencies = "lift"``) in the same requests.
+        self.dependencies = dependencies
         self._site: Site | None = None
         self._where: tuple[p.Deployment, str] | None = None
         self._all_fields: list[TrackerField] | None = None
@@ -104,6 +108,7 @@ class JiraConnector:
         priority_names: Sequence[str] = (),
         retry: RetryPolicy | None = None,
         read_strategy: ReadStrategy = "bulkfetch",
+        dependencies: bool = False,
     ) -> JiraConnector:
         """Build a connector for one configured source; no request is sent until used.
 
@@ -136,6 +141,7 @@ class JiraConnector:
             scales=scales,
             priority_names=priority_names,
             read_strategy=read_strategy,
+            dependencies=dependencies,
         )
 
     # ── Connector protocol ────────────────────────────────────────────────────────────
@@ -155,7 +161,7 @@ class JiraConnector:
         to the found keys says which of them the source's JQL still holds.
         """
         site = await self.discover()
-        wanted = read_field_ids(site.fields)
+        wanted = self._read_fields(site)
         unique = list(dict.fromkeys(keys))
         if site.deployment == "dc":
             fetched = await self.client.get_issues(unique, fields=wanted)
@@ -277,7 +283,7 @@ class JiraConnector:
     # ── reading and writing ───────────────────────────────────────────────────────────
 
     async def _read_issues(self, jql: str, site: Site) -> list[p.JsonObject]:
-        wanted = read_field_ids(site.fields)
+        wanted = self._read_fields(site)
         if site.deployment == "dc":
             issues = await self.client.search_dc(jql, fields=wanted)
         elif self.read_strategy == "search":
@@ -291,9 +297,21 @@ class JiraConnector:
             issues = [fetched[i] for i in ids if i in fetched]
         return list({str(i.get("key")): i for i in issues}.values())
 
+    def _read_fields(self, site: Site) -> list[str]:
+        """The mapped fields, and the links and status when dependencies are on."""
+        wanted = read_field_ids(site.fields)
+        return list(dict.fromkeys([*wanted, *LINK_FIELDS])) if self.dependencies else wanted
+
     def _to_items(self, issues: Sequence[p.JsonObject], site: Site) -> list[WorkItem]:
+        link_types = self.source.blocking_link_types if self.dependencies else None
         return [
-            work_item_from_issue(i, fields=site.fields, site_url=site.site_url, source=self.name)
+            work_item_from_issue(
+                i,
+                fields=site.fields,
+                site_url=site.site_url,
+                source=self.name,
+                link_types=link_types,
+            )
             for i in issues
         ]
 

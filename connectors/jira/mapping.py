@@ -9,11 +9,12 @@ never replaced (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 from connectors.fields import FieldMap, TrackerField
+from connectors.jira.links import blocking_links, is_done
 from connectors.jira.protocol import Deployment, JsonObject
 from priosync.domain import Change, Outputs, RawValue, WorkItem
 
@@ -25,14 +26,25 @@ HISTORY_TYPE = "priosync:score-sync"
 
 
 def work_item_from_issue(
-    issue: Mapping[str, Any], *, fields: FieldMap, site_url: str, source: str
+    issue: Mapping[str, Any],
+    *,
+    fields: FieldMap,
+    site_url: str,
+    source: str,
+    link_types: Collection[str] | None = None,
 ) -> WorkItem:
-    """A ``WorkItem`` from a search or bulk-fetch issue read with ``read_field_ids(fields)``."""
+    """A ``WorkItem`` from a search or bulk-fetch issue read with ``read_field_ids(fields)``;
+    with ``link_types`` (dependencies on, ``LINK_FIELDS`` read too) its blocking links."""
     key = str(issue["key"])
     values: Mapping[str, Any] = issue.get("fields") or {}
     inputs = {
         name: decode_value(f, values[f.id]) for name, f in fields.inputs.items() if f.id in values
     }
+    blocks, blocked_by = (
+        blocking_links(values.get("issuelinks"), link_types=link_types)
+        if link_types is not None
+        else ((), ())
+    )
     return WorkItem(
         key=key,
         title=str(values.get("summary") or ""),
@@ -43,6 +55,9 @@ def work_item_from_issue(
         updated_at=parse_jira_time(values.get("updated")),
         handle=str(issue.get("id") or key),
         held=unreadable_outputs(values, fields),
+        blocks=blocks,
+        blocked_by=blocked_by,
+        done=link_types is not None and is_done(values.get("status")),
     )
 
 

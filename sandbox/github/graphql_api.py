@@ -24,6 +24,7 @@ from graphql import (
     default_field_resolver,
 )
 
+from .payloads import dependencies_summary_json
 from .state import (
     DraftIssue,
     GitHubState,
@@ -478,6 +479,35 @@ def _issue_labels(issue: Issue, ctx: ResolveContext, args: JSON) -> JSON:
 @resolves("Issue PullRequest", "projectItems")
 def _issue_project_items(issue: Issue, ctx: ResolveContext, args: JSON) -> JSON:
     return connection(ctx.state.items_for_issue(issue), args)
+
+
+@resolves("Issue", "blockedBy")
+def _issue_blocked_by(issue: Issue, ctx: ResolveContext, args: JSON) -> JSON:
+    return connection(_dependency_order(ctx.state.blockers(issue), args), args)
+
+
+@resolves("Issue", "blocking")
+def _issue_blocking(issue: Issue, ctx: ResolveContext, args: JSON) -> JSON:
+    return connection(_dependency_order(ctx.state.blocking(issue), args), args)
+
+
+def _dependency_order(issues: list[Issue], args: JSON) -> list[Issue]:
+    """``orderBy`` of a dependency connection; the default is newest dependency first."""
+    order = args.get("orderBy") or {"field": "DEPENDENCY_ADDED_AT", "direction": "DESC"}
+    if order.get("field") == "CREATED_AT":
+        issues = sorted(issues, key=lambda i: (i.created_at, i.id))
+    return list(reversed(issues)) if order.get("direction") == "DESC" else issues
+
+
+@resolves("Issue", "issueDependenciesSummary")
+def _issue_dependencies_summary(issue: Issue, ctx: ResolveContext, args: JSON) -> JSON:
+    summary = dependencies_summary_json(ctx.state, issue)
+    return {
+        "blockedBy": summary["blocked_by"],
+        "blocking": summary["blocking"],
+        "totalBlockedBy": summary["total_blocked_by"],
+        "totalBlocking": summary["total_blocking"],
+    }
 
 
 @resolves("Issue", "issueFieldValues")

@@ -113,6 +113,7 @@ def issue_json(state: GitHubState, base: str, issue: Issue) -> JSON:
         "created_at": issue.created_at, "updated_at": issue.updated_at,
         "author_association": "MEMBER",
         "issue_field_values": issue_field_values_json(state, issue),
+        "issue_dependencies_summary": dependencies_summary_json(state, issue),
     }  # fmt: skip
     if issue.state == "closed":
         # Open issues omit it: the description's nullable enum does not list null.
@@ -126,6 +127,17 @@ def issue_json(state: GitHubState, base: str, issue: Issue) -> JSON:
             "patch_url": f"{base}/{full}/pull/{issue.number}.patch", "merged_at": None,
         }  # fmt: skip
     return body
+
+
+def dependencies_summary_json(state: GitHubState, issue: Issue) -> JSON:
+    """Return an ``issue-dependencies-summary``: open blockers and blocked issues, and all."""
+    blockers, blocking = state.blockers(issue), state.blocking(issue)
+    return {
+        "blocked_by": sum(1 for i in blockers if i.state == "open"),
+        "blocking": sum(1 for i in blocking if i.state == "open"),
+        "total_blocked_by": len(blockers),
+        "total_blocking": len(blocking),
+    }
 
 
 def issue_field_json(field: OrgIssueField) -> JSON:

@@ -72,7 +72,11 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
         "nameWithOwner", "owner", "pullRequest", "url",
     ),
     "Labelable": ("labels",),
-    "Issue": (*_ISSUE_LIKE, "issueFieldValues", "state"),
+    "Issue": (
+        *_ISSUE_LIKE, "blockedBy", "blocking", "issueDependenciesSummary", "issueFieldValues",
+        "state",
+    ),
+    "IssueDependenciesSummary": ("blockedBy", "blocking", "totalBlockedBy", "totalBlocking"),
     "PullRequest": (*_ISSUE_LIKE, "isDraft", "state"),
     "DraftIssue": ("body", "createdAt", "id", "title", "updatedAt"),
     "Label": ("color", "createdAt", "description", "id", "isDefault", "name", "updatedAt", "url"),

@@ -70,6 +70,13 @@ class Issue:
     closed_at: str | None = None
     #: Organization issue field id → value (number, text, date, or option name).
     issue_field_values: dict[int, IssueFieldValue] = field(default_factory=dict)
+    #: The issues blocking this one (``repo#number``), in the order the dependencies were added.
+    blocked_by: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        """``repo#number``, as project items and dependencies name it."""
+        return f"{self.repo}#{self.number}"
 
 
 @dataclass
@@ -229,6 +236,7 @@ class GitHubState:
     def __post_init__(self) -> None:
         self._nodes: dict[str, object] = {}
         self._items_by_ref: dict[str, list[ProjectItem]] = {}
+        self._blocking: dict[str, list[str]] = {}
         self.reindex()
 
     # ── ids and lookups ────────────────────────────────────────────────────────────────
@@ -266,6 +274,11 @@ class GitHubState:
         for project in self.projects.values():
             for item in project.items:
                 self._items_by_ref.setdefault(item.content_ref, []).append(item)
+        self._blocking = {}
+        for repo in self.repos.values():
+            for issue in repo.issues.values():
+                for blocker in issue.blocked_by:
+                    self._blocking.setdefault(blocker, []).append(issue.ref)
 
     def register_node(self, node_id: str, obj: object) -> None:
         """Make a newly created object reachable by its node ID."""
@@ -296,6 +309,32 @@ class GitHubState:
             return project.drafts[item.content_ref]
         repo, number = item.content_ref.split("#")
         return self.repos[repo].issues[int(number)]
+
+    def find_ref(self, ref: str) -> Issue | None:
+        """Return the issue or pull request ``repo#number`` names, or None."""
+        repo, _, number = ref.partition("#")
+        return self.find_issue(repo, int(number)) if number.isdigit() else None
+
+    def block(self, blocker: Issue, blocked: Issue) -> None:
+        """Record that ``blocker`` blocks ``blocked`` (GitHub's "add blocked by")."""
+        if blocker.ref in blocked.blocked_by:
+            return
+        blocked.blocked_by.append(blocker.ref)
+        self._blocking.setdefault(blocker.ref, []).append(blocked.ref)
+
+    def unblock(self, blocker: Issue, blocked: Issue) -> None:
+        """Remove a dependency (GitHub's "remove blocked by")."""
+        if blocker.ref in blocked.blocked_by:
+            blocked.blocked_by.remove(blocker.ref)
+            self._blocking[blocker.ref].remove(blocked.ref)
+
+    def blockers(self, issue: Issue) -> list[Issue]:
+        """The issues blocking ``issue``, oldest dependency first."""
+        return [i for ref in issue.blocked_by if (i := self.find_ref(ref)) is not None]
+
+    def blocking(self, issue: Issue) -> list[Issue]:
+        """The issues ``issue`` blocks, oldest dependency first."""
+        return [i for ref in self._blocking.get(issue.ref, ()) if (i := self.find_ref(ref))]
 
     def items_for_issue(self, issue: Issue) -> list[ProjectItem]:
         """Return every project item whose content is this issue or pull request."""

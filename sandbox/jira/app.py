@@ -46,6 +46,7 @@ from .render import (
     field_schema,
     render_field,
     render_issue,
+    render_issue_link,
     render_priority,
     select_fields,
 )
@@ -109,6 +110,7 @@ def create_jira_app(sandbox: JiraSandbox) -> Starlette:
         Route("/rest/api/{version}/issue/{key}", handlers.get_issue, methods=["GET"]),
         Route("/rest/api/{version}/issue/{key}", handlers.edit_issue, methods=["PUT"]),
         Route("/rest/api/{version}/issue/{key}/editmeta", handlers.edit_meta, methods=["GET"]),
+        Route("/rest/api/{version}/issueLink/{link_id}", handlers.issue_link, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,
@@ -455,7 +457,14 @@ class _Handlers:
         want_key = fields is not None or "key" in ",".join(args["fields"] or [])
         body: dict[str, Any] = {
             "issues": [
-                render_issue(i, base_url=self.base(), api=api, fields=fields, want_key=want_key)
+                render_issue(
+                    i,
+                    base_url=self.base(),
+                    api=api,
+                    fields=fields,
+                    want_key=want_key,
+                    find=self.sandbox.find,
+                )
                 for i in page
             ],
             "isLast": offset + len(page) >= len(matched),
@@ -517,7 +526,12 @@ class _Handlers:
             "startAt": start_at,
             "maxResults": max_results,
             "total": len(matched),
-            "issues": [render_issue(i, base_url=self.base(), api="2", fields=fields) for i in page],
+            "issues": [
+                render_issue(
+                    i, base_url=self.base(), api="2", fields=fields, find=self.sandbox.find
+                )
+                for i in page
+            ],
         }
         _add_names_and_schema(body, fields, _split(args["expand"]))
         return JSONResponse(body)
@@ -554,7 +568,14 @@ class _Handlers:
                 found[issue.id] = issue
         expand = raw.get("expand") if isinstance(raw.get("expand"), list) else []
         issues = [
-            render_issue(found[i], base_url=self.base(), api=api, fields=fields, expand=expand)
+            render_issue(
+                found[i],
+                base_url=self.base(),
+                api=api,
+                fields=fields,
+                expand=expand,
+                find=self.sandbox.find,
+            )
             for i in sorted(found)
         ]
         return JSONResponse({"issues": issues, "issueErrors": errors})
@@ -569,7 +590,14 @@ class _Handlers:
         fields = select_fields(request.query_params.getlist("fields") or None, default="*all")
         expand = _split(request.query_params.get("expand"))
         return JSONResponse(
-            render_issue(issue, base_url=self.base(), api=api, fields=fields or (), expand=expand)
+            render_issue(
+                issue,
+                base_url=self.base(),
+                api=api,
+                fields=fields or (),
+                expand=expand,
+                find=self.sandbox.find,
+            )
         )
 
     async def edit_issue(self, request: Request) -> Response:
@@ -601,10 +629,29 @@ class _Handlers:
             issue = self.sandbox.find(key)
             assert issue is not None
             rendered = render_issue(
-                issue, base_url=self.base(), api=api, fields=select_fields(None, default="*all")
+                issue,
+                base_url=self.base(),
+                api=api,
+                fields=select_fields(None, default="*all"),
+                find=self.sandbox.find,
             )
             return JSONResponse(rendered, background=task)
         return Response(status_code=204, background=task)
+
+    async def issue_link(self, request: Request) -> Response:
+        """``GET /issueLink/{id}``: both ends, the blocker as ``inwardIssue`` (the side whose
+        own view shows the other issue as ``outwardIssue``, "blocks")."""
+        api = self.api(request)
+        link_id = str(request.path_params["link_id"])
+        for issue in self.sandbox.stored_issues():
+            for end in issue.links:
+                if str(end.id) == link_id and end.outward:
+                    other = self.sandbox.find(end.other)
+                    assert other is not None
+                    return JSONResponse(
+                        render_issue_link(end, issue, other, base_url=self.base(), api=api)
+                    )
+        raise ApiError(404, "No issue link with id '" + link_id + "' exists.")
 
     async def edit_meta(self, request: Request) -> Response:
         api = self.api(request)

@@ -19,6 +19,7 @@ FieldKind: TypeAlias = Literal[
     "datetime",
     "project",
     "issuetype",
+    "issuelinks",
     "number",
     "select",
     "multiselect",
@@ -93,6 +94,8 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef("updated", "Updated", "datetime", editable=False),
     FieldDef("project", "Project", "project", editable=False),
     FieldDef("issuetype", "Issue Type", "issuetype", editable=False),
+    # Links are made through /issueLink, not an edit (issue-linking-model, §1.10).
+    FieldDef("issuelinks", "Linked Issues", "issuelinks", editable=False),
     FieldDef(REACH, "Reach", "number"),
     FieldDef(
         IMPACT, "Impact", "select", _options(10100, "Massive", "High", "Medium", "Low", "Minimal")
@@ -161,6 +164,25 @@ STATUSES: tuple[StatusDef, ...] = (
     StatusDef("10001", "Done", 3, "done", "Done", "green"),
 )
 STATUS_BY_NAME: dict[str, StatusDef] = {s.name: s for s in STATUSES}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkTypeDef:
+    """An issue link type: its name and the words for each direction (Jira Cloud's defaults)."""
+
+    id: str
+    name: str
+    inward: str
+    outward: str
+
+
+LINK_TYPES: tuple[LinkTypeDef, ...] = (
+    LinkTypeDef("10000", "Blocks", "is blocked by", "blocks"),
+    LinkTypeDef("10001", "Cloners", "is cloned by", "clones"),
+    LinkTypeDef("10002", "Duplicate", "is duplicated by", "duplicates"),
+    LinkTypeDef("10003", "Relates", "relates to", "relates to"),
+)
+LINK_TYPE_BY_NAME: dict[str, LinkTypeDef] = {t.name: t for t in LINK_TYPES}
 
 PROJECT_ID = "10000"
 ISSUE_TYPE_ID = "10001"

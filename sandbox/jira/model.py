@@ -11,6 +11,20 @@ from typing import Any
 StoredValue = float | str | list[str] | None
 
 
+@dataclass(frozen=True, slots=True)
+class LinkEnd:
+    """One issue's side of an issue link: "this issue <outward> other" when ``outward``
+    (``blocks``), "this issue <inward> other" otherwise (``is blocked by``)."""
+
+    id: int
+    type: str
+    other: str
+    outward: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "other": self.other, "outward": self.outward}
+
+
 @dataclass(slots=True)
 class StoredIssue:
     """One issue's current state. Mutable: edits change it in place."""
@@ -25,6 +39,8 @@ class StoredIssue:
     created: datetime
     updated: datetime
     number: int = field(default=0)
+    #: This issue's ends of its issue links (both ends are stored, one per issue).
+    links: list[LinkEnd] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.number:
@@ -42,6 +58,7 @@ class StoredIssue:
             "values": dict(self.values),
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
+            "links": [link.to_json() for link in self.links],
         }
 
     @classmethod
@@ -57,6 +74,10 @@ class StoredIssue:
             values=dict(data.get("values", {})),
             created=_parse_time(data["created"]),
             updated=_parse_time(data["updated"]),
+            links=[
+                LinkEnd(int(e["id"]), str(e["type"]), str(e["other"]), bool(e["outward"]))
+                for e in data.get("links", [])
+            ],
         )
 
 

@@ -6,12 +6,15 @@ wiki string in v2 (docs/tracker-apis.md §1.3). Read shapes follow the same tabl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from . import catalog as c
-from .model import StoredIssue
+from .model import LinkEnd, StoredIssue
+
+#: Looks an issue up by key or id (``JiraSandbox.find``): linked issues show their status.
+Finder = Callable[[str], StoredIssue | None]
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 _CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
@@ -24,6 +27,7 @@ _SYSTEM_CLAUSES = {
     "updated": ["updated", "updatedDate"],
     "project": ["project"],
     "issuetype": ["issuetype", "type"],
+    "issuelinks": ["issueLink"],
 }
 _DUPLICATE_SUFFIX = {
     "select": "Dropdown",
@@ -78,8 +82,10 @@ def render_issue(
     fields: tuple[str, ...] | None,
     want_key: bool = True,
     expand: Sequence[str] = (),
+    find: Finder | None = None,
 ) -> dict[str, Any]:
-    """Render one issue as ``GET /rest/api/{api}/issue/{key}`` would return it."""
+    """Render one issue as ``GET /rest/api/{api}/issue/{key}`` would return it; ``find``
+    resolves linked issues (without it ``issuelinks`` renders empty)."""
     if fields is None:
         return {"id": str(issue.id), "key": issue.key} if want_key else {"id": str(issue.id)}
     body: dict[str, Any] = {
@@ -88,7 +94,8 @@ def render_issue(
         "self": f"{base_url}/rest/api/{api}/issue/{issue.id}",
         "key": issue.key,
         "fields": {
-            f: render_value(issue, c.FIELDS_BY_ID[f], base_url=base_url, api=api) for f in fields
+            f: render_value(issue, c.FIELDS_BY_ID[f], base_url=base_url, api=api, find=find)
+            for f in fields
         },
     }
     if "names" in expand:
@@ -98,9 +105,18 @@ def render_issue(
     return body
 
 
-def render_value(issue: StoredIssue, field: c.FieldDef, *, base_url: str, api: str) -> Any:
+def render_value(
+    issue: StoredIssue,
+    field: c.FieldDef,
+    *,
+    base_url: str,
+    api: str,
+    find: Finder | None = None,
+) -> Any:
     """Return one field's value in the read shape of REST ``api`` ("2" or "3")."""
     kind = field.kind
+    if kind == "issuelinks":
+        return render_issue_links(issue, base_url=base_url, api=api, find=find)
     if kind == "summary":
         return issue.summary
     if kind == "status":
@@ -162,6 +178,77 @@ def render_status(status: c.StatusDef, *, base_url: str, api: str) -> dict[str, 
     }
 
 
+def render_issue_links(
+    issue: StoredIssue, *, base_url: str, api: str, find: Finder | None
+) -> list[dict[str, Any]]:
+    """The ``issuelinks`` field: each link once, from this issue's side (``IssueLink`` with
+    the other issue as ``outwardIssue`` or ``inwardIssue``, a ``LinkedIssue`` with its key
+    fields). https://developer.atlassian.com/cloud/jira/platform/issue-linking-model/"""
+    rendered = []
+    for end in issue.links:
+        other = find(end.other) if find is not None else None
+        if other is None:
+            continue
+        rendered.append(render_link_end(end, other, base_url=base_url, api=api))
+    return rendered
+
+
+def render_link_end(end: LinkEnd, other: StoredIssue, *, base_url: str, api: str) -> dict[str, Any]:
+    """One ``issuelinks`` entry: the link, with only the other issue."""
+    return {
+        **_link_head(end, base_url=base_url, api=api),
+        ("outwardIssue" if end.outward else "inwardIssue"): render_linked_issue(
+            other, base_url=base_url, api=api
+        ),
+    }
+
+
+def render_issue_link(
+    end: LinkEnd, issue: StoredIssue, other: StoredIssue, *, base_url: str, api: str
+) -> dict[str, Any]:
+    """``GET /issueLink/{id}`` for the link whose outward end ``issue`` holds: that issue is
+    the link's ``inwardIssue``, the one it blocks its ``outwardIssue``."""
+    return {
+        **_link_head(end, base_url=base_url, api=api),
+        "inwardIssue": render_linked_issue(issue, base_url=base_url, api=api),
+        "outwardIssue": render_linked_issue(other, base_url=base_url, api=api),
+    }
+
+
+def _link_head(end: LinkEnd, *, base_url: str, api: str) -> dict[str, Any]:
+    link_type = c.LINK_TYPE_BY_NAME[end.type]
+    return {
+        "id": str(end.id),
+        "self": f"{base_url}/rest/api/{api}/issueLink/{end.id}",
+        "type": {
+            "id": link_type.id,
+            "name": link_type.name,
+            "inward": link_type.inward,
+            "outward": link_type.outward,
+            "self": f"{base_url}/rest/api/{api}/issueLinkType/{link_type.id}",
+        },
+    }
+
+
+def render_linked_issue(issue: StoredIssue, *, base_url: str, api: str) -> dict[str, Any]:
+    """A ``LinkedIssue``: id, key, self and the key fields Jira shows with a link."""
+    fields: dict[str, Any] = {
+        "summary": issue.summary,
+        "status": render_status(c.STATUS_BY_NAME[issue.status], base_url=base_url, api=api),
+        "issuetype": render_issue_type(base_url=base_url, api=api),
+    }
+    if issue.priority_id:
+        fields["priority"] = render_priority(
+            c.PRIORITY_BY_ID[issue.priority_id], base_url=base_url, api=api
+        )
+    return {
+        "id": str(issue.id),
+        "key": issue.key,
+        "self": f"{base_url}/rest/api/{api}/issue/{issue.id}",
+        "fields": fields,
+    }
+
+
 def render_priority(
     priority: c.PriorityDef, *, base_url: str, api: str, full: bool = False
 ) -> dict[str, Any]:
@@ -210,6 +297,7 @@ def field_schema(field: c.FieldDef) -> dict[str, Any]:
         "datetime": {"type": "datetime"},
         "project": {"type": "project"},
         "issuetype": {"type": "issuetype"},
+        "issuelinks": {"type": "array", "items": "issuelinks"},
     }
     if field.kind in system:
         return {**system[field.kind], "system": field.id}

@@ -22,7 +22,7 @@ from .backlog import generate_backlog
 from .edits import ChangeItem, EditRejected, apply_staged, stage_edit
 from .faults import FaultInjector, Faults
 from .jql import JqlError, Query, parse_jql, sort_issues
-from .model import StoredIssue
+from .model import LinkEnd, StoredIssue
 from .render import render_custom
 from .webhooks import WebhookDelivery, build_issue_updated
 
@@ -341,6 +341,47 @@ class JiraSandbox:
         self.edit_log.append(record)
         self._edits_by_key.setdefault(record.key, []).append(record)
         return record
+
+    def link(self, blocker: str, blocked: str, *, link_type: str = "Blocks") -> int:
+        """Link two issues as ``POST /issueLink`` would: ``blocker`` <outward> ``blocked``
+        ("WEB-3 blocks WEB-12"); both issues show the link and count as updated. Returns
+        the link's id."""
+        outward, inward = self.find(blocker), self.find(blocked)
+        if outward is None or inward is None:
+            raise KeyError(blocker if outward is None else blocked)
+        if link_type not in c.LINK_TYPE_BY_NAME:
+            raise ValueError(f"no issue link type {link_type!r}")
+        known = [end.id for issue in self._by_id.values() for end in issue.links]
+        link_id = max(known, default=10_000) + 1
+        outward.links.append(LinkEnd(link_id, link_type, inward.key, outward=True))
+        inward.links.append(LinkEnd(link_id, link_type, outward.key, outward=False))
+        self._touch(outward, inward)
+        return link_id
+
+    def unlink(self, link_id: int) -> None:
+        """Delete an issue link from both of its issues (``DELETE /issueLink/{id}``)."""
+        touched = [i for i in self._by_id.values() if any(e.id == link_id for e in i.links)]
+        if not touched:
+            raise KeyError(link_id)
+        for issue in touched:
+            issue.links = [e for e in issue.links if e.id != link_id]
+        self._touch(*touched)
+
+    def set_status(self, key: str, status: str) -> None:
+        """Move an issue to another status (a workflow transition, as a person would)."""
+        issue = self.find(key)
+        if issue is None:
+            raise KeyError(key)
+        if status not in c.STATUS_BY_NAME:
+            raise ValueError(f"no status {status!r}")
+        issue.status = status
+        self._touch(issue)
+
+    def _touch(self, *issues: StoredIssue) -> None:
+        now = self.now()
+        for issue in issues:
+            issue.updated = now
+        self.version += 1
 
     def human_edit(
         self,

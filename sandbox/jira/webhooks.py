@@ -67,7 +67,9 @@ def build_issue_updated(
             "accountType": "atlassian",
             "timeZone": "UTC",
         },
-        "issue": render_issue(issue, base_url=base, api="2", fields=ALL_FIELD_IDS),
+        "issue": render_issue(
+            issue, base_url=base, api="2", fields=ALL_FIELD_IDS, find=sandbox.find
+        ),
         "changelog": {"id": changelog_id, "items": [change.to_json() for change in changes]},
     }
 

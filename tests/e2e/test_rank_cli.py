@@ -68,6 +68,9 @@ class TestRankCommand:
             "priority",
             "bucket",
             "missing",
+            "lifted_by",
+            "cycle",
+            "blocked_outside",
         }
 
     def test_csv_and_markdown(self) -> None:

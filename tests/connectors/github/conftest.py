@@ -69,6 +69,7 @@ def make_connector(
     inputs: Mapping[str, str] = INPUTS,
     credentials: BearerCredentials | GitHubAppCredentials | None = None,
     retry: RetryPolicy | None = None,
+    dependencies: bool = False,
 ) -> GitHubConnector:
     source = source or make_source()
     kind = ProjectConnector if source.project else RepositoryConnector
@@ -81,4 +82,5 @@ def make_connector(
         scales=SCALES,
         priority_names=["Highest", "High", "Medium", "Low"],
         retry=retry or RetryPolicy(sleep=fast_sleep),
+        dependencies=dependencies,
     )

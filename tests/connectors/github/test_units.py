@@ -49,6 +49,9 @@ class TestDocuments:
             g.build_items_query(1),
             g.build_items_query(8),
             g.build_nodes_query(3),
+            g.build_nodes_query(2, dependencies=True),
+            g.build_items_query(3, dependencies=True),
+            g.BLOCKERS_QUERY,
         ],
         ids=[
             "org-project",
@@ -59,6 +62,9 @@ class TestDocuments:
             "items-1",
             "items-8",
             "nodes-3",
+            "nodes-with-blockers",
+            "items-with-blockers",
+            "blockers",
         ],
     )
     def test_queries_validate_against_githubs_schema(self, document: str) -> None:

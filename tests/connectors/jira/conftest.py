@@ -63,6 +63,7 @@ def make_connector(
     source: JiraSource | None = None,
     inputs: Mapping[str, str] = INPUTS,
     read_strategy: str = "bulkfetch",
+    dependencies: bool = False,
 ) -> JiraConnector:
     credentials: BasicCredentials | BearerCredentials = (
         BearerCredentials(token=SecretStr(PAT))
@@ -79,6 +80,7 @@ def make_connector(
         priority_names=["High", "Medium", "Low"],
         retry=RetryPolicy(sleep=fast_sleep),
         read_strategy=read_strategy,  # type: ignore[arg-type]
+        dependencies=dependencies,
     )
 
 

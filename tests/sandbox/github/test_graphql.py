@@ -265,3 +265,59 @@ class TestLimits:
         assert [r.status_code for r in replies] == [200, 200, 403]
         assert int(replies[2].headers["retry-after"]) > 0
         assert sandbox.request_log[-1].outcome == "secondary-limit"
+
+
+DEPENDENCIES = """
+query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) { issue(number: $number) {
+    blockedBy(first: 10) { totalCount nodes { number closed repository { nameWithOwner } } }
+    blocking(first: 10, orderBy: {field: DEPENDENCY_ADDED_AT, direction: ASC}) {
+      nodes { number } }
+    issueDependenciesSummary { blockedBy blocking totalBlockedBy totalBlocking }
+  } }
+}
+"""
+
+
+class TestDependencies:
+    async def test_blocked_by_blocking_and_the_summary_agree_with_rest(
+        self,
+        graphql: Post,
+        client: httpx.AsyncClient,
+        sandbox: GitHubSandbox,
+        assert_valid_graphql: Callable[[str], None],
+        assert_rest_contract: Callable[[httpx.Response], None],
+    ) -> None:
+        """#1 blocked by #2 (open) and #3 (closed), blocking #4 and #5: both GraphQL sides
+        and the REST summary (validated against the contract) tell the same story."""
+        state = sandbox.state
+        one, two, three, four, five = (sandbox.issue_object("app", n) for n in range(1, 6))
+        for issue in (one, two, three, four, five):
+            issue.state = "open"
+        three.state = "closed"
+        state.block(two, one)
+        state.block(three, one)
+        state.block(one, four)
+        state.block(one, five)
+        assert_valid_graphql(DEPENDENCIES)
+        body = await graphql(DEPENDENCIES, owner="acme", name="app", number=1)
+        issue = body["data"]["repository"]["issue"]
+        blocked_by = issue["blockedBy"]
+        assert blocked_by["totalCount"] == 2
+        assert [(n["number"], n["closed"]) for n in blocked_by["nodes"]] == [(3, True), (2, False)]
+        assert {n["repository"]["nameWithOwner"] for n in blocked_by["nodes"]} == {"acme/app"}
+        assert [n["number"] for n in issue["blocking"]["nodes"]] == [4, 5]
+        assert issue["issueDependenciesSummary"] == {
+            "blockedBy": 1,
+            "blocking": 2,
+            "totalBlockedBy": 2,
+            "totalBlocking": 2,
+        }
+        rest = await client.get("/repos/acme/app/issues/1")
+        assert_rest_contract(rest)
+        assert rest.json()["issue_dependencies_summary"] == {
+            "blocked_by": 1,
+            "blocking": 2,
+            "total_blocked_by": 2,
+            "total_blocking": 2,
+        }

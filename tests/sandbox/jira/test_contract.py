@@ -10,6 +10,7 @@ import httpx
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+from openapi_schema_validator import OAS30ReadValidator
 
 from sandbox.jira import JiraSandbox
 
@@ -40,6 +41,29 @@ def check(openapi: OpenAPI, response: httpx.Response, *, path_pattern: str | Non
         response.content, status_code=response.status_code, content_type=content_type
     )
     openapi.validate_response(mock_request, mock_response)
+
+
+def one_side_link() -> OAS30ReadValidator:
+    """The contract's ``IssueLink`` as an issue's own ``issuelinks`` entry has it: the
+    issue-linking model names only the other issue, so one of the two sides is required."""
+    spec = json.loads((CONTRACTS / "jira-cloud-v3-subset.json").read_text())
+    schemas = spec["components"]["schemas"]
+
+    def inline(node: Any, seen: frozenset[str] = frozenset()) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                return {} if name in seen else inline(schemas[name], seen | {name})
+            return {k: inline(v, seen) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v, seen) for v in node]
+        return node
+
+    schema = inline(schemas["IssueLink"])
+    schema["required"] = ["type"]
+    schema["oneOf"] = [{"required": ["inwardIssue"]}, {"required": ["outwardIssue"]}]
+    return OAS30ReadValidator(schema)
 
 
 class TestContract:
@@ -127,6 +151,35 @@ class TestContract:
         assert counted.json() == {"count": 40}
         meta = await client.get("/rest/api/3/issue/WEB-1/editmeta")
         check(openapi, meta, path_pattern="/rest/api/3/issue/{issueIdOrKey}/editmeta")
+
+    async def test_issue_links(self, openapi: OpenAPI, sandbox: JiraSandbox) -> None:
+        """An issue's issuelinks entries are IssueLinks holding the other issue only (blocks:
+        outwardIssue, is blocked by: inwardIssue); GET issueLink matches the contract."""
+        from sandbox.jira.testing import asgi_client
+
+        link_id = sandbox.link("WEB-3", "WEB-12")
+        async with asgi_client(sandbox) as client:
+            blocker = await client.get("/rest/api/3/issue/WEB-3", params={"fields": "issuelinks"})
+            blocked = await client.get("/rest/api/3/issue/WEB-12", params={"fields": "issuelinks"})
+            link = await client.get(f"/rest/api/3/issueLink/{link_id}")
+        check(openapi, blocker, path_pattern="/rest/api/3/issue/{issueIdOrKey}")
+        check(openapi, link, path_pattern="/rest/api/3/issueLink/{linkId}")
+        (out,) = blocker.json()["fields"]["issuelinks"]
+        (into,) = blocked.json()["fields"]["issuelinks"]
+        for entry in (out, into):
+            one_side_link().validate(entry)
+        assert out["outwardIssue"]["key"] == "WEB-12"
+        assert "inwardIssue" not in out
+        assert into["inwardIssue"]["key"] == "WEB-3"
+        assert into["inwardIssue"]["fields"]["status"]["statusCategory"]["key"] in {
+            "new",
+            "indeterminate",
+            "done",
+        }
+        assert (link.json()["inwardIssue"]["key"], link.json()["outwardIssue"]["key"]) == (
+            "WEB-3",
+            "WEB-12",
+        )
 
     async def test_error_bodies(self, openapi: OpenAPI, sandbox: JiraSandbox) -> None:
         """A 404 issue, a 400 edit and a 403 edit carry the ErrorCollection shape the contract names."""

@@ -18,6 +18,7 @@ ALLOWED_TOP_LEVEL = frozenset(
         "difflib",
         "fractions",
         "functools",
+        "heapq",
         "itertools",
         "math",
         "operator",
