@@ -614,6 +614,13 @@ def _try_load(config: Path | None) -> LoadedConfig | None:
 # ── sandbox ──────────────────────────────────────────────────────────────────────────────
 
 
+BARE_OPTION = typer.Option(
+    "--bare",
+    help="Start without priosync's output fields (score, explanation, rank; on GitHub also "
+    "the Priority field and roadmap labels), as a tracker `priosync setup` has not set up.",
+)
+
+
 @sandbox_app.command("jira")
 @exits_cleanly
 def sandbox_jira(
@@ -637,6 +644,7 @@ def sandbox_jira(
         bool, typer.Option("--dc", help="Behave as Jira Data Center (REST v2, PAT).")
     ] = False,
     webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_JIRA_WEBHOOK_SECRET")] = None,
+    bare: Annotated[bool, BARE_OPTION] = False,
 ) -> int:
     """A local Jira (Cloud REST v3, or Data Center with --dc) seeded with a realistic backlog."""
     from sandbox.jira import run_jira_sandbox
@@ -653,6 +661,7 @@ def sandbox_jira(
         echo=lambda line: out_console().print(line, markup=False),
         webhook_url=webhook_url,
         webhook_secret=os.environ.get("PRIOSYNC_JIRA_WEBHOOK_SECRET") or None,
+        bare=bare,
     )
     return EXIT_OK
 
