@@ -683,6 +683,7 @@ def sandbox_github(
         Path | None, typer.Option(help="Load from and save to this JSON file.")
     ] = None,
     webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_GITHUB_WEBHOOK_SECRET")] = None,
+    bare: Annotated[bool, BARE_OPTION] = False,
 ) -> int:
     """A local GitHub (REST + GraphQL) with an organization, repositories and a Project."""
     from sandbox.github import run_github_sandbox
@@ -698,6 +699,7 @@ def sandbox_github(
         echo=lambda line: out_console().print(line, markup=False),
         webhook_url=webhook_url,
         webhook_secret=os.environ.get("PRIOSYNC_GITHUB_WEBHOOK_SECRET") or None,
+        bare=bare,
     )
     return EXIT_OK
 
