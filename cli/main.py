@@ -457,6 +457,15 @@ def init(
     ] = None,
     kind: Annotated[str, typer.Option(help="Source kind: jira, github or file.")] = "jira",
     url: Annotated[str | None, typer.Option(help="Jira site URL (jira).")] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            help="GitHub API root (github): GitHub Enterprise Server https://HOST/api/v3, or "
+            "the sandbox's http://127.0.0.1:8081. Default: api.github.com.",
+            show_default=False,
+        ),
+    ] = None,
     jql: Annotated[str | None, typer.Option(help="JQL for the backlog (jira).")] = None,
     project: Annotated[
         str | None, typer.Option(help="GitHub Project as owner/number (github).")
@@ -487,13 +496,80 @@ def init(
             file=file,
             discover=discover,
             force=force,
+            api_url=api_url,
         )
     )
     console = out_console()
     if note:
         console.print(note, markup=False)
-    console.print(f"wrote {written}; next: `priosync check --config {written}`", markup=False)
+    console.print(
+        f"wrote {written}; next: `priosync setup --config {written}` creates the fields it "
+        f"marks, then `priosync sync --config {written}`",
+        markup=False,
+    )
     return EXIT_OK
+
+
+@app.command()
+@exits_cleanly
+def setup(
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    fmt: DataFormatOpt = DataFormat.table,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what setup would create; create nothing.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Create without asking (scripts; needed off a terminal)."),
+    ] = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Create the fields, options and labels the config's outputs need and the tracker lacks.
+
+    Shows what it would create and asks first on a terminal; --yes for scripts, --dry-run to
+    only look. A second setup finds nothing to do.
+    """
+    from cli.setup import run_setup
+    from reports.setup import render_plans, render_reports, setup_document, summary
+    from reports.text import write_json
+
+    setup_logging(verbose)
+    if not (dry_run or yes or _is_tty_in()):
+        raise ConfigError(
+            "setup creates fields and labels in the tracker; off a terminal it cannot ask, so "
+            "pass --yes (or --dry-run to only look)",
+            key="--yes",
+        )
+    loaded = load(config)
+    console = out_console()
+
+    def confirm(plans: list[Any]) -> bool:
+        if fmt == DataFormat.table:
+            render_plans(plans, "table", console)
+        elif not (yes or dry_run):
+            render_plans(plans, "table", err_console())  # stdout carries the JSON only
+        if dry_run:
+            return False
+        return yes or typer.confirm("Create these?", default=False)
+
+    outcome = run(run_setup(loaded, source or (), confirm=confirm))
+    if fmt == DataFormat.json:
+        write_json(
+            console, setup_document(outcome.plans, outcome.reports, dry_run=not outcome.applied)
+        )
+        return outcome.exit_code
+    if not outcome.applied:
+        if not any(p.steps for p in outcome.plans):
+            render_plans(outcome.plans, "table", console)
+        else:
+            console.print("nothing was created", markup=False)
+        return outcome.exit_code
+    render_reports(outcome.plans, outcome.reports, "table", console)
+    console.print(summary(outcome.plans, outcome.reports), markup=False)
+    if outcome.exit_code == EXIT_OK:
+        console.print(f"next: `priosync sync --config {loaded.path}`", markup=False)
+    return outcome.exit_code
 
 
 # ── history / revert ─────────────────────────────────────────────────────────────────────

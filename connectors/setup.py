@@ -77,7 +77,7 @@ class SetupStep:
     action: Action
     #: What the step makes: a field's or a label's name.
     target: str
-    #: The same in a sentence: ``create a number field 'RICE score' (outputs.score_field)``.
+    #: What it makes, in words: ``a number field 'RICE score' (outputs.score_field)``.
     detail: str
     kind: NeedKind | None = None
     options: tuple[str, ...] = ()
@@ -245,7 +245,7 @@ def compare_fields(
                     SetupStep(
                         "create-field",
                         need.name,
-                        f"create {need.describe()}"
+                        need.describe()
                         + (f" with options {', '.join(need.options)}" if need.options else ""),
                         kind=need.kind,
                         options=need.options,
@@ -267,7 +267,7 @@ def compare_fields(
         found[need] = match
         missing = missing_options(match, need) if options_known else []
         if not missing:
-            present.append(f"{match.name} ({match.type_label})")
+            present.append(f"{match.name} ({match.kind} field)")
         elif match.kind == "priority":
             problems.append(
                 SetupProblem(
@@ -282,7 +282,7 @@ def compare_fields(
                 SetupStep(
                     "add-options",
                     match.name,
-                    f"add options {', '.join(missing)} to '{match.name}' ({need.setting})",
+                    f"options {', '.join(missing)} to '{match.name}' ({need.setting})",
                     kind=need.kind,
                     options=tuple(missing),
                     setting=need.setting,
@@ -312,7 +312,7 @@ def compare_labels(
             SetupStep(
                 "create-label",
                 n.name,
-                f"create label '{n.name}' in {repo}",
+                f"'{n.name}' in {repo}",
                 where=repo,
                 color=n.color,
                 description=n.description,

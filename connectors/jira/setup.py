@@ -71,7 +71,7 @@ async def plan_setup(connector: JiraConnector) -> SetupPlan:
     for need, found in compared.found.items():
         if found.custom and found.id not in editable and keys:
             steps.append(_screen_step(need, found))
-            present = [x for x in present if not x.startswith(f"{found.name} (")]
+            present = [x for x in present if x != f"{found.name} ({found.kind} field)"]
     if deployment == "dc":
         steps, more = _what_dc_cannot(steps)
         problems += more
@@ -171,8 +171,7 @@ def _screen_step(need: FieldNeed, found: TrackerField) -> SetupStep:
     return SetupStep(
         "add-to-screen",
         found.name,
-        f"put '{found.name}' ({found.id}, {need.setting}) on the default screen, so edits "
-        "can reach it",
+        f"'{found.name}' ({found.id}, {need.setting}) on the default screen, so edits can reach it",
         kind=need.kind,
         setting=need.setting,
         field_id=found.id,

@@ -52,7 +52,7 @@ class TestPlanOnABareSite:
             ("create-field", "Score rationale", "text"),
             ("create-field", "Backlog rank", "number"),
         ]
-        assert plan.present == ("Priority (priority)",)
+        assert plan.present == ("Priority (priority field)",)
         assert plan.problems == ()
         assert "outputs.score_field" in plan.steps[0].detail
         assert all(e.kind == "read" for e in sandbox.request_log)
