@@ -780,5 +780,50 @@ def sandbox_github(
     return EXIT_OK
 
 
+@sandbox_app.command("edit")
+@exits_cleanly
+def sandbox_edit(
+    item: Annotated[
+        str,
+        typer.Argument(metavar="ITEM", help="A Jira key (WEB-12) or a GitHub issue (acme/app#12)."),
+    ],
+    values: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FIELD=VALUE...",
+            help="Fields as the tracker names them, e.g. Reach=800 Impact=High; empty clears.",
+        ),
+    ],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="The running sandbox. Default: http://127.0.0.1:8080 (Jira), :8081 (GitHub).",
+            show_default=False,
+        ),
+    ] = None,
+    project: Annotated[int, typer.Option(help="The GitHub Project's number.")] = 1,
+) -> int:
+    """Edit a running sandbox's issue as a person would, so it sends its signed webhook.
+
+    With `priosync serve` listening and the sandbox started with --webhook-url, the service
+    rescores the issue within seconds.
+    """
+    from sandbox.person import EditError, edit
+
+    try:
+        done = run(edit(item, values, url=url, project=project))
+    except EditError as exc:
+        raise ConfigError(str(exc), key="priosync sandbox edit") from None
+    changed = ", ".join(f"{name}={value}" for name, value in done.values)
+    out_console().print(
+        literal(f"edited {done.item} as {done.actor}: {changed}", limit=None), highlight=False
+    )
+    out_console().print(
+        "a sandbox started with --webhook-url sends the tracker's webhook for it now",
+        markup=False,
+    )
+    return EXIT_OK
+
+
 def main() -> None:
     app()
