@@ -129,8 +129,8 @@ class _Admin:
         except FieldRefused as refused:
             return _error(400, str(refused))
         self.sandbox.fields_changed()
-        rendered = render_field(created, site=self.sandbox.fields)
-        return JSONResponse({**rendered, "untranslatedName": created.name}, 201)
+        # The spec's example adds untranslatedName, its FieldDetails schema forbids it: schema wins.
+        return JSONResponse(render_field(created, site=self.sandbox.fields), 201)
 
     # GET|POST /field/{fieldId}/context
 
