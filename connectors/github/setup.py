@@ -4,11 +4,12 @@ A Project source gets its missing output fields from ``createProjectV2Field`` (N
 score and rank, TEXT for the explanation, SINGLE_SELECT with the tier names for the
 priority), one document each, and the labels priosync manages (each roadmap bucket's and the
 needs-input label, with colours) in every repository its items live in, created by
-``ManagedLabels`` as a sync would. A repository source's fields are the organization's issue
-fields, which only an organization owner defines: a missing one is reported with where to
-add it, and only its labels are created. Adding options to an existing single select is left
-to a person: ``updateProjectV2Field`` replaces the whole option set, and values people chose
-hang on the options' ids. Sources: docs/tracker-apis.md §3.8.
+``ManagedLabels`` as a sync would. Tier names an existing single select lacks are added with
+``updateProjectV2Field``, which replaces the whole option set: the existing options are sent
+back with their ids (so the values people chose stay) and the missing ones after them. A
+repository source's fields are the organization's issue fields, which only an organization
+owner defines: a missing one is reported with where to add it, and only its labels are
+created. Sources: docs/tracker-apis.md §3.8.
 """
 
 from __future__ import annotations
@@ -62,6 +63,20 @@ CREATE_FIELD_MUTATION = """mutation($input: CreateProjectV2FieldInput!) {
   }
 }"""
 
+#: A single select's options with everything ``updateProjectV2Field`` must send back.
+FIELD_OPTIONS_QUERY = f"""query($field: ID!) {{
+  node(id: $field) {{
+    ... on ProjectV2SingleSelectField {{ id options {{ id name color description }} }}
+  }}
+  {g.RATE_LIMIT}
+}}"""
+
+UPDATE_FIELD_MUTATION = """mutation($input: UpdateProjectV2FieldInput!) {
+  updateProjectV2Field(input: $input) {
+    projectV2Field { ... on ProjectV2SingleSelectField { id options { id name } } }
+  }
+}"""
+
 DATA_TYPES: dict[NeedKind, str] = {"number": "NUMBER", "text": "TEXT", "select": "SINGLE_SELECT"}
 #: Tier colours, top tier first (GitHub's ProjectV2SingleSelectFieldOptionColor values).
 TIER_COLORS = ("RED", "ORANGE", "YELLOW", "GRAY", "BLUE", "GREEN", "PURPLE", "PINK")
@@ -95,13 +110,15 @@ async def plan_setup(connector: GitHubSourceConnector) -> SetupPlan:
             steps.append(step)
         elif step.action == "create-field":
             problems.append(_issue_field_problem(step, source.repo or ""))
+        elif source.project:
+            steps.append(step)
         else:
             problems.append(
                 SetupProblem(
                     step.setting,
-                    f"'{step.target}' lacks the options {', '.join(step.options)}",
-                    f"add them to '{step.target}' in the Project's settings (setup leaves an "
-                    "existing field's options alone), or rename the tiers",
+                    f"the issue field '{step.target}' lacks the options {', '.join(step.options)}",
+                    f"an organization owner adds them to '{step.target}' (organization "
+                    "settings → Issue fields), or rename the tiers",
                 )
             )
     repos = (
@@ -154,11 +171,13 @@ async def apply_setup(connector: GitHubSourceConnector, plan: SetupPlan) -> Setu
         try:
             if step.action == "create-field":
                 result = await _create_field(connector, project_id, step)
+            elif step.action == "add-options":
+                result = await _add_options(connector, step)
             else:
                 await connector.labels.ids(step.where, [step.target])
                 result = StepResult(step, True, f"created in {step.where}")
         except AuthFailed as exc:
-            grant = PROJECT_GRANT if step.action == "create-field" else LABEL_GRANT
+            grant = LABEL_GRANT if step.action == "create-label" else PROJECT_GRANT
             report.results.append(StepResult(step, False, f"{exc}; {grant}"))
             report.stopped = f"GitHub refused: {grant}"
             break
@@ -167,7 +186,7 @@ async def apply_setup(connector: GitHubSourceConnector, plan: SetupPlan) -> Setu
             report.stopped = str(exc)
             break
         report.results.append(result)
-    if any(r.ok and r.step.action == "create-field" for r in report.results):
+    if any(r.ok and r.step.action != "create-label" for r in report.results):
         report.problems += await _check_fields(connector, report)
     return report
 
@@ -220,10 +239,44 @@ async def _create_field(
     return StepResult(step, True, f"created {made.get('dataType', '')}{options}", field_id=field_id)
 
 
+def options_input(
+    field_id: str, existing: list[dict[str, Any]], added: tuple[str, ...]
+) -> dict[str, Any]:
+    """The ``UpdateProjectV2FieldInput`` that keeps ``existing`` (by id) and adds ``added``."""
+    kept = [
+        {
+            "id": str(o["id"]),
+            "name": str(o["name"]),
+            "color": str(o.get("color") or "GRAY"),
+            "description": str(o.get("description") or ""),
+        }
+        for o in existing
+    ]
+    new = [
+        {"name": name, "color": TIER_COLORS[(len(kept) + i) % len(TIER_COLORS)], "description": ""}
+        for i, name in enumerate(added)
+    ]
+    return {"fieldId": field_id, "singleSelectOptions": kept + new}
+
+
+async def _add_options(connector: GitHubSourceConnector, step: SetupStep) -> StepResult:
+    assert step.field_id is not None
+    data = (await connector.client.graphql(FIELD_OPTIONS_QUERY, {"field": step.field_id})).data
+    existing = list((data.get("node") or {}).get("options") or ())
+    await connector.client.graphql(
+        UPDATE_FIELD_MUTATION,
+        {"input": options_input(step.field_id, existing, step.options)},
+        mutations=1,
+    )
+    return StepResult(
+        step, True, f"added {', '.join(step.options)}, kept {len(existing)}", field_id=step.field_id
+    )
+
+
 async def _check_fields(
     connector: GitHubSourceConnector, report: SetupReport
 ) -> list[SetupProblem]:
-    """Read the Project's fields again: every created name must now name exactly one field."""
+    """Read the Project's fields again: every created name names one field, added options exist."""
     if isinstance(connector, ProjectConnector):
         connector.forget_project()
     fields = await connector.all_fields()
@@ -237,6 +290,19 @@ async def _check_fields(
                         result.step.target,
                         f"the Project now has {len(same)} fields named '{result.step.target}'",
                         "keep one and delete the others in the Project's settings",
+                    )
+                )
+        if result.ok and result.step.action == "add-options":
+            field = next((f for f in fields if f.id == result.step.field_id), None)
+            lacking = [
+                o for o in result.step.options if field is None or field.option_id(o) is None
+            ]
+            if lacking:
+                problems.append(
+                    SetupProblem(
+                        result.step.target,
+                        f"'{result.step.target}' still lacks {', '.join(lacking)}",
+                        "add the options in the Project's settings",
                     )
                 )
     return problems

@@ -296,3 +296,49 @@ def _create_project_field(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
     project.fields.append(created)
     ctx.state.register_node(created.node_id, created)
     return {"clientMutationId": data.get("clientMutationId"), "projectV2Field": created}
+
+
+@resolves("Mutation", "updateProjectV2Field")
+def _update_project_field(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
+    """``updateProjectV2Field``: rename a field or replace a single select's options.
+
+    Given options overwrite the field's: one sent with the ``id`` of an existing option keeps
+    that option (and the items holding it); the others are new, and an item whose option is
+    no longer listed loses its value, as GitHub documents.
+    """
+    data = args["input"]
+    field: ProjectField = _lookup(ctx, data["fieldId"], ProjectField, "ProjectV2Field")
+    project = ctx.state.projects[field.project_number]
+    if not ctx.state.viewer_can_admin_projects:
+        raise GraphQLFault(
+            "FORBIDDEN",
+            f"{ctx.state.viewer_login} does not have permission to change the settings of "
+            f"project {project.number}.",
+        )
+    if data.get("name"):
+        field.name = str(data["name"]).strip()
+    given = data.get("singleSelectOptions") or []
+    if given and field.data_type != "SINGLE_SELECT":
+        raise GraphQLFault("UNPROCESSABLE", "Only single select fields have options.")
+    if given:
+        options = []
+        for o in given:
+            kept = field.find_option(str(o["id"])) if o.get("id") else None
+            if o.get("id") and kept is None:
+                raise GraphQLFault(
+                    "NOT_FOUND", f"The option {o['id']} does not belong to the field."
+                )
+            options.append(
+                SelectOption(
+                    id=kept.id if kept else f"{ctx.state.allocate_id():08x}",
+                    name=str(o["name"]),
+                    color=str(o["color"]),
+                    description=str(o.get("description") or ""),
+                )
+            )
+        field.options = options
+        known = {o.id for o in options}
+        for item in project.items:
+            if field.id in item.values and item.values[field.id] not in known:
+                del item.values[field.id]
+    return {"clientMutationId": data.get("clientMutationId"), "projectV2Field": field}

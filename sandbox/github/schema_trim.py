@@ -56,7 +56,7 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "Mutation": (
         "addLabelsToLabelable", "clearProjectV2ItemFieldValue", "createLabel",
         "createProjectV2Field", "removeLabelsFromLabelable", "setIssueFieldValue",
-        "updateProjectV2ItemFieldValue",
+        "updateProjectV2Field", "updateProjectV2ItemFieldValue",
     ),
     "Node": ("id",),
     "RateLimit": ("cost", "limit", "nodeCount", "remaining", "resetAt", "used"),
@@ -151,6 +151,7 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "RemoveLabelsFromLabelablePayload": ("clientMutationId", "labelable"),
     "CreateLabelPayload": ("clientMutationId", "label"),
     "CreateProjectV2FieldPayload": ("clientMutationId", "projectV2Field"),
+    "UpdateProjectV2FieldPayload": ("clientMutationId", "projectV2Field"),
     "UpdateProjectV2ItemFieldValuePayload": ("clientMutationId", "projectV2Item"),
     "ClearProjectV2ItemFieldValuePayload": ("clientMutationId", "projectV2Item"),
     "SetIssueFieldValuePayload": ("clientMutationId", "issue", "issueFieldValues"),

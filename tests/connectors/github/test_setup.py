@@ -10,7 +10,9 @@ from graphql import parse, validate
 from connectors.github import ProjectConnector
 from connectors.github.setup import (
     CREATE_FIELD_MUTATION,
+    FIELD_OPTIONS_QUERY,
     ITEM_REPOSITORIES_QUERY,
+    UPDATE_FIELD_MUTATION,
     apply_setup,
     create_field_input,
     plan_setup,
@@ -39,9 +41,14 @@ def bare() -> GitHubSandbox:
 
 class TestDocuments:
     def test_setup_documents_validate_against_githubs_schema(self) -> None:
-        """The repositories query and the create-field mutation are valid in the official schema."""
-        assert validate(schema(), parse(ITEM_REPOSITORIES_QUERY)) == []
-        assert validate(schema(), parse(CREATE_FIELD_MUTATION)) == []
+        """Every document setup sends is valid in the official schema."""
+        for document in (
+            ITEM_REPOSITORIES_QUERY,
+            CREATE_FIELD_MUTATION,
+            FIELD_OPTIONS_QUERY,
+            UPDATE_FIELD_MUTATION,
+        ):
+            assert validate(schema(), parse(document)) == []
 
     def test_a_select_carries_the_tiers_in_order_with_colours(self) -> None:
         """SINGLE_SELECT input: one option per tier, top tier red, descriptions present."""
@@ -134,13 +141,26 @@ class TestWhatSetupCannotDo:
         assert len(report.not_done) == len(report.plan.steps) - 1
         assert not any(f.name == "RICE score" for f in sandbox.state.projects[1].fields)
 
-    async def test_missing_options_on_an_existing_select_are_left_to_a_person(self) -> None:
-        """An existing Priority lacking a tier is a problem; its options are not rewritten."""
+    async def test_missing_tiers_are_added_and_existing_options_keep_their_ids(self) -> None:
+        """An existing Priority lacking a tier gets it; old options and the items' values stay."""
         sandbox = GitHubSandbox.seeded(issues=30, seed=7)
-        tiers = [*make_outputs().priority]
-        plan = await plan_setup(connector_for(sandbox, priority=[*tiers[:-1], {"name": "Someday"}]))
-        assert [p.what for p in plan.problems] == ["outputs.priority_field"]
-        assert "Someday" in plan.problems[0].detail
+        project = sandbox.state.projects[1]
+        priority = next(f for f in project.fields if f.name == "Priority")
+        before = {o.name: o.id for o in priority.options}
+        held = {it.id: it.values[priority.id] for it in project.items if priority.id in it.values}
+        tiers = [*make_outputs().priority[:-1], {"name": "Someday"}]
+        connector = connector_for(sandbox, priority=tiers)
+        plan = await plan_setup(connector)
+        assert [(s.action, s.options) for s in plan.steps if s.action != "create-label"] == [
+            ("add-options", ("Someday",))
+        ]
+        report = await apply_setup(connector, plan)
+        assert report.ok, report
+        after = {o.name: o.id for o in priority.options}
+        assert {k: after[k] for k in before} == before
+        assert "Someday" in after
+        assert {it.id: it.values.get(priority.id) for it in project.items if it.id in held} == held
+        assert (await plan_setup(connector_for(sandbox, priority=tiers))).complete
 
     async def test_a_repository_source_reports_missing_issue_fields(self) -> None:
         """Issue fields are the organization's: a missing one is a problem naming its owner."""
