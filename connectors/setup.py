@@ -139,6 +139,8 @@ class SetupReport:
     stopped: str | None = None
     #: Problems found while applying (a created field edits still cannot reach, …).
     problems: list[SetupProblem] = field(default_factory=list)
+    #: What applying did besides the steps (fields put on a project's own screen, …).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def not_done(self) -> list[SetupStep]:

@@ -47,6 +47,7 @@ def setup_document(
             ]
             entry["not_done"] = [_step(s) for s in report.not_done]
             entry["stopped"] = report.stopped
+            entry["notes"] = list(report.notes)
             entry["problems"] += [_problem(p) for p in report.problems]
         sources.append(entry)
     return {
@@ -90,6 +91,8 @@ def render_reports(
             mark = "done  " if result.ok else "FAILED"
             detail = f": {result.detail}" if result.detail else ""
             _line(console, f"  {mark}   {_VERB[result.step.action]} {result.step.detail}{detail}")
+        for note in report.notes:
+            _line(console, f"  note     {note}")
         for step in report.not_done:
             _line(
                 console,

@@ -35,7 +35,7 @@ from connectors.setup import (
     compare_fields,
     field_needs,
 )
-from priosync.errors import NotFound, TrackerError
+from priosync.errors import ChangeRejected, NotFound, TrackerError
 
 if TYPE_CHECKING:
     from connectors.jira.connector import JiraConnector
@@ -116,7 +116,7 @@ async def apply_setup(connector: JiraConnector, plan: SetupPlan) -> SetupReport:
             report.stopped = result.detail
             break
     if touched:
-        report.problems += await _check_reachable(connector, touched)
+        report.problems += await _check_reachable(connector, deployment, touched, report)
     return report
 
 
@@ -277,8 +277,17 @@ async def _add_to_default_screen(
         return  # Jira's answer when the field is on the default screen already
 
 
-async def _check_reachable(connector: JiraConnector, touched: dict[str, str]) -> list[SetupProblem]:
-    """Problems left after applying: fields edits still cannot reach, names now doubled."""
+async def _check_reachable(
+    connector: JiraConnector,
+    deployment: p.Deployment,
+    touched: dict[str, str],
+    report: SetupReport,
+) -> list[SetupProblem]:
+    """Problems left after applying: fields edits still cannot reach, names now doubled.
+
+    A field the default screen holds but the issue's edit screen does not offer is put on
+    the project's own screens (Cloud: found through its issue type screen scheme).
+    """
     problems: list[SetupProblem] = []
     listed = await connector.client.fields()
     for field_id, name in touched.items():
@@ -292,16 +301,64 @@ async def _check_reachable(connector: JiraConnector, touched: dict[str, str]) ->
                 )
             )
     keys = await connector.sample_keys(limit=1)
+    if not keys:
+        return problems
     editable, _ = await _edit_screen(connector, keys)
-    for field_id, name in touched.items():
-        if keys and field_id not in editable:
-            problems.append(
-                SetupProblem(
-                    name,
-                    f"'{name}' ({field_id}) is on the default screen, but {keys[0]}'s edit "
-                    "screen does not offer it: the project uses screens of its own",
-                    "a Jira administrator adds it to the project's edit screen (Project "
-                    "settings → Issues → Screens → the edit screen → Add field)",
-                )
+    unreachable = [f for f in touched if f not in editable]
+    why = "the project uses screens of its own"
+    if unreachable and deployment == "cloud":
+        try:
+            screens = await _add_to_project_screens(connector, keys[0], unreachable)
+        except TrackerError as exc:
+            why += f", and putting it on them failed: {exc}"
+        else:
+            names = ", ".join(touched[f] for f in unreachable)
+            report.notes.append(f"put {names} on the project's screen(s) {', '.join(screens)}")
+        editable, _ = await _edit_screen(connector, keys)
+        unreachable = [f for f in unreachable if f not in editable]
+    for field_id in unreachable:
+        name = touched[field_id]
+        problems.append(
+            SetupProblem(
+                name,
+                f"'{name}' ({field_id}) is on the default screen, but {keys[0]}'s edit screen "
+                f"does not offer it: {why}",
+                "a Jira administrator adds it to the project's edit screen (Project "
+                "settings → Issues → Screens → the edit screen → Add field)",
             )
+        )
     return problems
+
+
+async def _add_to_project_screens(
+    connector: JiraConnector, issue: str, field_ids: Sequence[str]
+) -> list[str]:
+    """Put fields on the edit screens of the issue's project; the screens' ids.
+
+    Project → issue type screen scheme → its screen schemes → each one's edit (else default)
+    screen → its first tab. A field already there (400) counts as done.
+    """
+    deployment = connector.client.deployment
+    call = connector.client.call
+    project = r.parse_issue_project_id(await call(r.build_issue_project_request(deployment, issue)))
+    type_schemes = r.page_values(await call(r.build_type_screen_scheme_request(project)))
+    scheme_ids = [str((v.get("issueTypeScreenScheme") or {}).get("id")) for v in type_schemes if v]
+    screen_schemes: list[str] = []
+    for scheme_id in scheme_ids:
+        mapping = r.page_values(await call(r.build_type_scheme_mapping_request(scheme_id)))
+        screen_schemes += [str(m["screenSchemeId"]) for m in mapping if m.get("screenSchemeId")]
+    schemes = []
+    for screen_scheme in dict.fromkeys(screen_schemes):
+        schemes += r.page_values(await call(r.build_screen_scheme_request(screen_scheme)))
+    screens = r.edit_screens(schemes)
+    for screen in screens:
+        tabs = await call(r.build_tabs_request(deployment, screen))
+        if not isinstance(tabs, list) or not tabs:
+            continue
+        tab = str(tabs[0]["id"])
+        for field_id in field_ids:
+            try:
+                await call(r.build_add_tab_field_request(deployment, screen, tab, field_id))
+            except ChangeRejected:
+                continue  # already on that screen
+    return screens

@@ -144,3 +144,76 @@ def field_description(setting: str) -> str:
 
 def _malformed(what: str) -> TrackerUnavailable:
     return TrackerUnavailable(f"jira answered with a malformed {what}", tracker="jira")
+
+
+# ── a project's own screens (Cloud) ──────────────────────────────────────────────────────
+
+
+def build_issue_project_request(deployment: Deployment, issue: str) -> ApiRequest:
+    """``GET /issue/{key}?fields=project``: the project (its id) an issue is in."""
+    return ApiRequest("GET", f"{api_root(deployment)}/issue/{issue}", params={"fields": "project"})
+
+
+def parse_issue_project_id(body: Any) -> str:
+    project = ((body or {}).get("fields") or {}).get("project") if isinstance(body, dict) else None
+    if not isinstance(project, dict) or "id" not in project:
+        raise _malformed("issue project")
+    return str(project["id"])
+
+
+def build_type_screen_scheme_request(project_id: str) -> ApiRequest:
+    """``GET /rest/api/3/issuetypescreenscheme/project?projectId=``: the project's scheme."""
+    return ApiRequest(
+        "GET", "/rest/api/3/issuetypescreenscheme/project", params={"projectId": project_id}
+    )
+
+
+def build_type_scheme_mapping_request(scheme_id: str) -> ApiRequest:
+    """``GET /rest/api/3/issuetypescreenscheme/mapping``: issue type → screen scheme."""
+    return ApiRequest(
+        "GET",
+        "/rest/api/3/issuetypescreenscheme/mapping",
+        params={"issueTypeScreenSchemeId": scheme_id},
+    )
+
+
+def build_screen_scheme_request(scheme_id: str) -> ApiRequest:
+    """``GET /rest/api/3/screenscheme?id=``: a screen scheme's screens."""
+    return ApiRequest("GET", "/rest/api/3/screenscheme", params={"id": scheme_id})
+
+
+def build_tabs_request(deployment: Deployment, screen_id: str) -> ApiRequest:
+    """``GET /screens/{screenId}/tabs``: a screen's tabs, in order."""
+    return ApiRequest("GET", f"{api_root(deployment)}/screens/{screen_id}/tabs")
+
+
+def build_add_tab_field_request(
+    deployment: Deployment, screen_id: str, tab_id: str, field_id: str
+) -> ApiRequest:
+    """``POST /screens/{screenId}/tabs/{tabId}/fields`` with ``{"fieldId": …}``."""
+    return ApiRequest(
+        "POST",
+        f"{api_root(deployment)}/screens/{screen_id}/tabs/{tab_id}/fields",
+        json={"fieldId": field_id},
+        kind="write",
+    )
+
+
+def page_values(body: Any) -> list[dict[str, Any]]:
+    """The ``values`` of a paged answer."""
+    values = body.get("values") if isinstance(body, dict) else None
+    if not isinstance(values, list):
+        raise _malformed("page")
+    return [v for v in values if isinstance(v, dict)]
+
+
+def edit_screens(schemes: Sequence[dict[str, Any]]) -> list[str]:
+    """The screen edits use in each screen scheme: ``edit``, else ``default``."""
+    screens = []
+    for scheme in schemes:
+        chosen = (scheme.get("screens") or {}).get("edit") or (scheme.get("screens") or {}).get(
+            "default"
+        )
+        if chosen is not None:
+            screens.append(str(chosen))
+    return list(dict.fromkeys(screens))

@@ -11,6 +11,10 @@ Shapes and rules from Atlassian's REST v3 reference (docs/tracker-apis.md §1.10
   403 without *Administer Jira*, with the messages the spec shows.
 - ``POST /screens/addToDefault/{fieldId}`` (Cloud and Data Center) puts a field on the
   default tab of the default screen; 404 when the field is unknown or already there.
+- A project's own screens (Cloud): ``GET /issuetypescreenscheme/project?projectId=``, then
+  ``/issuetypescreenscheme/mapping``, then ``/screenscheme?id=`` name its screens;
+  ``GET /screens/{id}/tabs`` and ``POST /screens/{id}/tabs/{tabId}/fields`` (Data Center
+  too) put a field on one.
 
 The sandbox keeps one set of options per field, whichever of its contexts they were added to.
 """
@@ -24,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import catalog as c
+from . import site_fields as sf
 from .render import render_field
 from .site_fields import FieldRefused
 
@@ -53,6 +59,15 @@ def admin_routes(sandbox: JiraSandbox) -> list[Route]:
             methods=["GET", "POST"],
         ),
         Route(f"{base}/screens/addToDefault/{{fieldId}}", admin.add_to_default, methods=["POST"]),
+        Route(f"{base}/issuetypescreenscheme/project", admin.type_scheme_of, methods=["GET"]),
+        Route(f"{base}/issuetypescreenscheme/mapping", admin.type_scheme_mapping, methods=["GET"]),
+        Route(f"{base}/screenscheme", admin.screen_schemes, methods=["GET"]),
+        Route(f"{base}/screens/{{screenId:int}}/tabs", admin.tabs, methods=["GET"]),
+        Route(
+            f"{base}/screens/{{screenId:int}}/tabs/{{tabId:int}}/fields",
+            admin.add_tab_field,
+            methods=["POST"],
+        ),
     ]
 
 
@@ -217,3 +232,106 @@ class _Admin:
             )
         self.sandbox.fields_changed()
         return JSONResponse({})
+
+    # A project's own screens
+
+    async def type_scheme_of(self, request: Request) -> Response:
+        """``GET /issuetypescreenscheme/project?projectId=``: the project's issue type screen scheme."""
+        if self.version(request, cloud_only=True) is None:
+            return self.not_served(request)
+        if not self.actor(request).jira_admin:
+            return _error(403, SCREENS_ADMIN_ONLY)
+        own = self.sandbox.fields.own_screens
+        scheme = {
+            "id": str(sf.PROJECT_TYPE_SCREEN_SCHEME_ID if own else sf.DEFAULT_SCHEME_ID),
+            "name": f"{self.sandbox.project}: Scrum Issue Type Screen Scheme"
+            if own
+            else "Default Issue Type Screen Scheme",
+            "description": "",
+        }
+        wanted = request.query_params.getlist("projectId")
+        values = [{"issueTypeScreenScheme": scheme, "projectIds": [c.PROJECT_ID]}]
+        return JSONResponse(_page(values if not wanted or c.PROJECT_ID in wanted else [], request))
+
+    async def type_scheme_mapping(self, request: Request) -> Response:
+        """``GET /issuetypescreenscheme/mapping``: issue type → screen scheme."""
+        if self.version(request, cloud_only=True) is None:
+            return self.not_served(request)
+        if not self.actor(request).jira_admin:
+            return _error(403, SCREENS_ADMIN_ONLY)
+        own = self.sandbox.fields.own_screens
+        scheme = str(sf.PROJECT_TYPE_SCREEN_SCHEME_ID if own else sf.DEFAULT_SCHEME_ID)
+        screen_scheme = str(sf.PROJECT_SCREEN_SCHEME_ID if own else sf.DEFAULT_SCHEME_ID)
+        wanted = request.query_params.getlist("issueTypeScreenSchemeId")
+        values = [
+            {
+                "issueTypeId": "default",
+                "issueTypeScreenSchemeId": scheme,
+                "screenSchemeId": screen_scheme,
+            }
+        ]
+        return JSONResponse(_page(values if not wanted or scheme in wanted else [], request))
+
+    async def screen_schemes(self, request: Request) -> Response:
+        """``GET /screenscheme?id=``: the screens (default, edit, …) of screen schemes."""
+        if self.version(request, cloud_only=True) is None:
+            return self.not_served(request)
+        if not self.actor(request).jira_admin:
+            return _error(403, SCREENS_ADMIN_ONLY)
+        schemes = [
+            {
+                "id": sf.DEFAULT_SCHEME_ID,
+                "name": "Default Screen Scheme",
+                "description": "",
+                "screens": {"default": sf.DEFAULT_SCREEN_ID},
+            }
+        ]
+        if self.sandbox.fields.own_screens:
+            schemes.append(
+                {
+                    "id": sf.PROJECT_SCREEN_SCHEME_ID,
+                    "name": f"{self.sandbox.project}: Scrum Default Screen Scheme",
+                    "description": "",
+                    "screens": {"default": sf.PROJECT_SCREEN_ID},
+                }
+            )
+        wanted = {int(i) for i in request.query_params.getlist("id") if i.isdigit()}
+        return JSONResponse(_page([x for x in schemes if not wanted or x["id"] in wanted], request))
+
+    async def tabs(self, request: Request) -> Response:
+        """``GET /screens/{screenId}/tabs``: the screen's one tab."""
+        if self.version(request, cloud_only=False) is None:
+            return self.not_served(request)
+        if not self.actor(request).jira_admin:
+            return _error(403, SCREENS_ADMIN_ONLY)
+        screen = int(request.path_params["screenId"])
+        if screen not in self.sandbox.fields.screen_ids():
+            return _error(404, f"The screen with id '{screen}' does not exist.")
+        tab = sf.DEFAULT_TAB_ID if screen == sf.DEFAULT_SCREEN_ID else sf.PROJECT_TAB_ID
+        return JSONResponse([{"id": tab, "name": "Field Tab"}])
+
+    async def add_tab_field(self, request: Request) -> Response:
+        """``POST /screens/{screenId}/tabs/{tabId}/fields`` with ``{"fieldId": …}``."""
+        if self.version(request, cloud_only=False) is None:
+            return self.not_served(request)
+        if not self.actor(request).jira_admin:
+            return _error(403, SCREENS_ADMIN_ONLY)
+        site = self.sandbox.fields
+        screen, tab = int(request.path_params["screenId"]), int(request.path_params["tabId"])
+        tabs = {sf.DEFAULT_SCREEN_ID: sf.DEFAULT_TAB_ID, sf.PROJECT_SCREEN_ID: sf.PROJECT_TAB_ID}
+        if screen not in site.screen_ids() or tabs.get(screen) != tab:
+            return _error(404, "The screen or the screen tab was not found.")
+        body = await self.body(request)
+        field_id = str(body.get("fieldId")) if isinstance(body, dict) else ""
+        found = site.get(field_id)
+        if found is None or not found.editable:
+            return _error(404, f"The field '{field_id}' was not found.")
+        added = (
+            site.add_to_screen(field_id)
+            if screen == sf.DEFAULT_SCREEN_ID
+            else site.add_to_project_screen(field_id)
+        )
+        if not added:
+            return _error(400, f"The field '{field_id}' is already on the screen.")
+        self.sandbox.fields_changed()
+        return JSONResponse({"id": found.id, "name": found.name})

@@ -5,8 +5,10 @@ an administrator can create custom fields (``POST /rest/api/{2,3}/field``), give
 and options (Cloud only), and put them on the default screen. A field that is on no screen
 cannot be edited: Jira answers "Field '…' cannot be set. It is not on the appropriate screen,
 or unknown." and ``editmeta`` leaves it out (docs/tracker-apis.md §1.10). The sandbox has one
-project with one issue type, so one screen: the default screen, on which every field of the
-catalog is.
+project with one issue type. Its edits go through the default screen, on which every field
+of the catalog is, unless the site was made with ``own_screens``: then the project's issue
+type screen scheme points at a screen of its own (as a company-managed Cloud project's
+does), and only fields on that screen can be edited, whatever is on the default screen.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from . import catalog as c
 OUTPUT_FIELD_IDS = (c.RICE_SCORE, c.SCORE_RATIONALE, c.BACKLOG_RANK)
 DEFAULT_SCREEN_ID = 1
 DEFAULT_TAB_ID = 10000
+#: The project's own screen (``own_screens``), its tab, and the schemes that lead to it.
+PROJECT_SCREEN_ID = 10001
+PROJECT_TAB_ID = 10101
+PROJECT_SCREEN_SCHEME_ID = 10002
+PROJECT_TYPE_SCREEN_SCHEME_ID = 10003
+DEFAULT_SCHEME_ID = 1
 #: The custom field types the sandbox can create, by the last part of their type key.
 CREATABLE: dict[str, c.FieldKind] = {
     "float": "number",
@@ -68,12 +76,17 @@ class SiteFields:
         *,
         on_screen: Iterable[str] | None = None,
         contexts: dict[str, list[Context]] | None = None,
+        project_screen: Iterable[str] | None = None,
     ) -> None:
         self._fields: dict[str, c.FieldDef] = {f.id: f for f in fields}
         self._screen: list[str] = list(
             on_screen if on_screen is not None else (f.id for f in self._fields.values())
         )
         self._contexts: dict[str, list[Context]] = contexts or {}
+        #: The project's own edit screen, when it has one (``own_screens``).
+        self._project_screen: list[str] | None = (
+            None if project_screen is None else list(project_screen)
+        )
 
     @classmethod
     def full(cls) -> SiteFields:
@@ -81,9 +94,18 @@ class SiteFields:
         return cls(c.FIELDS)
 
     @classmethod
-    def bare(cls) -> SiteFields:
-        """The catalog without priosync's output fields, as a site that never ran priosync."""
-        return cls(f for f in c.FIELDS if f.id not in OUTPUT_FIELD_IDS)
+    def bare(cls, *, own_screens: bool = False) -> SiteFields:
+        """The catalog without priosync's output fields, as a site that never ran priosync.
+
+        ``own_screens``: the project edits through a screen of its own, not the default.
+        """
+        fields = [f for f in c.FIELDS if f.id not in OUTPUT_FIELD_IDS]
+        ids = [f.id for f in fields]
+        return cls(fields, project_screen=ids if own_screens else None)
+
+    @property
+    def own_screens(self) -> bool:
+        return self._project_screen is not None
 
     # ── reading ──────────────────────────────────────────────────────────────────────────
 
@@ -106,12 +128,25 @@ class SiteFields:
         return [f for f in self._fields.values() if f.custom]
 
     def on_screen(self, field_id: str) -> bool:
-        """Whether edits can reach the field: it is on the (default) edit screen."""
-        return field_id in self._screen
+        """Whether edits can reach the field: it is on the project's edit screen."""
+        edit = self._project_screen if self._project_screen is not None else self._screen
+        return field_id in edit
 
-    def screen_fields(self) -> list[c.FieldDef]:
-        """The fields of the default screen's one tab, in screen order."""
-        return [self._fields[i] for i in self._screen if i in self._fields]
+    def screen_ids(self) -> list[int]:
+        ids = [DEFAULT_SCREEN_ID]
+        return [*ids, PROJECT_SCREEN_ID] if self._project_screen is not None else ids
+
+    def screen_fields(self, screen_id: int = DEFAULT_SCREEN_ID) -> list[c.FieldDef]:
+        """The fields of a screen's one tab, in screen order."""
+        listed = self._screen if screen_id == DEFAULT_SCREEN_ID else self._project_screen or []
+        return [self._fields[i] for i in listed if i in self._fields]
+
+    def add_to_project_screen(self, field_id: str) -> bool:
+        """Put a field on the project's own screen; False when it is there (or there is none)."""
+        if self._project_screen is None or field_id in self._project_screen:
+            return False
+        self._project_screen.append(field_id)
+        return True
 
     def contexts(self, field_id: str) -> list[Context]:
         return list(self._contexts.get(field_id, ()))
@@ -199,6 +234,7 @@ class SiteFields:
                 for f in self._fields.values()
             ],
             "screen": list(self._screen),
+            "project_screen": self._project_screen,
             "contexts": {k: [x.to_json() for x in v] for k, v in self._contexts.items()},
         }
 
@@ -227,4 +263,10 @@ class SiteFields:
             ]
             for k, v in data.get("contexts", {}).items()
         }
-        return cls(fields, on_screen=[str(i) for i in data["screen"]], contexts=contexts)
+        project_screen = data.get("project_screen")
+        return cls(
+            fields,
+            on_screen=[str(i) for i in data["screen"]],
+            contexts=contexts,
+            project_screen=None if project_screen is None else [str(i) for i in project_screen],
+        )

@@ -177,11 +177,13 @@ class JiraSandbox:
         webhook_secret: str | None = None,
         bare: bool = False,
         jira_admin: bool = True,
+        own_screens: bool = False,
     ) -> JiraSandbox:
         """Return a site whose project holds a generated backlog (see ``backlog``).
 
         ``bare`` leaves out priosync's output fields (score, explanation, rank) and their
-        values, as on a site where nobody has set priosync up yet.
+        values, as on a site where nobody has set priosync up yet; ``own_screens`` (with
+        ``bare``) gives the project an edit screen of its own instead of the default one.
         """
         backlog = generate_backlog(issues=issues, seed=seed, project=project)
         if bare:
@@ -199,7 +201,7 @@ class JiraSandbox:
             faults=faults,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
-            fields=SiteFields.bare() if bare else SiteFields.full(),
+            fields=SiteFields.bare(own_screens=own_screens) if bare else SiteFields.full(),
             jira_admin=jira_admin,
         )
 

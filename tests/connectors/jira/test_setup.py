@@ -256,3 +256,43 @@ class TestRequestShapes:
         )
         report = await apply_setup(connector, await plan_setup(connector))
         assert [r.ok for r in report.results] == [True]
+
+
+class TestProjectScreens:
+    async def test_fields_reach_a_project_that_edits_through_its_own_screen(self) -> None:
+        """The default screen is not enough: setup walks the project's schemes to its screen."""
+        sandbox = JiraSandbox.seeded(issues=20, seed=7, bare=True, own_screens=True)
+        connector = connector_for(sandbox)
+        report = await apply_setup(connector, await plan_setup(connector))
+        assert report.ok, report
+        assert report.notes == [
+            "put RICE score, Score rationale, Backlog rank on the project's screen(s) 10001"
+        ]
+        assert all(sandbox.fields.on_screen(str(r.field_id)) for r in report.results)
+        assert (await plan_setup(connector_for(sandbox))).complete
+
+    async def test_an_existing_field_off_the_projects_screen_is_put_there(self) -> None:
+        """A field on the default screen only is planned as a screen step and then reachable."""
+        sandbox = JiraSandbox.seeded(issues=20, seed=7, bare=True, own_screens=True)
+        made = sandbox.fields.create(name="RICE score", type_key=f"{CF}float")
+        sandbox.fields.add_to_screen(made.id)
+        connector = connector_for(sandbox, explain_field=None, rank_field=None)
+        plan = await plan_setup(connector)
+        assert [(s.action, s.field_id) for s in plan.steps] == [("add-to-screen", made.id)]
+        assert (await apply_setup(connector, plan)).ok
+        assert sandbox.fields.on_screen(made.id)
+
+    async def test_data_center_reports_the_projects_screen_as_an_administrators_step(
+        self,
+    ) -> None:
+        """DC has no REST way to find a project's screens: the field is reported, not lost."""
+        sandbox = JiraSandbox.seeded(issues=20, seed=7, bare=True, dc=True, own_screens=True)
+        connector = connector_for(sandbox)
+        report = await apply_setup(connector, await plan_setup(connector))
+        assert [r.ok for r in report.results] == [True, True, True]
+        assert [p.what for p in report.problems] == [
+            "RICE score",
+            "Score rationale",
+            "Backlog rank",
+        ]
+        assert "Project settings → Issues → Screens" in report.problems[0].fix
