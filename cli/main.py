@@ -502,11 +502,13 @@ def init(
     console = out_console()
     if note:
         console.print(note, markup=False)
-    console.print(
-        f"wrote {written}; next: `priosync setup --config {written}` creates the fields it "
-        f"marks, then `priosync sync --config {written}`",
-        markup=False,
+    follow = (
+        f"`priosync rank --config {written}` (a file source is read-only)"
+        if kind == "file"
+        else f"`priosync setup --config {written}` creates the fields it marks, then "
+        f"`priosync sync --config {written}`"
     )
+    console.print(f"wrote {written}; next: {follow}", markup=False)
     return EXIT_OK
 
 
