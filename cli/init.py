@@ -10,6 +10,15 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from cli.init_cuts import propose_cuts, with_cuts
+from cli.init_fit import (
+    check_source_options,
+    discover_fields,
+    mark_fields,
+    missing_inputs,
+    read_inputs_only,
+    with_api_url,
+)
 from config import validate_config
 from priosync.domain import FieldInfo
 from priosync.errors import ConfigError, PriosyncError
@@ -159,6 +168,7 @@ async def write_starter_config(
     discover: bool | None,
     force: bool,
     environ: Mapping[str, str] | None = None,
+    api_url: str | None = None,
 ) -> tuple[Path, str]:
     """Write the file; return it and a note on discovery (empty when none was tried).
 
@@ -168,7 +178,8 @@ async def write_starter_config(
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force to overwrite it", file=str(path))
     env = os.environ if environ is None else environ
-    source = source_block(kind, url=url, jql=jql, project=project, file=file)
+    check_source_options(kind, url=url, api_url=api_url)
+    source = with_api_url(source_block(kind, url=url, jql=jql, project=project, file=file), api_url)
     wanted = (
         discover
         if discover is not None
@@ -176,17 +187,49 @@ async def write_starter_config(
     )
     mapping: dict[str, str | None] = {}
     note = ""
+    listed: list[FieldInfo] | None = None
     if wanted:
         try:
-            mapping = await discover_mapping(kind, source, path=path, environ=env)
+            draft = render_config(kind, source, {})
+            listed = await discover_fields(draft, path=path, environ=env)
+            mapping = guess_mapping(listed)
             found = sum(1 for v in mapping.values() if v)
             note = f"discovered {found} of {len(mapping)} fields from the tracker"
         except PriosyncError as exc:
             if discover:
                 raise
             note = f"could not ask the tracker for its fields ({exc}); wrote the template"
-    path.write_text(render_config(kind, source, mapping), encoding="utf-8")
+    text = mark_fields(
+        render_config(kind, source, mapping),
+        kind=kind,
+        discovered=None if listed is None else [f.name for f in listed],
+        missing=missing_inputs(mapping),
+    )
+    if listed is not None:
+        text, note = await fitted_cuts(text, note, mapping, path=path, environ=env)
+    path.write_text(text, encoding="utf-8")
     return path, note
+
+
+async def fitted_cuts(
+    text: str,
+    note: str,
+    mapping: Mapping[str, str | None],
+    *,
+    path: Path,
+    environ: Mapping[str, str],
+) -> tuple[str, str]:
+    """Score the backlog once and put tiers and buckets that fit it in the config."""
+    if missing_inputs(mapping):
+        return text, note + "; tiers and buckets left as in the template (inputs missing)"
+    try:
+        items, spec = await read_inputs_only(text, path=path, environ=environ)
+    except PriosyncError as exc:
+        return text, note + f"; could not read the backlog to fit tiers and buckets ({exc})"
+    proposal = propose_cuts(items, spec)
+    if proposal is None:
+        return text, note + "; too few scored items to fit tiers and buckets to"
+    return with_cuts(text, proposal), f"{note}\n{proposal.note()}"
 
 
 def can_discover(

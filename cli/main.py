@@ -458,6 +458,15 @@ def init(
     ] = None,
     kind: Annotated[str, typer.Option(help="Source kind: jira, github or file.")] = "jira",
     url: Annotated[str | None, typer.Option(help="Jira site URL (jira).")] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            help="GitHub API root (github): GitHub Enterprise Server https://HOST/api/v3, or "
+            "the sandbox's http://127.0.0.1:8081. Default: api.github.com.",
+            show_default=False,
+        ),
+    ] = None,
     jql: Annotated[str | None, typer.Option(help="JQL for the backlog (jira).")] = None,
     project: Annotated[
         str | None, typer.Option(help="GitHub Project as owner/number (github).")
@@ -488,13 +497,82 @@ def init(
             file=file,
             discover=discover,
             force=force,
+            api_url=api_url,
         )
     )
     console = out_console()
     if note:
         console.print(note, markup=False)
-    console.print(f"wrote {written}; next: `priosync check --config {written}`", markup=False)
+    follow = (
+        f"`priosync rank --config {written}` (a file source is read-only)"
+        if kind == "file"
+        else f"`priosync setup --config {written}` creates the fields it marks, then "
+        f"`priosync sync --config {written}`"
+    )
+    console.print(f"wrote {written}; next: {follow}", markup=False)
     return EXIT_OK
+
+
+@app.command()
+@exits_cleanly
+def setup(
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    fmt: DataFormatOpt = DataFormat.table,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what setup would create; create nothing.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Create without asking (scripts; needed off a terminal)."),
+    ] = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Create the fields, options and labels the config's outputs need and the tracker lacks.
+
+    Shows what it would create and asks first on a terminal; --yes for scripts, --dry-run to
+    only look. A second setup finds nothing to do.
+    """
+    from cli.setup import run_setup
+    from reports.setup import render_plans, render_reports, setup_document, summary
+    from reports.text import write_json
+
+    setup_logging(verbose)
+    if not (dry_run or yes or _is_tty_in()):
+        raise ConfigError(
+            "setup creates fields and labels in the tracker; off a terminal it cannot ask, so "
+            "pass --yes (or --dry-run to only look)",
+            key="--yes",
+        )
+    loaded = load(config)
+    console = out_console()
+
+    def confirm(plans: list[Any]) -> bool:
+        if fmt == DataFormat.table:
+            render_plans(plans, "table", console)
+        elif not (yes or dry_run):
+            render_plans(plans, "table", err_console())  # stdout carries the JSON only
+        if dry_run:
+            return False
+        return yes or typer.confirm("Create these?", default=False)
+
+    outcome = run(run_setup(loaded, source or (), confirm=confirm))
+    if fmt == DataFormat.json:
+        write_json(
+            console, setup_document(outcome.plans, outcome.reports, dry_run=not outcome.applied)
+        )
+        return outcome.exit_code
+    if not outcome.applied:
+        if not any(p.steps for p in outcome.plans):
+            render_plans(outcome.plans, "table", console)
+        else:
+            console.print("nothing was created", markup=False)
+        return outcome.exit_code
+    render_reports(outcome.plans, outcome.reports, "table", console)
+    console.print(summary(outcome.plans, outcome.reports), markup=False)
+    if outcome.exit_code == EXIT_OK:
+        console.print(f"next: `priosync sync --config {loaded.path}`", markup=False)
+    return outcome.exit_code
 
 
 # ── history / revert ─────────────────────────────────────────────────────────────────────
@@ -626,6 +704,13 @@ def _try_load(config: Path | None) -> LoadedConfig | None:
 # ── sandbox ──────────────────────────────────────────────────────────────────────────────
 
 
+BARE_OPTION = typer.Option(
+    "--bare",
+    help="Start without priosync's output fields (score, explanation, rank; on GitHub also "
+    "the Priority field and roadmap labels), as a tracker `priosync setup` has not set up.",
+)
+
+
 @sandbox_app.command("jira")
 @exits_cleanly
 def sandbox_jira(
@@ -649,6 +734,7 @@ def sandbox_jira(
         bool, typer.Option("--dc", help="Behave as Jira Data Center (REST v2, PAT).")
     ] = False,
     webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_JIRA_WEBHOOK_SECRET")] = None,
+    bare: Annotated[bool, BARE_OPTION] = False,
 ) -> int:
     """A local Jira (Cloud REST v3, or Data Center with --dc) seeded with a realistic backlog."""
     from sandbox.jira import run_jira_sandbox
@@ -665,6 +751,7 @@ def sandbox_jira(
         echo=lambda line: out_console().print(line, markup=False),
         webhook_url=webhook_url,
         webhook_secret=os.environ.get("PRIOSYNC_JIRA_WEBHOOK_SECRET") or None,
+        bare=bare,
     )
     return EXIT_OK
 
@@ -686,6 +773,7 @@ def sandbox_github(
         Path | None, typer.Option(help="Load from and save to this JSON file.")
     ] = None,
     webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_GITHUB_WEBHOOK_SECRET")] = None,
+    bare: Annotated[bool, BARE_OPTION] = False,
 ) -> int:
     """A local GitHub (REST + GraphQL) with an organization, repositories and a Project."""
     from sandbox.github import run_github_sandbox
@@ -701,6 +789,52 @@ def sandbox_github(
         echo=lambda line: out_console().print(line, markup=False),
         webhook_url=webhook_url,
         webhook_secret=os.environ.get("PRIOSYNC_GITHUB_WEBHOOK_SECRET") or None,
+        bare=bare,
+    )
+    return EXIT_OK
+
+
+@sandbox_app.command("edit")
+@exits_cleanly
+def sandbox_edit(
+    item: Annotated[
+        str,
+        typer.Argument(metavar="ITEM", help="A Jira key (WEB-12) or a GitHub issue (acme/app#12)."),
+    ],
+    values: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FIELD=VALUE...",
+            help="Fields as the tracker names them, e.g. Reach=800 Impact=High; empty clears.",
+        ),
+    ],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="The running sandbox. Default: http://127.0.0.1:8080 (Jira), :8081 (GitHub).",
+            show_default=False,
+        ),
+    ] = None,
+    project: Annotated[int, typer.Option(help="The GitHub Project's number.")] = 1,
+) -> int:
+    """Edit a running sandbox's issue as a person would, so it sends its signed webhook.
+
+    With `priosync serve` listening and the sandbox started with --webhook-url, the service
+    rescores the issue within seconds.
+    """
+    from sandbox.person import EditError, edit
+
+    try:
+        done = run(edit(item, values, url=url, project=project))
+    except EditError as exc:
+        raise ConfigError(str(exc), key="priosync sandbox edit") from None
+    changed = ", ".join(f"{name}={value}" for name, value in done.values)
+    out_console().print(
+        literal(f"edited {done.item} as {done.actor}: {changed}", limit=None), highlight=False
+    )
+    out_console().print(
+        "a sandbox started with --webhook-url sends the tracker's webhook for it now",
+        markup=False,
     )
     return EXIT_OK
 

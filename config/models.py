@@ -252,13 +252,6 @@ class OutputsConfig(Strict):
                     message=f"priority tier '{cut.name}': capacity is for roadmap buckets; "
                     "use min_score, top or top_percent",
                 )
-        if self.priority and not self.priority_field:
-            raise Problem(
-                "priority tiers are configured but there is no field to write them to",
-                key="priority_field",
-                expected='a field name, e.g. "priority"',
-                found="nothing",
-            )
         for i, cut in enumerate(self.roadmap):
             if not _LABEL.match(cut.name):
                 raise Problem(
@@ -501,6 +494,16 @@ class PriosyncConfig(BaseSettings):
                 key="outputs.roadmap",
                 message=f"capacity buckets need an effort input; model '{self.scoring.model}' has none "
                 "(use min_score, top or top_percent, or a formula with effort_input)",
+            )
+        writable = [s.name for s in self.sources if not isinstance(s, FileSource)]
+        if self.outputs.priority and not self.outputs.priority_field and writable:
+            # A read-only config (file sources only) shows its tiers in `rank`, writes nothing.
+            raise Problem(
+                f"priority tiers are configured but there is no field to write them to "
+                f"(source {writable[0]} is written)",
+                key="outputs.priority_field",
+                expected='a field name, e.g. "priority"',
+                found="nothing",
             )
         for i, source in enumerate(self.sources):
             unknown = [n for n in source.inputs if n not in self.scoring.inputs]

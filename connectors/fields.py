@@ -286,7 +286,11 @@ def field_check(
     try:
         found = resolve_field(mapped.ref, fields, rules=rules, what=mapped.what, where=where)
     except FieldMappingError as exc:
-        return CheckResult(label, False, str(exc), "use a name or id `priosync fields` lists")
+        fix = "use a name or id `priosync fields` lists"
+        shared = [f for f in fields if f.name.casefold() == mapped.ref.strip().casefold()]
+        if mapped.input is None and not shared:
+            fix = f"`priosync setup` creates it, or {fix}"  # an output the tracker lacks
+        return CheckResult(label, False, str(exc), fix)
     problem = type_problem(found, mapped.role, rules=rules)
     if problem:
         return CheckResult(label, False, problem, "map a field of the right type")

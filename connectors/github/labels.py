@@ -50,6 +50,10 @@ class ManagedLabels:
         known = await self._labels(repo)
         return {name: known[name.casefold()][1] for name in wanted}
 
+    async def names(self, repo: str) -> list[str]:
+        """The names of ``repo``'s labels (listed once; ``ids`` then creates without listing)."""
+        return [name for name, _ in (await self._labels(repo)).values()]
+
     async def _labels(self, repo: str) -> dict[str, tuple[str, str]]:
         if repo not in self._known:
             listed = await self._list_labels(repo)

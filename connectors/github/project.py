@@ -200,6 +200,11 @@ class ProjectConnector(GitHubSourceConnector):
         data = (await self.client.graphql(g.PROJECT_SIZE_QUERY, {"project": project.id})).data
         return int(((data.get("node") or {}).get("items") or {}).get("totalCount") or 0)
 
+    def forget_project(self) -> None:
+        """Ask for the Project's fields again next time (after `priosync setup` added some)."""
+        self._project = None
+        self._field_map = None
+
     async def project(self) -> ProjectInfo:
         """The Project's id and fields, asked once (organization first, then user)."""
         if self._project is None:

@@ -34,6 +34,7 @@ from .state import GitHubState, Issue, ProjectItem
 from .webhooks import WebhookDelivery, as_events, build_payload, build_request, deliver
 
 RequestKind = Literal["rest-read", "rest-write", "graphql"]
+HUMAN_TOKEN = "sandbox-human-token"  # noqa: S105 - the documented sandbox default
 SECONDARY_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
     "again. If you reach out to GitHub Support for help, please include the request ID."
@@ -120,6 +121,9 @@ class GitHubSandbox:
         self.webhook_transport = webhook_transport
         self.request_log: list[RequestLogEntry] = []
         self.webhook_deliveries: list[WebhookDelivery] = []
+        #: What the person of ``priosync sandbox edit`` signs in with: their edits go out as
+        #: webhooks sent by ``state.human_login``, as a person's edits in the UI would.
+        self.human_token = HUMAN_TOKEN
 
     @classmethod
     def seeded(
@@ -136,9 +140,10 @@ class GitHubSandbox:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
+        bare: bool = False,
     ) -> GitHubSandbox:
         """Return a sandbox holding a freshly seeded backlog (see :func:`seed_state`)."""
-        state = seed_state(issues=issues, seed=seed, org=org, repos=repos)
+        state = seed_state(issues=issues, seed=seed, org=org, repos=repos, bare=bare)
         return cls(state, token=token, faults=faults, limits=limits, clock=clock,
                    webhook_url=webhook_url, webhook_secret=webhook_secret,
                    webhook_transport=webhook_transport)  # fmt: skip
@@ -310,7 +315,9 @@ class _Pipeline:
     def _refuse(self, scope: Scope, decision: FaultDecision, outcome: _Outcome) -> Response | None:
         """Return the response for auth failures, injected errors and REST limits, if any."""
         sandbox = self.sandbox
-        if _bearer(scope) != sandbox.token:
+        if _bearer(scope) == sandbox.human_token:
+            scope["state"]["actor"] = "human"
+        elif _bearer(scope) != sandbox.token:
             outcome.outcome = "unauthorized"
             return error_response(
                 401, "Bad credentials" if _bearer(scope) else "Requires authentication"
@@ -384,9 +391,10 @@ class _Pipeline:
         if not events or sandbox.webhook_url is None:
             return
         base = base_url(Request(scope))
+        human = scope["state"].get("actor") == "human"
         async with httpx.AsyncClient(transport=sandbox.webhook_transport, timeout=10.0) as client:
             for event in events:
-                payload = build_payload(sandbox.state, base, event)
+                payload = build_payload(sandbox.state, base, event, by_human=human)
                 request = build_request(
                     url=sandbox.webhook_url,
                     secret=sandbox.webhook_secret,

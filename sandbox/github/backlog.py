@@ -253,14 +253,39 @@ def _add_draft(state: GitHubState, project: Project, rng: random.Random, index: 
     )
 
 
+#: The Project fields priosync writes: a bare sandbox lacks them (``priosync setup`` adds them).
+OUTPUT_FIELDS = ("RICE score", "Priority", "Score rationale")
+
+
+def strip_outputs(state: GitHubState) -> None:
+    """Remove priosync's output fields from the Projects and its labels from every repository,
+    as in an organization that never ran priosync."""
+    for project in state.projects.values():
+        gone = {f.id for f in project.fields if f.name in OUTPUT_FIELDS}
+        project.fields = [f for f in project.fields if f.id not in gone]
+        for item in project.items:
+            item.values = {k: v for k, v in item.values.items() if k not in gone}
+    for repo in state.repos.values():
+        repo.labels = [lb for lb in repo.labels if not lb.name.startswith("roadmap:")]
+        for issue in repo.issues.values():
+            issue.labels = [n for n in issue.labels if not n.startswith("roadmap:")]
+    state.reindex()
+
+
 def seed_state(
-    *, issues: int = 200, seed: int = 7, org: str = "acme", repos: Sequence[str] = ("app", "web")
+    *,
+    issues: int = 200,
+    seed: int = 7,
+    org: str = "acme",
+    repos: Sequence[str] = ("app", "web"),
+    bare: bool = False,
 ) -> GitHubState:
     """Return a fresh sandbox state with ``issues`` project items spread over ``repos``.
 
     About 8 % of the items are drafts and 8 % of the rest pull requests; a further tenth
     as many issues exist outside the project (repository-only sources). Roadmap labels
     exist in the first repository only, so a client must create them in the others.
+    ``bare`` then removes priosync's output fields and labels (``strip_outputs``).
     """
     if not repos:
         raise ValueError("at least one repository is needed")
@@ -300,4 +325,6 @@ def seed_state(
                 project, _add_item(state, project, kind, ref, issue.created_at), rng, issue.title
             )
     state.reindex()
+    if bare:
+        strip_outputs(state)
     return state

@@ -30,6 +30,7 @@ from .state import (
     ProjectField,
     ProjectItem,
     Repository,
+    SelectOption,
     make_node_id,
 )
 
@@ -237,3 +238,107 @@ def _set_issue_field_value(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
         "issue": issue,
         "issueFieldValues": refs,
     }
+
+
+_FIELD_PREFIX = {"SINGLE_SELECT": "PVTSSF", "ITERATION": "PVTIF"}
+#: Names every Project has as built-in fields; GitHub refuses a custom field named so.
+_RESERVED_FIELD_NAMES = frozenset(
+    n.casefold()
+    for n in ("Title", "Assignees", "Status", "Labels", "Linked pull requests", "Milestone",
+              "Repository", "Reviewers", "Parent issue", "Sub-issues progress", "Type")
+)  # fmt: skip
+
+
+@resolves("Mutation", "createProjectV2Field")
+def _create_project_field(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
+    """``createProjectV2Field``: a NUMBER, TEXT, DATE or SINGLE_SELECT field with its options.
+
+    A name the Project already has (its own fields or a built-in one) is refused, as is an
+    account that may not change the Project's settings (the sandbox's wording).
+    """
+    data = args["input"]
+    project: Project = _lookup(ctx, data["projectId"], Project, "ProjectV2")
+    if not ctx.state.viewer_can_admin_projects:
+        raise GraphQLFault(
+            "FORBIDDEN",
+            f"{ctx.state.viewer_login} does not have permission to change the settings of "
+            f"project {project.number}.",
+        )
+    name = str(data["name"]).strip()
+    taken = {f.name.casefold() for f in project.fields} | _RESERVED_FIELD_NAMES
+    if not name or name.casefold() in taken:
+        raise GraphQLFault("UNPROCESSABLE", "Name has already been taken")
+    data_type = str(data["dataType"])
+    if data_type == "ITERATION":
+        raise GraphQLFault("UNPROCESSABLE", "The sandbox does not create iteration fields.")
+    options = list(data.get("singleSelectOptions") or ())
+    if data_type == "SINGLE_SELECT" and not options:
+        raise GraphQLFault("UNPROCESSABLE", "A single select field needs at least one option.")
+    field_id = ctx.state.allocate_id()
+    created = ProjectField(
+        id=field_id,
+        node_id=make_node_id(_FIELD_PREFIX.get(data_type, "PVTF"), field_id),
+        project_number=project.number,
+        name=name,
+        data_type=data_type,  # type: ignore[arg-type]  # the schema's enum
+        options=[
+            SelectOption(
+                id=f"{ctx.state.allocate_id():08x}",
+                name=str(o["name"]),
+                color=str(o["color"]),
+                description=str(o.get("description") or ""),
+            )
+            for o in options
+        ]
+        if data_type == "SINGLE_SELECT"
+        else [],
+    )
+    project.fields.append(created)
+    ctx.state.register_node(created.node_id, created)
+    return {"clientMutationId": data.get("clientMutationId"), "projectV2Field": created}
+
+
+@resolves("Mutation", "updateProjectV2Field")
+def _update_project_field(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
+    """``updateProjectV2Field``: rename a field or replace a single select's options.
+
+    Given options overwrite the field's: one sent with the ``id`` of an existing option keeps
+    that option (and the items holding it); the others are new, and an item whose option is
+    no longer listed loses its value, as GitHub documents.
+    """
+    data = args["input"]
+    field: ProjectField = _lookup(ctx, data["fieldId"], ProjectField, "ProjectV2Field")
+    project = ctx.state.projects[field.project_number]
+    if not ctx.state.viewer_can_admin_projects:
+        raise GraphQLFault(
+            "FORBIDDEN",
+            f"{ctx.state.viewer_login} does not have permission to change the settings of "
+            f"project {project.number}.",
+        )
+    if data.get("name"):
+        field.name = str(data["name"]).strip()
+    given = data.get("singleSelectOptions") or []
+    if given and field.data_type != "SINGLE_SELECT":
+        raise GraphQLFault("UNPROCESSABLE", "Only single select fields have options.")
+    if given:
+        options = []
+        for o in given:
+            kept = field.find_option(str(o["id"])) if o.get("id") else None
+            if o.get("id") and kept is None:
+                raise GraphQLFault(
+                    "NOT_FOUND", f"The option {o['id']} does not belong to the field."
+                )
+            options.append(
+                SelectOption(
+                    id=kept.id if kept else f"{ctx.state.allocate_id():08x}",
+                    name=str(o["name"]),
+                    color=str(o["color"]),
+                    description=str(o.get("description") or ""),
+                )
+            )
+        field.options = options
+        known = {o.id for o in options}
+        for item in project.items:
+            if field.id in item.values and item.values[field.id] not in known:
+                del item.values[field.id]
+    return {"clientMutationId": data.get("clientMutationId"), "projectV2Field": field}

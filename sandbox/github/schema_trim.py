@@ -55,7 +55,8 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "Query": ("node", "nodes", "organization", "rateLimit", "repository", "user", "viewer"),
     "Mutation": (
         "addLabelsToLabelable", "clearProjectV2ItemFieldValue", "createLabel",
-        "removeLabelsFromLabelable", "setIssueFieldValue", "updateProjectV2ItemFieldValue",
+        "createProjectV2Field", "removeLabelsFromLabelable", "setIssueFieldValue",
+        "updateProjectV2Field", "updateProjectV2ItemFieldValue",
     ),
     "Node": ("id",),
     "RateLimit": ("cost", "limit", "nodeCount", "remaining", "resetAt", "used"),
@@ -153,6 +154,8 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "AddLabelsToLabelablePayload": ("clientMutationId", "labelable"),
     "RemoveLabelsFromLabelablePayload": ("clientMutationId", "labelable"),
     "CreateLabelPayload": ("clientMutationId", "label"),
+    "CreateProjectV2FieldPayload": ("clientMutationId", "projectV2Field"),
+    "UpdateProjectV2FieldPayload": ("clientMutationId", "projectV2Field"),
     "UpdateProjectV2ItemFieldValuePayload": ("clientMutationId", "projectV2Item"),
     "ClearProjectV2ItemFieldValuePayload": ("clientMutationId", "projectV2Item"),
     "SetIssueFieldValuePayload": ("clientMutationId", "issue", "issueFieldValues"),

@@ -16,12 +16,24 @@ DEFAULT_TOKEN = "sandbox-token"  # noqa: S105
 
 
 def build_sandbox(
-    *, issues: int, seed: int, org: str, repos: Sequence[str], token: str, state_path: Path | None
+    *,
+    issues: int,
+    seed: int,
+    org: str,
+    repos: Sequence[str],
+    token: str,
+    state_path: Path | None,
+    bare: bool = False,
 ) -> GitHubSandbox:
-    """Return the sandbox from ``state_path`` when that file exists, else a seeded one."""
+    """Return the sandbox from ``state_path`` when that file exists, else a seeded one.
+
+    ``bare`` seeds it without priosync's output fields and labels (``priosync setup``).
+    """
     if state_path is not None and state_path.exists():
         return GitHubSandbox.load(state_path, token=token)
-    return GitHubSandbox.seeded(issues=issues, seed=seed, org=org, repos=repos, token=token)
+    return GitHubSandbox.seeded(
+        issues=issues, seed=seed, org=org, repos=repos, token=token, bare=bare
+    )
 
 
 def run_github_sandbox(
@@ -37,6 +49,7 @@ def run_github_sandbox(
     echo: Callable[[str], None] = print,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    bare: bool = False,
 ) -> None:
     """Seed (or load ``state_path``), print the URLs and token, serve until interrupted,
     then save the state to ``state_path`` when one was given.
@@ -51,6 +64,7 @@ def run_github_sandbox(
         repos=repos,
         token=token or DEFAULT_TOKEN,
         state_path=state_path,
+        bare=bare,
     )
     sandbox.webhook_url = webhook_url
     sandbox.webhook_secret = webhook_secret
@@ -69,6 +83,13 @@ def run_github_sandbox(
     )
     if webhook_url:
         echo(f"Webhooks:    {webhook_url} ({'signed' if webhook_secret else 'unsigned'})")
+    if not any(f.name == "RICE score" for f in project.fields):
+        echo("Bare:        without priosync's fields and labels; `priosync setup` creates them")
+    first = next((it.content_ref for it in project.items if it.kind == "ISSUE"), "app#1")
+    echo(
+        f"Edit as a person: priosync sandbox edit {sandbox.state.org}/{first} Reach=500 "
+        f"--url {root}"
+    )
     echo("Press Ctrl-C to stop.")
     config = uvicorn.Config(
         create_github_app(sandbox),

@@ -232,6 +232,11 @@ class GitHubState:
     projects: dict[int, Project] = field(default_factory=dict)
     issue_fields: list[OrgIssueField] = field(default_factory=list)
     next_id: int = 1000
+    #: Whether the token's account may change the Projects' settings (create fields).
+    viewer_can_admin_projects: bool = True
+    #: The person who edits items by hand (``priosync sandbox edit``), the webhooks' sender.
+    human_login: str = "pat-manager"
+    human_id: int = 2
 
     def __post_init__(self) -> None:
         self._nodes: dict[str, object] = {}

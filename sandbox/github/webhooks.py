@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from .graphql_api import WebhookEvent
-from .payloads import JSON, issue_json, label_json, org_json, repo_json, viewer_json
+from .payloads import JSON, issue_json, label_json, org_json, repo_json, user_json, viewer_json
 from .state import GitHubState, Issue, Label, ProjectItem
 
 HOOK_ID = 424242
@@ -55,8 +55,10 @@ def _item_json(state: GitHubState, base: str, item: ProjectItem) -> JSON:
     }  # fmt: skip
 
 
-def build_payload(state: GitHubState, base: str, event: WebhookEvent) -> JSON:
-    """Return the JSON body GitHub would send for ``event``."""
+def build_payload(
+    state: GitHubState, base: str, event: WebhookEvent, *, by_human: bool = False
+) -> JSON:
+    """Return the JSON body GitHub would send for ``event``; ``by_human``: the person sent it."""
     payload: JSON = {"action": event.action}
     if isinstance(event.subject, Issue):
         payload["issue"] = issue_json(state, base, event.subject)
@@ -66,7 +68,11 @@ def build_payload(state: GitHubState, base: str, event: WebhookEvent) -> JSON:
     for key, value in event.extra.items():
         payload[key] = label_json(state, base, value) if isinstance(value, Label) else value
     payload["organization"] = org_json(state, base)
-    payload["sender"] = viewer_json(state, base)
+    payload["sender"] = (
+        user_json(base, login=state.human_login, user_id=state.human_id)
+        if by_human
+        else viewer_json(state, base)
+    )
     return payload
 
 

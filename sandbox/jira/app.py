@@ -50,7 +50,9 @@ from .render import (
     render_priority,
     select_fields,
 )
-from .state import JiraSandbox, RequestLogEntry
+from .site_admin import admin_routes
+from .site_fields import SiteFields
+from .state import Account, JiraSandbox, RequestLogEntry
 from .webhooks import deliver_pending
 
 NOT_FOUND_ISSUE = "Issue does not exist or you do not have permission to see it."
@@ -111,6 +113,7 @@ def create_jira_app(sandbox: JiraSandbox) -> Starlette:
         Route("/rest/api/{version}/issue/{key}", handlers.edit_issue, methods=["PUT"]),
         Route("/rest/api/{version}/issue/{key}/editmeta", handlers.edit_meta, methods=["GET"]),
         Route("/rest/api/{version}/issueLink/{link_id}", handlers.issue_link, methods=["GET"]),
+        *admin_routes(sandbox),
     ]
     return Starlette(
         routes=routes,
@@ -223,11 +226,11 @@ class SandboxMiddleware:
             fault[0] = refusal.kind
             await self.refuse(refusal, scope, receive, send)
             return
-        if not self.authenticated(scope) and not (
-            endpoint in _ANONYMOUS_ENDPOINTS and not _auth_header(scope)
-        ):
+        account = self.authenticated(scope)
+        if account is None and not (endpoint in _ANONYMOUS_ENDPOINTS and not _auth_header(scope)):
             await error_response(401, [UNAUTHENTICATED])(scope, receive, send)
             return
+        scope.setdefault("state", {})["account"] = account or self.sandbox.account
         await self.app(scope, receive, send)
 
     async def refuse(self, refusal: Refusal, scope: Scope, receive: Receive, send: Send) -> None:
@@ -249,13 +252,19 @@ class SandboxMiddleware:
         )
         await send({"type": "http.response.body", "body": b'{"issues": [', "more_body": True})
 
-    def authenticated(self, scope: Scope) -> bool:
+    def authenticated(self, scope: Scope) -> Account | None:
+        """The account the request's credentials sign in as: priosync's, the person's, or None."""
         header = _auth_header(scope)
         sandbox = self.sandbox
-        if sandbox.dc:
-            return header == f"Bearer {sandbox.pat}"
-        expected = base64.b64encode(f"{sandbox.email}:{sandbox.token}".encode()).decode()
-        return header == f"Basic {expected}"
+        for account, secret in sandbox.credentials():
+            if sandbox.dc:
+                if header == f"Bearer {secret}":
+                    return account
+            else:
+                basic = base64.b64encode(f"{account.email}:{secret}".encode()).decode()
+                if header == f"Basic {basic}":
+                    return account
+        return None
 
 
 def _auth_header(scope: Scope) -> str:
@@ -301,6 +310,11 @@ class _Handlers:
     def base(self) -> str:
         return self.sandbox.site_url
 
+    def actor(self, request: Request) -> Account:
+        """Who the request signed in as (the middleware put it on the request)."""
+        account = getattr(request.state, "account", None)
+        return account if isinstance(account, Account) else self.sandbox.account
+
     async def json_body(self, request: Request) -> Any:
         raw = await request.body()
         if not raw.strip():
@@ -337,7 +351,7 @@ class _Handlers:
 
     async def myself(self, request: Request) -> Response:
         api = self.api(request)
-        account = self.sandbox.account
+        account = self.actor(request)
         if self.sandbox.dc:
             name = account.email.split("@")[0]
             return JSONResponse(
@@ -377,12 +391,13 @@ class _Handlers:
         requested = request.query_params.get("permissions")
         if not requested:
             raise ApiError(400, "The permissions query parameter was not provided.")
-        admin = self.sandbox.account.project_admin
+        actor = self.actor(request)
+        admin = actor.project_admin
         known = {
             "BROWSE_PROJECTS": ("Browse Projects", "PROJECT", True),
             "EDIT_ISSUES": ("Edit Issues", "PROJECT", True),
             "ADMINISTER_PROJECTS": ("Administer Projects", "PROJECT", admin),
-            "ADMINISTER": ("Administer Jira", "GLOBAL", False),
+            "ADMINISTER": ("Administer Jira", "GLOBAL", actor.jira_admin),
         }
         permissions: dict[str, dict[str, Any]] = {}
         for key in (k.strip() for k in requested.split(",") if k.strip()):
@@ -401,7 +416,8 @@ class _Handlers:
 
     async def fields(self, request: Request) -> Response:
         self.api(request)
-        return JSONResponse([render_field(f) for f in c.FIELDS])
+        site = self.sandbox.fields
+        return JSONResponse([render_field(f, site=site) for f in site.all()])
 
     async def priorities(self, request: Request) -> Response:
         api = self.api(request)
@@ -445,7 +461,8 @@ class _Handlers:
     async def search_jql(self, request: Request) -> Response:
         api = self.api(request, cloud_only=True)
         args = await self.search_args(request)
-        fields = select_fields(args["fields"], default="id")
+        site = self.sandbox.fields
+        fields = select_fields(args["fields"], default="id", site=site)
         try:
             matched = self.sandbox.search(args["jql"], require_bounded=True)
         except JqlError as error:
@@ -463,6 +480,7 @@ class _Handlers:
                     api=api,
                     fields=fields,
                     want_key=want_key,
+                    site=site,
                     find=self.sandbox.find,
                 )
                 for i in page
@@ -471,7 +489,7 @@ class _Handlers:
         }
         if not body["isLast"]:
             body["nextPageToken"] = _encode_token(offset + len(page), args["jql"])
-        _add_names_and_schema(body, fields, expand)
+        _add_names_and_schema(body, fields, expand, site)
         return JSONResponse(body)
 
     async def search_args(self, request: Request) -> dict[str, Any]:
@@ -513,7 +531,8 @@ class _Handlers:
         if not self.sandbox.dc:
             return error_response(410, [SEARCH_REMOVED])
         args = await self.search_args(request)
-        fields = select_fields(args["fields"], default="*navigable")
+        site = self.sandbox.fields
+        fields = select_fields(args["fields"], default="*navigable", site=site)
         try:
             matched = self.sandbox.search(args["jql"], require_bounded=False)
         except JqlError as error:
@@ -528,12 +547,17 @@ class _Handlers:
             "total": len(matched),
             "issues": [
                 render_issue(
-                    i, base_url=self.base(), api="2", fields=fields, find=self.sandbox.find
+                    i,
+                    base_url=self.base(),
+                    api="2",
+                    fields=fields,
+                    site=site,
+                    find=self.sandbox.find,
                 )
                 for i in page
             ],
         }
-        _add_names_and_schema(body, fields, _split(args["expand"]))
+        _add_names_and_schema(body, fields, _split(args["expand"]), site)
         return JSONResponse(body)
 
     async def approximate_count(self, request: Request) -> Response:
@@ -556,8 +580,9 @@ class _Handlers:
                 400, f"The number of issues requested exceeds the maximum of {MAX_BULKFETCH}."
             )
         raw_fields = raw.get("fields")
+        site = self.sandbox.fields
         fields = select_fields(
-            raw_fields if isinstance(raw_fields, list) else None, default="*navigable"
+            raw_fields if isinstance(raw_fields, list) else None, default="*navigable", site=site
         )
         found, errors = {}, []
         for ref in (str(w) for w in wanted):
@@ -574,6 +599,7 @@ class _Handlers:
                 api=api,
                 fields=fields,
                 expand=expand,
+                site=site,
                 find=self.sandbox.find,
             )
             for i in sorted(found)
@@ -587,7 +613,10 @@ class _Handlers:
         issue = self.sandbox.find(request.path_params["key"])
         if issue is None:
             raise ApiError(404, NOT_FOUND_ISSUE)
-        fields = select_fields(request.query_params.getlist("fields") or None, default="*all")
+        site = self.sandbox.fields
+        fields = select_fields(
+            request.query_params.getlist("fields") or None, default="*all", site=site
+        )
         expand = _split(request.query_params.get("expand"))
         return JSONResponse(
             render_issue(
@@ -596,6 +625,7 @@ class _Handlers:
                 api=api,
                 fields=fields or (),
                 expand=expand,
+                site=site,
                 find=self.sandbox.find,
             )
         )
@@ -618,7 +648,11 @@ class _Handlers:
         body = await self.json_body(request)
         try:
             self.sandbox.edit(
-                key, body, api=api, notify=params.get("notifyUsers", "true").lower() != "false"
+                key,
+                body,
+                api=api,
+                notify=params.get("notifyUsers", "true").lower() != "false",
+                actor=self.actor(request),
             )
         except EditRejected as rejected:
             return JSONResponse(rejected.body, status_code=rejected.status)
@@ -628,11 +662,13 @@ class _Handlers:
         if params.get("returnIssue", "false").lower() == "true":
             issue = self.sandbox.find(key)
             assert issue is not None
+            site = self.sandbox.fields
             rendered = render_issue(
                 issue,
                 base_url=self.base(),
                 api=api,
-                fields=select_fields(None, default="*all"),
+                fields=select_fields(None, default="*all", site=site),
+                site=site,
                 find=self.sandbox.find,
             )
             return JSONResponse(rendered, background=task)
@@ -658,9 +694,10 @@ class _Handlers:
         if self.sandbox.find(request.path_params["key"]) is None:
             raise ApiError(404, NOT_FOUND_ISSUE)
         meta = {}
-        for f in c.FIELDS:
-            if not f.editable:
-                continue
+        site = self.sandbox.fields
+        for f in site.all():
+            if not f.editable or not site.on_screen(f.id):
+                continue  # editmeta lists the fields of the issue's edit screen only
             entry: dict[str, Any] = {
                 "required": f.id == "summary",
                 "schema": field_schema(f),
@@ -695,12 +732,12 @@ def page_cap(fields: tuple[str, ...] | None) -> int:
 
 
 def _add_names_and_schema(
-    body: dict[str, Any], fields: tuple[str, ...] | None, expand: list[str]
+    body: dict[str, Any], fields: tuple[str, ...] | None, expand: list[str], site: SiteFields
 ) -> None:
     if "names" in expand:
-        body["names"] = {f: c.FIELDS_BY_ID[f].name for f in fields or ()}
+        body["names"] = {f: site[f].name for f in fields or ()}
     if "schema" in expand:
-        body["schema"] = {f: field_schema(c.FIELDS_BY_ID[f]) for f in fields or ()}
+        body["schema"] = {f: field_schema(site[f]) for f in fields or ()}
 
 
 def _split(value: str | None) -> list[str]:

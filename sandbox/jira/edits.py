@@ -15,6 +15,7 @@ from typing import Any
 from . import catalog as c
 from .model import StoredIssue
 from .render import adf_to_text
+from .site_fields import SiteFields
 
 _NOT_SETTABLE = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 _MAX_TEXT = 255
@@ -63,10 +64,11 @@ class _Invalid(Exception):
     """A value that cannot be stored in a field; the message is Jira's."""
 
 
-def stage_edit(issue: StoredIssue, body: Any, *, api: str) -> dict[str, Any]:
+def stage_edit(issue: StoredIssue, body: Any, *, api: str, site: SiteFields) -> dict[str, Any]:
     """Validate an edit body against ``issue``; return the new stored value per field id.
 
-    Raises EditRejected(400) listing every problem found.
+    A field that does not exist, cannot be edited or is on no screen is refused as Jira
+    refuses it. Raises EditRejected(400) listing every problem found.
     """
     if not isinstance(body, dict):
         raise EditRejected(
@@ -85,18 +87,22 @@ def stage_edit(issue: StoredIssue, body: Any, *, api: str) -> dict[str, Any]:
     staged: dict[str, Any] = {}
     for field_id, value in fields.items():
         if field_id not in update:
-            _stage(field_id, lambda f, v=value: _convert(f, v, api=api), staged, errors)
+            _stage(field_id, lambda f, v=value: _convert(f, v, api=api), staged, errors, site)
     for field_id, ops in update.items():
         if field_id not in fields:
-            _stage(field_id, lambda f, o=ops: _apply_ops(issue, f, o, api=api), staged, errors)
+            _stage(
+                field_id, lambda f, o=ops: _apply_ops(issue, f, o, api=api), staged, errors, site
+            )
     if messages or errors:
         raise EditRejected(400, messages=messages, errors=errors)
     return staged
 
 
-def _stage(field_id: str, compute: Any, staged: dict[str, Any], errors: dict[str, str]) -> None:
-    field = c.FIELDS_BY_ID.get(field_id)
-    if field is None or not field.editable:
+def _stage(
+    field_id: str, compute: Any, staged: dict[str, Any], errors: dict[str, str], site: SiteFields
+) -> None:
+    field = site.get(field_id)
+    if field is None or not field.editable or not site.on_screen(field_id):
         errors[field_id] = _NOT_SETTABLE.format(field_id)
         return
     try:
@@ -234,14 +240,16 @@ def current_value(issue: StoredIssue, field_id: str) -> Any:
     return issue.values.get(field_id)
 
 
-def apply_staged(issue: StoredIssue, staged: dict[str, Any]) -> list[ChangeItem]:
+def apply_staged(
+    issue: StoredIssue, staged: dict[str, Any], *, site: SiteFields
+) -> list[ChangeItem]:
     """Write staged values into ``issue``; return a changelog item per field that changed."""
     changes = []
     for field_id, new in staged.items():
         old = current_value(issue, field_id)
         if _same(old, new):
             continue
-        changes.append(_change_item(c.FIELDS_BY_ID[field_id], old, new))
+        changes.append(_change_item(site[field_id], old, new))
         if field_id == "summary":
             issue.summary = new
         elif field_id == "priority":

@@ -23,6 +23,7 @@ from typing import Any
 
 from . import catalog as c
 from .model import StoredIssue
+from .site_fields import SiteFields
 
 Predicate = Callable[[StoredIssue], bool]
 
@@ -102,21 +103,38 @@ def tokenize(text: str) -> list[Token]:
 
 
 def parse_jql(
-    text: str, *, project: str, known_keys: Callable[[str], bool], now: datetime
+    text: str,
+    *,
+    project: str,
+    known_keys: Callable[[str], bool],
+    now: datetime,
+    site: SiteFields | None = None,
 ) -> Query:
-    """Parse ``text`` for a site with one project; raise JqlError on anything not understood."""
-    return _Parser(tokenize(text), project=project, known_keys=known_keys, now=now).parse()
+    """Parse ``text`` for a site with one project; raise JqlError on anything not understood.
+
+    ``site`` holds the site's fields (default: the whole catalog).
+    """
+    return _Parser(
+        tokenize(text), project=project, known_keys=known_keys, now=now, site=site
+    ).parse()
 
 
 class _Parser:
     def __init__(
-        self, tokens: list[Token], *, project: str, known_keys: Callable[[str], bool], now: datetime
+        self,
+        tokens: list[Token],
+        *,
+        project: str,
+        known_keys: Callable[[str], bool],
+        now: datetime,
+        site: SiteFields | None = None,
     ) -> None:
         self.tokens = tokens
         self.i = 0
         self.project = project
         self.known_keys = known_keys
         self.now = now
+        self.site = site or SiteFields.full()
 
     # ── token helpers ────────────────────────────────────────────────────────────────────
 
@@ -192,7 +210,7 @@ class _Parser:
                 f"(line 1, character {token.pos})"
             )
         field = _unquote(token)
-        resolve_field(field)  # an unknown field is reported before anything after it
+        resolve_field(field, self.site)  # an unknown field is reported before anything after it
         operator = self.parse_operator()
         value = self.parse_value(operator)
         return _Clause(field, operator, value, self).compile()
@@ -288,7 +306,7 @@ class _Parser:
                 f"Error in the JQL Query: Expecting a field name but got '{token.text}'. "
                 f"(line 1, character {token.pos})"
             )
-        field_ids = resolve_field(_unquote(token))
+        field_ids = resolve_field(_unquote(token), self.site)
         descending = False
         if self.at_keyword("ASC", "DESC"):
             descending = self.take().keyword == "DESC"
@@ -319,16 +337,17 @@ _SYSTEM_ALIASES = {
 }
 
 
-def resolve_field(name: str) -> list[str]:
+def resolve_field(name: str, site: SiteFields) -> list[str]:
     """Return the field ids a JQL field reference names (several when names are shared)."""
     lowered = name.lower()
     if lowered in _SYSTEM_ALIASES:
         return [_SYSTEM_ALIASES[lowered]]
     cf = re.fullmatch(r"cf\[(\d+)\]", lowered)
     field_id = f"customfield_{cf.group(1)}" if cf else lowered
-    if field_id in c.FIELDS_BY_ID and c.FIELDS_BY_ID[field_id].custom:
+    found = site.get(field_id)
+    if found is not None and found.custom:
         return [field_id]
-    named = [f.id for f in c.CUSTOM_FIELDS if f.name.lower() == lowered]
+    named = [f.id for f in site.custom() if f.name.lower() == lowered]
     if named:
         return named
     raise JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
@@ -345,7 +364,7 @@ class _Clause:
         self.values: list[str | None] = value if isinstance(value, list) else [value]
 
     def compile(self) -> Predicate:
-        field_ids = resolve_field(self.field)
+        field_ids = resolve_field(self.field, self.parser.site)
         predicates = [self.compile_for(field_id) for field_id in field_ids]
         if len(predicates) == 1:
             return predicates[0]
@@ -375,7 +394,7 @@ class _Clause:
             return self.compile_text(lambda i: i.summary)
         if field_id in ("created", "updated"):
             return self.compile_date(field_id)
-        return self.compile_custom(c.FIELDS_BY_ID[field_id])
+        return self.compile_custom(self.parser.site[field_id])
 
     # ── per field kind ───────────────────────────────────────────────────────────────────
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import catalog as c
 from .model import LinkEnd, StoredIssue
+from .site_fields import SiteFields
 
 #: Looks an issue up by key or id (``JiraSandbox.find``): linked issues show their status.
 Finder = Callable[[str], StoredIssue | None]
@@ -37,6 +38,8 @@ _DUPLICATE_SUFFIX = {
     "multiselect": "Select List (multiple choices)",
 }
 ALL_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in c.FIELDS)
+#: The catalog as a site has it when nobody changed its fields (callers without a site).
+_CATALOG = SiteFields.full()
 
 
 def jira_time(moment: datetime) -> str:
@@ -48,7 +51,9 @@ def jira_time(moment: datetime) -> str:
     )
 
 
-def select_fields(requested: Iterable[str] | None, *, default: str) -> tuple[str, ...] | None:
+def select_fields(
+    requested: Iterable[str] | None, *, default: str, site: SiteFields = _CATALOG
+) -> tuple[str, ...] | None:
     """Resolve a ``fields`` parameter to the field ids to return.
 
     Entries may be comma-separated and repeated; ``*all``/``*navigable`` mean every field,
@@ -66,8 +71,8 @@ def select_fields(requested: Iterable[str] | None, *, default: str) -> tuple[str
         if token.startswith("-"):
             excluded.add(token[1:])
         elif token in ("*all", "*navigable"):
-            chosen.extend(ALL_FIELD_IDS)
-        elif token in c.FIELDS_BY_ID:
+            chosen.extend(site.ids())
+        elif token in site:
             chosen.append(token)
     if not chosen and all(t in ("id", "key") for t in tokens if not t.startswith("-")):
         return None
@@ -82,6 +87,7 @@ def render_issue(
     fields: tuple[str, ...] | None,
     want_key: bool = True,
     expand: Sequence[str] = (),
+    site: SiteFields = _CATALOG,
     find: Finder | None = None,
 ) -> dict[str, Any]:
     """Render one issue as ``GET /rest/api/{api}/issue/{key}`` would return it; ``find``
@@ -94,14 +100,15 @@ def render_issue(
         "self": f"{base_url}/rest/api/{api}/issue/{issue.id}",
         "key": issue.key,
         "fields": {
-            f: render_value(issue, c.FIELDS_BY_ID[f], base_url=base_url, api=api, find=find)
+            f: render_value(issue, site[f], base_url=base_url, api=api, find=find)
             for f in fields
+            if f in site
         },
     }
     if "names" in expand:
-        body["names"] = {f: c.FIELDS_BY_ID[f].name for f in fields}
+        body["names"] = {f: site[f].name for f in fields if f in site}
     if "schema" in expand:
-        body["schema"] = {f: field_schema(c.FIELDS_BY_ID[f]) for f in fields}
+        body["schema"] = {f: field_schema(site[f]) for f in fields if f in site}
     return body
 
 
@@ -311,11 +318,11 @@ def field_schema(field: c.FieldDef) -> dict[str, Any]:
     return {**custom[field.kind], "customId": field.custom_id}
 
 
-def render_field(field: c.FieldDef) -> dict[str, Any]:
+def render_field(field: c.FieldDef, *, site: SiteFields = _CATALOG) -> dict[str, Any]:
     """Return one ``FieldDetails`` entry of ``GET /rest/api/3/field``."""
     if field.custom:
         clause = field.name
-        if sum(1 for f in c.CUSTOM_FIELDS if f.name == field.name) > 1:
+        if sum(1 for f in site.custom() if f.name == field.name) > 1:
             clause = f"{field.name}[{_DUPLICATE_SUFFIX[field.kind]}]"
         clauses = [f"cf[{field.custom_id}]", clause]
     else:

@@ -10,6 +10,7 @@ import uvicorn
 from service.server import GracefulServer
 
 from .app import create_jira_app
+from .site_fields import OUTPUT_FIELD_IDS
 from .state import DEFAULT_EMAIL, DEFAULT_PAT, DEFAULT_TOKEN, JiraSandbox
 
 
@@ -22,8 +23,12 @@ def build_sandbox(
     token: str | None,
     state_path: Path | None,
     dc: bool,
+    bare: bool = False,
 ) -> JiraSandbox:
-    """Load the state file when it exists, else seed a new backlog; apply the credentials."""
+    """Load the state file when it exists, else seed a new backlog; apply the credentials.
+
+    ``bare`` seeds a site without priosync's output fields (``priosync setup`` creates them).
+    """
     secret = token or (DEFAULT_PAT if dc else DEFAULT_TOKEN)
     if state_path is not None and state_path.exists():
         return JiraSandbox.load(state_path, email=email, token=secret, pat=secret, dc=dc)
@@ -35,6 +40,7 @@ def build_sandbox(
         email=email or DEFAULT_EMAIL,
         token=secret,
         pat=secret,
+        bare=bare,
     )
 
 
@@ -46,6 +52,9 @@ def describe_sandbox(sandbox: JiraSandbox, *, url: str, token_given: bool) -> li
     count = len(sandbox.stored_issues())
     mode = "Data Center mode (REST v2, bearer PAT)" if sandbox.dc else "Cloud mode (REST v3 and v2)"
     lines = [f"Sandbox Jira, {mode}: project {sandbox.project}, {count} issues, at {url}"]
+    missing = [f for f in OUTPUT_FIELD_IDS if f not in sandbox.fields]
+    if missing:
+        lines.append("  without priosync's output fields: `priosync setup` creates them")
     shown = (
         "<the token you passed>" if token_given else (sandbox.pat if sandbox.dc else sandbox.token)
     )
@@ -53,6 +62,9 @@ def describe_sandbox(sandbox: JiraSandbox, *, url: str, token_given: bool) -> li
         lines.append(f"  JIRA_PAT={shown}")
     else:
         lines += [f"  JIRA_EMAIL={sandbox.email}", f"  JIRA_API_TOKEN={shown}"]
+    lines.append(
+        f"  edit as a person: priosync sandbox edit {sandbox.project}-1 Reach=500 --url {url}"
+    )
     lines.append("Press Ctrl-C to stop.")
     return lines
 
@@ -71,6 +83,7 @@ def run_jira_sandbox(
     echo: Callable[[str], None],
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    bare: bool = False,
 ) -> None:
     """Serve a sandbox Jira at ``http://host:port`` until interrupted; save state on exit.
 
@@ -84,6 +97,7 @@ def run_jira_sandbox(
         token=token,
         state_path=state_path,
         dc=dc,
+        bare=bare,
     )
     url = f"http://{host}:{port}"
     sandbox.site_url = url

@@ -24,6 +24,7 @@ from .faults import FaultInjector, Faults
 from .jql import JqlError, Query, parse_jql, sort_issues
 from .model import LinkEnd, StoredIssue
 from .render import render_custom
+from .site_fields import OUTPUT_FIELD_IDS, SiteFields
 from .webhooks import WebhookDelivery, build_issue_updated
 
 STATE_FORMAT = "priosync-sandbox-jira/1"
@@ -33,6 +34,10 @@ NOTIFY_FORBIDDEN = (
 DEFAULT_EMAIL = "demo@example.com"
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the documented sandbox default, not a secret
 DEFAULT_PAT = "sandbox-pat"
+#: What the person of ``human_edit`` signs in with (``priosync sandbox edit``): documented
+#: sandbox defaults, Cloud (Basic, with ``catalog.HUMAN_EMAIL``) and Data Center (bearer).
+HUMAN_TOKEN = "sandbox-human-token"  # noqa: S105
+HUMAN_PAT = "sandbox-human-pat"
 #: The silent cap on DC ``/rest/api/2/search`` maxResults (``jira.search.views.default.max``).
 DEFAULT_DC_MAX_RESULTS = 1000
 _SEARCH_CACHE_SIZE = 8
@@ -98,6 +103,8 @@ class Account:
     display_name: str
     account_id: str
     project_admin: bool
+    #: The *Administer Jira* global permission: creating fields, contexts, screens.
+    jira_admin: bool = False
 
 
 class JiraSandbox:
@@ -118,14 +125,20 @@ class JiraSandbox:
         webhook_secret: str | None = None,
         dc_max_results: int = DEFAULT_DC_MAX_RESULTS,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
+        fields: SiteFields | None = None,
+        jira_admin: bool = True,
     ) -> None:
         self.project = project
         self.dc = dc
         self.email = email
         self.token = token
         self.pat = pat
-        self.account = Account(email, "priosync bot", c.account_id_for(email), project_admin)
+        self.account = Account(
+            email, "priosync bot", c.account_id_for(email), project_admin, jira_admin
+        )
         self.human = Account(c.HUMAN_EMAIL, c.HUMAN_NAME, c.account_id_for(c.HUMAN_EMAIL), True)
+        #: The site's fields: the catalog's, or fewer (``bare``), plus those created over REST.
+        self.fields = fields or SiteFields.full()
         self.faults = faults or Faults()
         self.injector = FaultInjector(self.faults)
         self.webhook_url = webhook_url
@@ -162,10 +175,23 @@ class JiraSandbox:
         faults: Faults | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        bare: bool = False,
+        jira_admin: bool = True,
+        own_screens: bool = False,
     ) -> JiraSandbox:
-        """Return a site whose project holds a generated backlog (see ``backlog``)."""
+        """Return a site whose project holds a generated backlog (see ``backlog``).
+
+        ``bare`` leaves out priosync's output fields (score, explanation, rank) and their
+        values, as on a site where nobody has set priosync up yet; ``own_screens`` (with
+        ``bare``) gives the project an edit screen of its own instead of the default one.
+        """
+        backlog = generate_backlog(issues=issues, seed=seed, project=project)
+        if bare:
+            for issue in backlog:
+                for field_id in OUTPUT_FIELD_IDS:
+                    issue.values.pop(field_id, None)
         return cls(
-            issues=generate_backlog(issues=issues, seed=seed, project=project),
+            issues=backlog,
             project=project,
             dc=dc,
             email=email,
@@ -175,6 +201,8 @@ class JiraSandbox:
             faults=faults,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
+            fields=SiteFields.bare(own_screens=own_screens) if bare else SiteFields.full(),
+            jira_admin=jira_admin,
         )
 
     def save(self, path: Path) -> None:
@@ -185,6 +213,8 @@ class JiraSandbox:
             "dc": self.dc,
             "email": self.email,
             "project_admin": self.account.project_admin,
+            "jira_admin": self.account.jira_admin,
+            "site_fields": self.fields.to_json(),
             "issues": [
                 issue.to_json() for issue in sorted(self._by_id.values(), key=lambda i: i.id)
             ],
@@ -223,7 +253,20 @@ class JiraSandbox:
             faults=faults,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
+            fields=SiteFields.from_json(state["site_fields"]) if "site_fields" in state else None,
+            jira_admin=bool(state.get("jira_admin", True)),
         )
+
+    def credentials(self) -> list[tuple[Account, str]]:
+        """Who may sign in, with the secret each signs in with (a PAT on Data Center)."""
+        return [
+            (self.account, self.pat if self.dc else self.token),
+            (self.human, HUMAN_PAT if self.dc else HUMAN_TOKEN),
+        ]
+
+    def fields_changed(self) -> None:
+        """An administrator changed the fields: cached searches may now mean something else."""
+        self.version += 1
 
     # ── reading ──────────────────────────────────────────────────────────────────────────
 
@@ -261,7 +304,7 @@ class JiraSandbox:
             "Priority": by_id["priority"],
             "Labels": by_id["labels"],
         }
-        for f in c.CUSTOM_FIELDS:
+        for f in self.fields.custom():
             value = _plain_value(f, stored.values.get(f.id))
             by_id[f.id] = value
             by_name[f.name if f.name not in by_name else f"{f.name} [{f.id}]"] = value
@@ -300,7 +343,11 @@ class JiraSandbox:
 
     def parse(self, jql: str) -> Query:
         return parse_jql(
-            jql, project=self.project, known_keys=lambda k: self.find(k) is not None, now=self.now()
+            jql,
+            project=self.project,
+            known_keys=lambda k: self.find(k) is not None,
+            now=self.now(),
+            site=self.fields,
         )
 
     # ── writing ──────────────────────────────────────────────────────────────────────────
@@ -328,8 +375,8 @@ class JiraSandbox:
             )
         if not notify and not actor.project_admin:
             raise EditRejected(403, messages=[NOTIFY_FORBIDDEN])
-        staged = stage_edit(stored, body, api=api)
-        changes = apply_staged(stored, staged)
+        staged = stage_edit(stored, body, api=api, site=self.fields)
+        changes = apply_staged(stored, staged, site=self.fields)
         now = self.now()
         if changes:
             stored.updated = now

@@ -21,7 +21,7 @@ import httpx
 
 from .edits import ChangeItem
 from .model import StoredIssue
-from .render import ALL_FIELD_IDS, render_issue
+from .render import render_issue
 
 if TYPE_CHECKING:
     from .state import Account, JiraSandbox
@@ -68,7 +68,12 @@ def build_issue_updated(
             "timeZone": "UTC",
         },
         "issue": render_issue(
-            issue, base_url=base, api="2", fields=ALL_FIELD_IDS, find=sandbox.find
+            issue,
+            base_url=base,
+            api="2",
+            fields=sandbox.fields.ids(),
+            site=sandbox.fields,
+            find=sandbox.find,
         ),
         "changelog": {"id": changelog_id, "items": [change.to_json() for change in changes]},
     }

@@ -64,6 +64,7 @@ def make_connector(
     inputs: Mapping[str, str] = INPUTS,
     read_strategy: str = "bulkfetch",
     dependencies: bool = False,
+    outputs: OutputsConfig | None = None,
 ) -> JiraConnector:
     credentials: BasicCredentials | BearerCredentials = (
         BearerCredentials(token=SecretStr(PAT))
@@ -73,7 +74,7 @@ def make_connector(
     return JiraConnector.from_config(
         source or make_source(),
         inputs=inputs,
-        outputs=make_outputs(),
+        outputs=outputs or make_outputs(),
         credentials=credentials,
         transport=transport,
         scales=SCALES,

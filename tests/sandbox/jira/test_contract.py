@@ -200,3 +200,47 @@ class TestContract:
             assert response.status_code == status
             assert set(response.json()) <= allowed
             assert set(response.json()) == {"errorMessages", "errors"}
+
+
+class TestAdministrationContract:
+    async def test_field_context_option_and_screen_answers_match(self, openapi: OpenAPI) -> None:
+        """POST /field, contexts, options and addToDefault answer as Atlassian documents."""
+        from sandbox.jira.testing import asgi_client
+
+        cf = "com.atlassian.jira.plugin.system.customfieldtypes:"
+        sandbox = JiraSandbox.seeded(issues=10, seed=7, bare=True)
+        async with asgi_client(sandbox) as client:
+            created = await client.post(
+                "/rest/api/3/field",
+                json={
+                    "name": "Tier",
+                    "type": cf + "select",
+                    "searcherKey": cf + "multiselectsearcher",
+                },
+            )
+            field = created.json()["id"]
+            contexts = await client.get(f"/rest/api/3/field/{field}/context")
+            context = contexts.json()["values"][0]["id"]
+            made = await client.post(
+                f"/rest/api/3/field/{field}/context",
+                json={"name": "Second", "projectIds": [], "issueTypeIds": []},
+            )
+            base = f"/rest/api/3/field/{field}/context/{context}/option"
+            options = await client.post(base, json={"options": [{"value": "High"}]})
+            listed = await client.get(base)
+            screen = await client.post(f"/rest/api/3/screens/addToDefault/{field}")
+        assert [r.status_code for r in (created, contexts, made, options, listed, screen)] == [
+            201,
+            200,
+            201,
+            200,
+            200,
+            200,
+        ]
+        check(openapi, created, path_pattern="/rest/api/3/field")
+        check(openapi, contexts, path_pattern="/rest/api/3/field/{fieldId}/context")
+        check(openapi, made, path_pattern="/rest/api/3/field/{fieldId}/context")
+        option_path = "/rest/api/3/field/{fieldId}/context/{contextId}/option"
+        check(openapi, options, path_pattern=option_path)
+        check(openapi, listed, path_pattern=option_path)
+        check(openapi, screen, path_pattern="/rest/api/3/screens/addToDefault/{fieldId}")

@@ -481,3 +481,34 @@ class TestConfigPath:
             load_config(fifo, environ={})
         with pytest.raises(ConfigError, match="not a regular file"):
             read_toml(fifo)
+
+
+class TestReadOnlyTiers:
+    FILE_ONLY = """
+[scoring]
+model = "rice"
+inputs = { reach = "Reach", impact = "Impact", confidence = "Confidence", effort = "Effort" }
+
+[outputs]
+priority = [{ name = "High", min_score = 100 }, { name = "Low" }]
+
+[[sources]]
+name = "export"
+kind = "file"
+path = "backlog.csv"
+"""
+
+    def test_file_only_config_takes_tiers_without_a_priority_field(self, tmp_path: Path) -> None:
+        """Tiers need no field to write to when every source is a read-only file."""
+        loaded = load_config(write(tmp_path, self.FILE_ONLY), environ={})
+        assert [c.name for c in loaded.config.outputs.priority] == ["High", "Low"]
+        assert loaded.config.outputs.priority_field is None
+
+    def test_a_tracker_source_still_needs_the_priority_field(self, tmp_path: Path) -> None:
+        """With a Jira source the same tiers are refused, naming the field they lack."""
+        text = self.FILE_ONLY + '\n[[sources]]\nname = "web"\nkind = "jira"\n'
+        text += 'url = "https://acme.atlassian.net"\njql = "project = WEB"\n'
+        error = load_error(tmp_path, text)
+        assert error.key == "outputs.priority_field"
+        assert "no field to write them to" in str(error)
+        assert "source web is written" in str(error)

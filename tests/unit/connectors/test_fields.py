@@ -217,7 +217,10 @@ class TestFieldCheck:
             )
             for ref in ("Zzz", "Due")
         )
-        assert (unknown.ok, unknown.fix) == (False, "use a name or id `priosync fields` lists")
+        assert (unknown.ok, unknown.fix) == (
+            False,
+            "`priosync setup` creates it, or use a name or id `priosync fields` lists",
+        )
         assert (misfit.ok, misfit.fix) == (False, "map a field of the right type")
         assert "expected a number field" in misfit.detail
 
