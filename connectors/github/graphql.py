@@ -71,6 +71,7 @@ _CONTENT = f"""content {{
         id number title url closed updatedAt
         repository {{ nameWithOwner }}
         labels(first: {LABELS_PER_ITEM}) {{ nodes {{ id name }} }}
+        assignees(first: 5) {{ nodes {{ login }} }}
       }}
       ... on PullRequest {{
         id number title url closed updatedAt

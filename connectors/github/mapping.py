@@ -63,6 +63,13 @@ def _rank(raw: RawValue) -> int | None:
     return int(number) if number is not None and number.is_integer() else None
 
 
+def assignee_logins(users: Any) -> str | None:
+    """The logins of an issue's assignees (REST ``assignees``, GraphQL ``assignees.nodes``),
+    joined by ", "; None when nobody is assigned."""
+    logins = [str(u["login"]) for u in users or () if isinstance(u, Mapping) and u.get("login")]
+    return ", ".join(logins) or None
+
+
 def current_outputs(
     values: Mapping[str, RawValue], fields: FieldMap, labels: frozenset[str]
 ) -> Outputs:
@@ -171,6 +178,7 @@ def work_item_from_project_item(
         updated_at=parse_timestamp(content.get("updatedAt") or node.get("updatedAt")),
         handle=handle,
         labelable=not handle.is_draft,
+        assignee=assignee_logins((content.get("assignees") or {}).get("nodes")),
     )
 
 
@@ -214,6 +222,7 @@ def work_item_from_issue(
         handle=ItemHandle(
             repo=repo, number=number, content_id=issue.get("node_id"), field_values=values
         ),
+        assignee=assignee_logins(issue.get("assignees")),
     )
 
 

@@ -151,7 +151,7 @@ class FieldMap:
 
     def read_field_ids(self) -> list[str]:
         """The field ids a read must ask for: these and nothing else (never ``*all``)."""
-        ids = ["summary", "labels", "updated"]
+        ids = ["summary", "labels", "updated", "assignee"]
         ids += [f.id for f in self.inputs.values()]
         ids += [f.id for f in self.outputs().values()]
         return list(dict.fromkeys(ids))

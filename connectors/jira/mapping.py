@@ -42,7 +42,16 @@ def work_item_from_issue(
         current=current_outputs(values, fields),
         updated_at=parse_jira_time(values.get("updated")),
         handle=str(issue.get("id") or key),
+        assignee=assignee_name(values.get("assignee")),
     )
+
+
+def assignee_name(user: Any) -> str | None:
+    """The assignee's display name (a user object), or None when unassigned."""
+    if not isinstance(user, Mapping):
+        return None
+    name = user.get("displayName") or user.get("name") or user.get("accountId")
+    return str(name) if name else None
 
 
 def current_outputs(values: Mapping[str, Any], fields: FieldMap) -> Outputs:

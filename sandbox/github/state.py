@@ -65,6 +65,8 @@ class Issue:
     draft: bool = False
     #: Label names in the order they were added.
     labels: list[str] = field(default_factory=list)
+    #: Logins of the people assigned, in the order they were assigned.
+    assignees: list[str] = field(default_factory=list)
     created_at: str = "2024-01-01T00:00:00Z"
     updated_at: str = "2024-01-01T00:00:00Z"
     closed_at: str | None = None

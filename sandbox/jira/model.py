@@ -25,6 +25,8 @@ class StoredIssue:
     created: datetime
     updated: datetime
     number: int = field(default=0)
+    #: The assignee's display name; None when unassigned.
+    assignee: str | None = None
 
     def __post_init__(self) -> None:
         if not self.number:
@@ -42,6 +44,7 @@ class StoredIssue:
             "values": dict(self.values),
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
+            "assignee": self.assignee,
         }
 
     @classmethod
@@ -57,6 +60,7 @@ class StoredIssue:
             values=dict(data.get("values", {})),
             created=_parse_time(data["created"]),
             updated=_parse_time(data["updated"]),
+            assignee=data.get("assignee"),
         )
 
 
