@@ -44,6 +44,7 @@ from sync.pipeline import (
     run_sync,
     settle_reads,
 )
+from sync.standings import Standings, StandingsFile
 from sync.writer import WriteReport
 
 log = logging.getLogger("priosync.server")
@@ -98,6 +99,7 @@ class Rescorer:
         clock: Clock = utc_now,
         keep_runs: int = 20,
         keep_changes: int = 50,
+        standings: StandingsFile | None = None,
     ) -> None:
         self.loaded = loaded
         self.environ = environ
@@ -106,6 +108,9 @@ class Rescorer:
         self.metrics = metrics or Metrics()
         self.clock = clock
         self.snapshot: Reads | None = None
+        self.standings = standings
+        #: Where items stood before the last full sync: what the report compares with.
+        self.baseline: Standings | None = None
         self.ready = asyncio.Event()
         self.runs: deque[RunSummary] = deque(maxlen=keep_runs)
         self.changes: deque[RecentChange] = deque(maxlen=keep_changes)
@@ -145,9 +150,11 @@ class Rescorer:
                 environ=self.environ,
                 transports=self.transports,
                 on_result=self._on_result(trigger),
+                standings=self.standings,
             )
         except PriosyncError as exc:
             return self._sync_failed(trigger, started, began, exc)
+        self.baseline = outcome.baseline
         report = outcome.report or WriteReport()
         self._keep(settle_reads(outcome.reads, report.written), outcome.plan, report)
         for failure in outcome.reads.failures:
