@@ -49,6 +49,7 @@ from service.status import StatusView, render_status_page
 from service.verify import verify_signature, verify_token
 from sync.audit import AuditLog
 from sync.pipeline import plan_reads
+from sync.standings import StandingsFile
 
 log = logging.getLogger("priosync.server")
 
@@ -298,6 +299,7 @@ class Pages:
 
     async def report(self, request: Request) -> Response:
         from reports.html import render_html
+        from reports.overview import ReportSettings
 
         if not self.loaded.config.server.report:
             return PlainTextResponse(
@@ -323,9 +325,14 @@ class Pages:
         # Ranking thousands of items is CPU work: keep the loop free for webhooks.
         plan = await asyncio.to_thread(plan_reads, self.loaded.config, snapshot)
         generated = self.clock().isoformat(timespec="seconds")
-        return HTMLResponse(
-            render_html(plan, title="priosync: current ranking", generated_at=generated)
+        page = render_html(
+            plan,
+            title="priosync: current ranking",
+            generated_at=generated,
+            settings=ReportSettings.from_config(self.loaded.config),
+            baseline=self.service.rescorer.baseline,
         )
+        return HTMLResponse(page)
 
 
 def create_service_app(
@@ -362,7 +369,13 @@ def create_service_app(
     metrics = m.Metrics()
     queue = CoalescingQueue(quiet_s=quiet_s, max_delay_s=max_delay_s)
     rescorer = Rescorer(
-        loaded, environ=environ, transports=transports, audit=audit, metrics=metrics, clock=clock
+        loaded,
+        environ=environ,
+        transports=transports,
+        audit=audit,
+        metrics=metrics,
+        clock=clock,
+        standings=StandingsFile.beside(audit.path) if audit is not None else None,
     )
     service = Service(
         rescorer=rescorer,

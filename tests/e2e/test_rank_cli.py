@@ -68,6 +68,7 @@ class TestRankCommand:
             "priority",
             "bucket",
             "missing",
+            "assignee",
         }
 
     def test_csv_and_markdown(self) -> None:
