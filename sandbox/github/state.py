@@ -189,6 +189,19 @@ class Project:
 
 
 @dataclass
+class IssueComment:
+    """A comment on an issue or a pull request."""
+
+    id: int
+    repo: str
+    number: int
+    body: str
+    login: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass
 class IssueFieldOption:
     """An option of a single-select organization issue field."""
 
@@ -226,6 +239,8 @@ class GitHubState:
     repos: dict[str, Repository] = field(default_factory=dict)
     projects: dict[int, Project] = field(default_factory=dict)
     issue_fields: list[OrgIssueField] = field(default_factory=list)
+    #: Issue and pull request comments by id (the Action's sticky plan comment).
+    comments: dict[int, IssueComment] = field(default_factory=dict)
     next_id: int = 1000
 
     def __post_init__(self) -> None:
