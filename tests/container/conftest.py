@@ -5,8 +5,9 @@ Everything is installed by ``scripts/ensure-docker.sh`` and built by
 ``scripts/container-base.sh``; nothing is expected by hand. The engine is Debian's
 ``dockerd``, started here with no bridge and no iptables (containers use ``--network host``)
 on a socket of its own, and stopped at the end. Its image store and the base tarball live
-under ``.cache/container`` (git-ignored), so a second run reuses the base image and the
-build cache.
+under ``.cache/container`` (git-ignored) and its image store outside the tree (thousands of
+unpacked files that nothing walking the checkout should see), so a second run reuses the
+base image and the build cache.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("PRIOSYNC_CONTAINER_CACHE", REPO / ".cache" / "container"))
+#: The engine's image store: kept between runs, outside the checkout.
+DOCKER_ROOT = Path(
+    os.environ.get("PRIOSYNC_DOCKER_ROOT", Path.home() / ".cache" / "priosync-test-docker")
+)
 #: Socket and runtime files: short paths (a unix socket path is limited to 108 bytes).
 RUN_DIR = Path(tempfile.gettempdir()) / f"priosync-dockerd-{os.getuid()}"
 BASE_IMAGE = "priosync-base:bookworm"
@@ -84,13 +89,13 @@ def docker() -> Iterator[Docker]:
             _stop(int(pidfile.read_text()))
         pidfile.unlink(missing_ok=True)
     socket = RUN_DIR / "docker.sock"
-    (CACHE / "docker").mkdir(parents=True, exist_ok=True)
+    DOCKER_ROOT.mkdir(parents=True, exist_ok=True)
     log = (RUN_DIR / "dockerd.log").open("w")
     daemon = subprocess.Popen(
         [
             shutil.which("dockerd") or "/usr/sbin/dockerd",
             "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
-            f"--data-root={CACHE / 'docker'}", f"--exec-root={RUN_DIR / 'exec'}",
+            f"--data-root={DOCKER_ROOT}", f"--exec-root={RUN_DIR / 'exec'}",
             f"--pidfile={pidfile}", f"--host=unix://{socket}",
         ],
         stdout=log, stderr=subprocess.STDOUT,

@@ -122,7 +122,13 @@ class Page:
         )
         self.events.clear()
         self.send("Page.navigate", {"url": url})
-        self.wait_for("Page.loadEventFired")
+        # A load event of the blank page before may still arrive: wait for this document.
+        deadline = time.monotonic() + self.timeout_s
+        check = f"location.href === {json.dumps(url)} && document.readyState === 'complete'"
+        while not self.evaluate(check):
+            if time.monotonic() > deadline:
+                raise CdpError(f"{url} did not load in {self.timeout_s:.0f} s")
+            time.sleep(0.05)
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (promises awaited)."""
