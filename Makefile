@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo lint typecheck unit clean
+.PHONY: test demo lint typecheck unit container-test clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "priosync needs Python >= 3.11")'
@@ -30,6 +30,12 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Builds the image on a Debian base made with debootstrap and runs it in a Docker engine the
+# test starts (scripts/ensure-docker.sh installs docker.io and debootstrap when missing).
+container-test: $(STAMP)
+	scripts/ensure-docker.sh
+	$(BIN)/pytest -m container tests/container
 
 demo: $(STAMP)
 	$(BIN)/priosync demo

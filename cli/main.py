@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from cli.signals import StopOnSignal
     from reports.text import Format as TextFormat
     from sync.pipeline import SyncOutcome
+    from sync.standings import StandingsFile
+    from sync.state import StateLocation
 
 from cli import exit_codes
 
@@ -170,15 +172,17 @@ def rank(
     source: SourceOpt = None,
     fmt: FormatOpt = Format.table,
     verbose: VerboseOpt = False,
+    state: StateOpt = None,
 ) -> int:
     """Show the ranked backlog: score and its terms, priority tier, roadmap bucket, missing inputs."""
     from reports.text import render_rank
     from sync.pipeline import run_sync
 
     setup_logging(verbose)
-    outcome = run(run_sync(load(config), only=source or ()))
+    loaded = load(config)
+    outcome = run(run_sync(loaded, only=source or (), standings=standings_for(loaded, state)))
     if fmt == Format.html:
-        write_html(outcome.plan)
+        write_html(outcome, loaded, view="rank")
     else:
         render_rank(outcome.plan.ranking, text_format(fmt), out_console())
     return report_read_failures(outcome.reads)
@@ -194,13 +198,15 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 4 when changes are pending.")
     ] = False,
+    state: StateOpt = None,
 ) -> int:
     """Read and score, then print the changes a sync would make. Writes nothing."""
     from sync.pipeline import run_sync
 
     setup_logging(verbose)
-    outcome = run(run_sync(load(config), only=source or ()))
-    show_plan(outcome.plan, fmt, out_console())
+    loaded = load(config)
+    outcome = run(run_sync(loaded, only=source or (), standings=standings_for(loaded, state)))
+    show_plan(outcome, loaded, fmt, out_console())
     code = report_read_failures(outcome.reads)
     if code == EXIT_OK and detailed_exitcode and outcome.plan.changes:
         return EXIT_PENDING
@@ -233,10 +239,12 @@ def sync(
     loaded = load(config)
     console = out_console()
     if dry_run:
-        outcome = run(run_sync(loaded, only=source or ()))
-        show_plan(outcome.plan, fmt, console)
+        outcome = run(run_sync(loaded, only=source or (), standings=standings_for(loaded, state)))
+        show_plan(outcome, loaded, fmt, console)
         return report_read_failures(outcome.reads)
-    audit = open_audit(resolve_state(state, loaded.config.state))
+    location = resolve_state(state, loaded.config.state)
+    audit = open_audit(location)
+    standings = standings_at(location)
     progress_console = err_console() if fmt != Format.table else console
     stop = StopOnSignal()
 
@@ -251,6 +259,7 @@ def sync(
                 on_plan=progress.start,
                 on_result=progress.tick,
                 stop=stop.event,
+                standings=standings,
             )
 
     try:
@@ -269,7 +278,7 @@ def sync(
     finally:
         audit.close()
     assert outcome.report is not None
-    show_plan(outcome.plan, fmt, console, outcome.report)
+    show_plan(outcome, loaded, fmt, console, outcome.report)
     if stop.received is not None:
         err_console().print(literal(interrupted_line(outcome, stop), limit=None))
         return stop.exit_code
@@ -307,24 +316,53 @@ def text_format(fmt: Format) -> TextFormat:
     return cast("TextFormat", fmt.value)
 
 
-def show_plan(plan: Any, fmt: Format, console: Console, report: Any = None) -> None:
+def show_plan(
+    outcome: SyncOutcome, loaded: LoadedConfig, fmt: Format, console: Console, report: Any = None
+) -> None:
     from reports.text import render_plan
 
     if fmt == Format.html:
-        write_html(plan)
+        write_html(outcome, loaded, view="plan")
     else:
-        render_plan(plan, text_format(fmt), console, report)
+        render_plan(outcome.plan, text_format(fmt), console, report)
 
 
-def write_html(plan: Any) -> None:
-    """The self-contained HTML report (ranking, boundaries, pending changes) on stdout."""
+def standings_for(loaded: LoadedConfig, state: str | Path | None) -> StandingsFile | None:
+    """Where the last syncs' standings are kept: beside the audit log (read-only here)."""
+    from sync.state import resolve_state
+
+    return standings_at(resolve_state(state, loaded.config.state))
+
+
+def standings_at(location: StateLocation) -> StandingsFile | None:
+    """The standings file beside a SQLite audit log; None for a PostgreSQL state, whose
+    database does not keep standings yet (the report then shows no movement)."""
+    from sync.standings import StandingsFile
+
+    return StandingsFile.beside(location.path) if location.path is not None else None
+
+
+def write_html(
+    outcome: SyncOutcome, loaded: LoadedConfig, *, view: Literal["rank", "plan"]
+) -> None:
+    """The self-contained HTML report (movement, roadmap, ranking, changes) on stdout."""
     from datetime import UTC, datetime
 
     from reports.html import render_html
+    from reports.overview import ReportSettings
 
+    plan = outcome.plan
     names = ", ".join(sorted({r.item.source for r in plan.ranking})) or "backlog"
     generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    sys.stdout.write(render_html(plan, title=f"priosync · {names}", generated_at=generated_at))
+    page = render_html(
+        plan,
+        title=f"priosync · {names}",
+        generated_at=generated_at,
+        settings=ReportSettings.from_config(loaded.config),
+        baseline=outcome.baseline,
+        view=view,
+    )
+    sys.stdout.write(page)
 
 
 def report_read_failures(reads: Any) -> int:

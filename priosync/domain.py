@@ -101,6 +101,9 @@ class WorkItem:
     #: False where the tracker cannot put labels on the item (GitHub draft issues): the
     #: planner then plans no label changes for it, so it never shows as pending.
     labelable: bool = True
+    #: Who the item is assigned to, as the tracker names them (Jira's display name, GitHub
+    #: logins joined by ", "); None when unassigned. Shown in reports so a PM knows whom to ask.
+    assignee: str | None = None
     #: Connector-private handle (Jira issue id, GitHub project item / node ids). Opaque to all else.
     handle: Any = None
     #: The id a tracker's webhooks name this item by when it is not ``key`` (a GitHub

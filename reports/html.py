@@ -1,17 +1,23 @@
-"""Render a plan as one self-contained HTML page a PM can open (``priosync rank --format html``).
+"""Render a plan as one self-contained HTML page a PM can open (``rank``/``plan --format html``,
+the service's ``/report``).
 
-Pure: no I/O and no clock — the caller passes the time to print. The page has no scripts and
-no external assets (inline CSS only), so it can be mailed, attached to a CI run or served
-from the status page as is. Every string that came from a tracker is escaped, and only
-``http``/``https`` URLs become links.
+Pure: no I/O and no clock — the caller passes the time to print and, to show what moved, the
+standings of the last sync. The page has no external assets: its one stylesheet and one
+script are inline and admitted by a Content-Security-Policy that names their hashes
+(``reports.html_assets``), so it can be mailed, attached to a CI run or served as is. Every
+string that came from a tracker is escaped, and only ``http``/``https`` URLs become links.
 
-What it shows, top to bottom: the counts; the ranked backlog with a score bar (log scale, so
-a 12,000 and a 60 both stay visible), the explanation and each term; a boundary line wherever
-the priority tier or the roadmap bucket changes; the plan's changes highlighted with
-before → after; and the items that need input with the reasons. A CSS-only toggle shows
-only the changed rows. Rows are grouped in ``<tbody>`` segments with
-``content-visibility: auto``, so a browser lays out only what is on screen and the page stays
-quick at thousands of items.
+Top to bottom: warnings; what moved since the last sync (new entrants, tier and bucket
+changes, the biggest moves up and down); in the plan view the field changes, with changes
+of the rank field alone folded into one line; the overview (counts that add up, capacity
+used per bucket, items per tier, a score histogram on a log scale with the tier boundaries,
+effort per bucket); the ranked backlog with a filter bar and sortable columns (added by the
+script: without it the page reads in rank order) — a score bar on a log scale, each term, a
+boundary line wherever the tier or bucket changes, the planned change and the movement per
+row; and the items that need input, grouped by assignee so a PM knows whom to ask.
+
+Rows sit in ``<tbody>`` segments with ``content-visibility: auto``, so a browser lays out
+only what is on screen and the page stays quick at thousands of items.
 """
 
 from __future__ import annotations
@@ -19,69 +25,59 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
+from typing import Literal
 from urllib.parse import urlsplit
 
-from priosync.domain import Change, Missing, Plan, RankedItem
+from priosync.domain import Change, Missing, Outputs, Plan, RankedItem
+from reports.charts import bucket_figure, bucket_load, score_distribution
 from reports.dependency_badge import dependency_badge
+from reports.html_assets import CSP, CSS, SCRIPT
+from reports.literal import DRAFT_PREFIX
+from reports.movement import Move, Movement, compare
+from reports.overview import ReportSettings, bucket_use, tier_counts
 from reports.text import describe_outputs_change
 from scoring import format_number
+from sync.standings import Standings
 
 #: A change is looked up by (source, key): two sources may share a key.
 ItemId = tuple[str, str]
+View = Literal["rank", "plan"]
+#: Rows per movement list (new, crossed, up, down); the filter shows every moved item.
+MOVES_SHOWN = 10
 
-_CSS = """
-:root{--fg:#1d2430;--muted:#5b6575;--line:#d8dee8;--bar:#3b6fd8;--chg:#fff6d6;--chgb:#e0a800;
---tier:#7a3fd1;--bucket:#0a8a5f;--bad:#b3261e;font:14px/1.4 system-ui,-apple-system,"Segoe UI",
-Roboto,"DejaVu Sans",sans-serif;color:var(--fg)}
-body{margin:0 auto;max-width:1280px;padding:16px 24px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
-.meta{color:var(--muted);margin:0 0 12px}
-.counts{display:flex;gap:12px;flex-wrap:wrap;margin:8px 0 14px;padding:0;list-style:none}
-.counts li{border:1px solid var(--line);border-radius:6px;padding:6px 12px}
-.counts b{font-size:18px;margin-right:4px}
-.legend{color:var(--muted);font-size:12px;margin:6px 0}
-.legend span{display:inline-block;padding:0 6px;margin-right:8px;border-radius:3px}
-table{border-collapse:collapse;width:100%}
-th{position:sticky;top:0;background:#f3f5f9;text-align:left;font-size:12px;color:var(--muted);
-padding:6px;border-bottom:2px solid var(--line);z-index:1}
-td{padding:4px 6px;border-bottom:1px solid var(--line);vertical-align:top}
-tbody.seg{content-visibility:auto;contain-intrinsic-size:auto 600px}
-td.r{text-align:right;color:var(--muted);width:3em}
-td.k{white-space:nowrap}td.t{min-width:14em}
-.bar{background:#e8edf6;border-radius:3px;height:10px;width:140px;margin-top:4px}
-.bar i{display:block;height:10px;border-radius:3px;background:var(--bar)}
-td.s{white-space:nowrap;width:150px}td.s b{font-variant-numeric:tabular-nums}
-.terms{color:var(--muted);font-size:12px}
-.terms code{background:#f3f5f9;border-radius:3px;padding:0 4px;margin-right:3px;white-space:nowrap}
-.pill{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;border:1px solid}
-.pt{color:var(--tier);border-color:var(--tier)}.pb{color:var(--bucket);border-color:var(--bucket)}
-tr.changed td{background:var(--chg)}tr.changed td:first-child{box-shadow:inset 4px 0 var(--chgb)}
-.delta{font-size:12px}.delta s{color:var(--muted)}
-tr.cut td{background:none;border-bottom:0;padding:10px 6px 2px;font-size:12px;font-weight:600}
-tr.cut td{border-top:2px dashed var(--line)}
-tr.cut .ct{color:var(--tier)}tr.cut .cb{color:var(--bucket)}
-#only-changed:checked~table tbody tr.item:not(.changed){display:none}
-.miss{color:var(--bad)}
-.none{color:var(--muted);font-style:italic}
-"""
+__all__ = ["ReportSettings", "bar_percent", "render_html", "render_link", "split_segments"]
 
 
-def render_html(plan: Plan, *, title: str, generated_at: str) -> str:
+def render_html(
+    plan: Plan,
+    *,
+    title: str,
+    generated_at: str,
+    settings: ReportSettings | None = None,
+    baseline: Standings | None = None,
+    view: View = "rank",
+) -> str:
     """Return the whole report as one HTML document; every tracker string is escaped."""
+    settings = settings or ReportSettings()
     changes = index_changes(plan.changes)
     ranked = [r for r in plan.ranking if r.rank is not None]
     unscored = [r for r in plan.ranking if r.rank is None]
+    movement = compare(plan.ranking, baseline) if baseline is not None else None
     parts = [
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>",
+        f'<meta http-equiv=Content-Security-Policy content="{CSP}">',
         '<meta name=viewport content="width=device-width,initial-scale=1">',
         "<meta name=color-scheme content=light>",
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f"<p class=meta>Generated {escape(generated_at)} by priosync.</p>",
-        render_counts(plan, ranked_count=len(ranked)),
-        render_ranking(ranked, changes),
+        render_warnings(plan.warnings),
+        render_movement(movement),
+        render_changes(plan) if view == "plan" else "",
+        render_overview(plan, ranked, settings),
+        render_ranking(plan, ranked, changes, movement),
         render_needs_input(plan, unscored, changes),
-        "</body></html>\n",
+        f"<script>{SCRIPT}</script></body></html>\n",
     ]
     return "".join(parts)
 
@@ -89,6 +85,193 @@ def render_html(plan: Plan, *, title: str, generated_at: str) -> str:
 def index_changes(changes: Iterable[Change]) -> dict[ItemId, Change]:
     """Changes by (source, key)."""
     return {(c.source, c.key): c for c in changes}
+
+
+def rank_only(change: Change) -> bool:
+    """The change writes nothing but the rank field (one new item shifts every rank below)."""
+    before, after = change.before, change.after
+    return before.rank != after.rank and _without_rank(before) == _without_rank(after)
+
+
+def _without_rank(outputs: Outputs) -> tuple[object, ...]:
+    return (outputs.score, outputs.priority, outputs.labels, outputs.explanation)
+
+
+# ── warnings and movement ────────────────────────────────────────────────────────────────
+
+
+def render_warnings(warnings: Sequence[str]) -> str:
+    return "".join(f"<p class=warn><b>Warning:</b> {escape(w)}</p>" for w in warnings)
+
+
+def render_movement(movement: Movement | None) -> str:
+    """What moved since the last sync, before anything else: a PM's first question."""
+    head = "<section id=movement><h2>Since the last sync</h2>"
+    if movement is None:
+        return (
+            head + "<p class=none>No earlier sync is recorded in this state file, so there is "
+            "nothing to compare with yet: movement shows from the next sync on.</p></section>"
+        )
+    new, crossed, up, down = movement.new, movement.crossed, movement.up, movement.down
+    dropped, gone = movement.dropped, movement.gone
+    counts = [
+        (len(new), "new"),
+        (len(crossed), "changed tier or bucket"),
+        (len(up), "moved up"),
+        (len(down), "moved down"),
+        (len(dropped), "now need input"),
+        (len(gone), "left the backlog"),
+    ]
+    summary = (
+        f"<p class=meta>Compared with the sync of {escape(_when(movement.since))}: "
+        + ", ".join(f"<b>{n:,}</b> {label}" for n, label in counts)
+        + ".</p>"
+    )
+    if not any(n for n, _ in counts):
+        return head + summary + "<p class=none>Nothing moved.</p></section>"
+    rows = [*(_move_row(m, "tier/bucket") for m in crossed[:MOVES_SHOWN])]
+    rows += [_move_row(m, "new") for m in new[:MOVES_SHOWN] if m not in crossed]
+    rows += [_move_row(m, "up") for m in up[:MOVES_SHOWN] if not _listed(m, crossed)]
+    rows += [_move_row(m, "down") for m in down[:MOVES_SHOWN] if not _listed(m, crossed)]
+    rows += [_move_row(m, "needs input") for m in dropped[:MOVES_SHOWN]]
+    rows += [
+        f"<tr><td class=m>gone</td><td class=k>{escape(g.key)}</td><td class=t></td>"
+        f"<td>was #{g.was.rank} · {_text(g.was.tier)} · {_text(g.was.bucket)}</td></tr>"
+        for g in gone[:MOVES_SHOWN]
+    ]
+    more = sum(n for n, _ in counts) - len(rows)
+    tail = (
+        f"<p class=legend>The biggest {MOVES_SHOWN} of each kind; choose “moved since the last "
+        "sync” in the filter below to see all.</p>"
+        if more > 0
+        else ""
+    )
+    return (
+        head + summary + "<table class=moves><thead><tr><th>what</th><th>key</th><th>title</th>"
+        "<th>then → now</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        + tail + "</section>"
+    )  # fmt: skip
+
+
+def _when(iso: str) -> str:
+    """``2025-06-02T09:00:00+00:00`` as ``2025-06-02 09:00 UTC``."""
+    if len(iso) >= 16 and iso.endswith("+00:00"):
+        return iso[:10] + " " + iso[11:16] + " UTC"
+    return iso
+
+
+def _listed(move: Move, crossed: Sequence[Move]) -> bool:
+    return any(m is move for m in crossed)
+
+
+def _move_row(move: Move, what: str) -> str:
+    r, was = move.ranked, move.was
+    if was is None or was.rank is None:
+        then = f"new at #{r.rank} · {_text(r.tier)} · {_text(r.bucket)}"
+    elif r.rank is None:
+        then = f"#{was.rank} → needs input"
+    else:
+        then = f"#{was.rank} → #{r.rank}"
+        if move.tier_changed:
+            then += f" · tier {_text(was.tier)} → {_text(r.tier)}"
+        if move.bucket_changed:
+            then += f" · bucket {_text(was.bucket)} → {_text(r.bucket)}"
+    return (
+        f"<tr><td class=m>{render_move(move) or escape(what)}</td>"
+        f"<td class=k>{render_link(r.item.key, r.item.url)}</td>"
+        f"<td class=t>{escape(r.item.title)}</td><td>{then}</td></tr>"
+    )
+
+
+def render_move(move: Move | None) -> str:
+    """``↑3``, ``↓2`` or ``new``; empty when it stayed put or nothing is compared."""
+    if move is None:
+        return ""
+    if move.is_new:
+        return "<span class=new>new</span>"
+    if move.places > 0:
+        return f"<span class=up>↑{move.places:,}</span>"
+    if move.places < 0:
+        return f"<span class=down>↓{-move.places:,}</span>"
+    return ""
+
+
+def _move_data(move: Move | None) -> str:
+    if move is None:
+        return ""
+    if move.is_new:
+        return "new"
+    if move.places or move.tier_changed or move.bucket_changed:
+        return str(move.places)
+    return ""
+
+
+# ── the plan's changes ───────────────────────────────────────────────────────────────────
+
+
+def render_changes(plan: Plan) -> str:
+    """Field changes first, one row each; rank-only changes folded into one line."""
+    fields = [c for c in plan.changes if not rank_only(c)]
+    ranks = [c for c in plan.changes if rank_only(c)]
+    head = f"<section id=changes><h2>Changes ({len(plan.changes):,})</h2>"
+    if not plan.changes:
+        return head + "<p class=none>Nothing to change: every item holds its values.</p></section>"
+    table = ""
+    if fields:
+        table = (
+            "<table><thead><tr><th>key</th><th>title</th><th>change (before → after)</th>"
+            "<th>why</th></tr></thead><tbody class=seg>"
+            + "".join(
+                f"<tr class='item changed'><td class=k>{render_link(c.key, c.url)}</td>"
+                f"<td class=t>{escape(c.item.title if c.item else '')}</td>"
+                f"<td>{render_change(c)}</td><td class=terms>{escape(c.reason)}</td></tr>"
+                for c in fields
+            )
+            + "</tbody></table>"
+        )
+    folded = ""
+    if ranks:
+        listed = ", ".join(
+            f"{escape(c.key)} {c.before.rank or '—'}→{c.after.rank or '—'}" for c in ranks
+        )
+        folded = (
+            f"<details><summary>{'and ' if fields else ''}{len(ranks):,} "
+            f"item{'s' if len(ranks) != 1 else ''} only change their rank field</summary>"
+            f"<p class=terms>{listed}</p></details>"
+        )
+    return head + table + folded + "</section>"
+
+
+# ── overview ─────────────────────────────────────────────────────────────────────────────
+
+
+def render_overview(plan: Plan, ranked: Sequence[RankedItem], settings: ReportSettings) -> str:
+    """Counts, capacity used per bucket, items per tier, and the two charts."""
+    buckets = bucket_use(ranked, settings)
+    tiers = tier_counts(ranked, settings)
+    bucket_list = "".join(
+        f"<li><b>{escape(b.name)}</b>: {escape(bucket_figure(b))}"
+        + (" <span class=miss>(one item larger than the capacity)</span>" if b.over else "")
+        + "</li>"
+        for b in buckets
+    )
+    tier_list = " ".join(
+        f"<li><span class='pill pt'>{escape(name)}</span> {count:,}</li>" for name, count in tiers
+    )
+    unit = escape(settings.size_unit)
+    return (
+        "<section id=overview><h2>Overview</h2>"
+        + render_counts(plan, ranked_count=len(ranked))
+        + "<div class=grid><div><h3>Roadmap: "
+        + unit
+        + " used per bucket</h3>"
+        + (f"<ul class=plain>{bucket_list}</ul>" if bucket_list else "<p class=none>No buckets.</p>")
+        + bucket_load(buckets, unit=settings.size_unit)
+        + "</div><div><h3>Priority tiers</h3>"
+        + (f"<ul class='plain counts'>{tier_list}</ul>" if tier_list else "<p class=none>No tiers.</p>")
+        + score_distribution(ranked)
+        + "</div></div></section>"
+    )  # fmt: skip
 
 
 def render_counts(plan: Plan, *, ranked_count: int) -> str:
@@ -107,24 +290,66 @@ def render_counts(plan: Plan, *, ranked_count: int) -> str:
     return f"<ul class=counts>{cards}</ul>"
 
 
-def render_ranking(ranked: Sequence[RankedItem], changes: Mapping[ItemId, Change]) -> str:
+# ── the ranked backlog ───────────────────────────────────────────────────────────────────
+
+
+def render_filters(plan: Plan) -> str:
+    """The filter bar; ``hidden`` until the script shows it (it does nothing without it)."""
+    sources = sorted({r.item.source for r in plan.ranking})
+    tiers = list(dict.fromkeys(r.tier for r in plan.ranking if r.tier is not None))
+    buckets = list(dict.fromkeys(r.bucket for r in plan.ranking if r.bucket is not None))
+
+    def select(name: str, label: str, options: Sequence[str]) -> str:
+        choices = "".join(
+            f'<option value="{escape(o, quote=True)}">{escape(o)}</option>' for o in options
+        )
+        return (
+            f"<label>{label} <select name={name}><option value=''>all</option>{choices}"
+            "</select></label>"
+        )
+
+    return (
+        "<form id=filters class=filters hidden role=search>"
+        "<label>Search <input type=search name=q placeholder='key, title, assignee…'></label>"
+        + select("source", "source", sources)
+        + select("tier", "tier", tiers)
+        + select("bucket", "bucket", buckets)
+        + "<label><input type=checkbox name=needs> needs input</label>"
+        "<label>changes <select name=changed><option value=''>all items</option>"
+        "<option value=plan>the plan changes a field</option>"
+        "<option value=moved>moved since the last sync</option>"
+        "<option value=any>either</option></select></label>"
+        "<button type=reset>clear</button><output></output>"
+        "<button type=button name=all hidden>show all</button></form>"
+    )
+
+
+def render_ranking(
+    plan: Plan,
+    ranked: Sequence[RankedItem],
+    changes: Mapping[ItemId, Change],
+    movement: Movement | None,
+) -> str:
     """The ranked table, cut into segments at every tier or bucket boundary."""
+    head = "<section id=backlog><h2>Ranked backlog</h2>" + render_filters(plan)
     if not ranked:
-        return "<h2>Ranked backlog</h2><p class=none>No item could be scored.</p>"
+        return head + "<p class=none>No item could be scored.</p></section>"
     top = max((r.score.value or 0.0) for r in ranked)
-    head = (
-        "<h2>Ranked backlog</h2>"
-        "<input type=checkbox id=only-changed> <label for=only-changed>Show only changed "
-        "items</label>"
+    moves = movement.moves if movement is not None else {}
+    legend = (
         '<p class=legend><span class="pill pt">tier</span>priority tier '
         '<span class="pill pb">bucket</span>roadmap bucket '
-        '<span style="background:var(--chg)">highlighted</span>the plan changes this item '
-        "· bars use a log scale</p>"
-        "<table><thead><tr><th>#</th><th>key</th><th>title</th><th>score</th>"
-        "<th>priority</th><th>roadmap</th><th>change (before → after)</th></tr></thead>"
+        "<span class=hl>highlighted</span>the plan changes a field of this item "
+        "· ↑/↓ places since the last sync · bars use a log scale</p>"
     )
-    body = [render_segment(segment, changes, top=top) for segment in split_segments(ranked)]
-    return head + "".join(body) + "</table>"
+    columns = (
+        "<table id=ranking><thead><tr><th data-sort=rank>#</th><th data-sort=key>key</th>"
+        "<th data-sort=title>title</th><th data-sort=score>score</th>"
+        "<th data-sort=tier>priority</th><th data-sort=bucket>roadmap</th>"
+        "<th data-sort=move>moved</th><th>change (before → after)</th></tr></thead>"
+    )
+    body = [render_segment(segment, changes, moves, top=top) for segment in split_segments(ranked)]
+    return head + legend + columns + "".join(body) + "</table></section>"
 
 
 def split_segments(ranked: Sequence[RankedItem]) -> list[list[RankedItem]]:
@@ -139,34 +364,61 @@ def split_segments(ranked: Sequence[RankedItem]) -> list[list[RankedItem]]:
 
 
 def render_segment(
-    segment: Sequence[RankedItem], changes: Mapping[ItemId, Change], *, top: float
+    segment: Sequence[RankedItem],
+    changes: Mapping[ItemId, Change],
+    moves: Mapping[ItemId, Move],
+    *,
+    top: float,
 ) -> str:
     """One ``<tbody>``: a boundary row naming the tier and bucket, then the items."""
     first, last = segment[0], segment[-1]
     span = f"ranks {first.rank}–{last.rank}" if len(segment) > 1 else f"rank {first.rank}"
     cut = (
-        f"<tr class=cut><td colspan=7><span class=ct>priority {_text(first.tier)}</span> · "
+        f"<tr class=cut><td colspan=8><span class=ct>priority {_text(first.tier)}</span> · "
         f"<span class=cb>roadmap {_text(first.bucket)}</span> · {span}</td></tr>"
     )
-    rows = "".join(render_ranked_row(r, changes.get(_id(r)), top=top) for r in segment)
+    rows = "".join(
+        render_ranked_row(r, changes.get(_id(r)), moves.get(_id(r)), top=top) for r in segment
+    )
     return f"<tbody class=seg>{cut}{rows}</tbody>"
 
 
-def render_ranked_row(ranked: RankedItem, change: Change | None, *, top: float) -> str:
-    """One ranked item: rank, link, title with the score's terms, score bar, tier, bucket, change."""
+def render_ranked_row(
+    ranked: RankedItem, change: Change | None, move: Move | None = None, *, top: float
+) -> str:
+    """One ranked item: rank, link, title with the score's terms, score bar, tier, bucket,
+    movement and change."""
     value = ranked.score.value or 0.0
-    css = "item changed" if change else "item"
+    changed = change is not None and not rank_only(change)
+    who = ranked.item.assignee
     return (
-        f"<tr class='{css}'><td class=r>{ranked.rank}</td>"
+        f"<tr class='{'item changed' if changed else 'item'}'{_row_data(ranked, change, move)}>"
+        f"<td class=r>{ranked.rank}</td>"
         f"<td class=k>{render_link(ranked.item.key, ranked.item.url)}"
         f"{dependency_badge(ranked)}</td>"
-        f"<td class=t>{escape(ranked.item.title)}<div class=terms>{render_terms(ranked)}</div></td>"
+        f"<td class=t>{escape(ranked.item.title)}<div class=terms>{render_terms(ranked)}"
+        f"{f' · <span class=who>{escape(who)}</span>' if who else ''}</div></td>"
         f"<td class=s><b>{escape(format_number(value))}</b>"
-        f'<div class=bar><i style="width:{bar_percent(value, top):.1f}%"></i></div></td>'
+        f"<div class=bar><i class=w{round(bar_percent(value, top))}></i></div></td>"
         f"<td><span class='pill pt'>{_text(ranked.tier)}</span></td>"
         f"<td><span class='pill pb'>{_text(ranked.bucket)}</span></td>"
+        f"<td class=m>{render_move(move)}</td>"
         f"<td>{render_change(change)}</td></tr>"
     )
+
+
+def _row_data(ranked: RankedItem, change: Change | None, move: Move | None) -> str:
+    """The ``data-*`` attributes the filter reads: source, tier, bucket, change, movement."""
+    values = {
+        "s": ranked.item.source,
+        "t": ranked.tier or "",
+        "b": ranked.bucket or "",
+        "c": "" if change is None else ("r" if rank_only(change) else "f"),
+        "m": _move_data(move),
+        "n": "1" if ranked.rank is None else "",
+        "v": repr(ranked.score.value) if ranked.rank is not None else "",
+    }
+    return "".join(f' data-{k}="{escape(v, quote=True)}"' for k, v in values.items() if v)
 
 
 def render_terms(ranked: RankedItem) -> str:
@@ -187,29 +439,51 @@ def render_change(change: Change | None) -> str:
     return "<span class=delta>" + escape(", ".join(phrases)) + "</span>"
 
 
+# ── needs input ──────────────────────────────────────────────────────────────────────────
+
+_Unscored = tuple[str, str, str, str, Sequence[Missing], str | None]
+
+
 def render_needs_input(
     plan: Plan, unscored: Sequence[RankedItem], changes: Mapping[ItemId, Change]
 ) -> str:
-    """Items that could not be scored, each with why, so a PM knows what to fill in."""
-    rows = [
-        (r.item.source, r.item.key, r.item.title, r.item.url, r.score.missing) for r in unscored
+    """Items that could not be scored, with why, grouped by assignee (unassigned last), so a
+    PM knows whom to ask for what."""
+    rows: list[_Unscored] = [
+        (r.item.source, r.item.key, r.item.title, r.item.url, r.score.missing, r.item.assignee)
+        for r in unscored
     ]
     listed = {(source, key) for source, key, *_ in rows}
     rows += [
-        (s.source, s.key, "", "", s.missing)
+        (s.source, s.key, "", "", s.missing, None)
         for s in plan.skipped
         if (s.source, s.key) not in listed
     ]
-    head = f"<h2>Needs input ({len(rows):,})</h2>"
+    head = f"<section id=needs><h2>Needs input ({len(rows):,})</h2>"
     if not rows:
-        return head + "<p class=none>Every item has the inputs its score needs.</p>"
-    body = "".join(
-        render_missing_row(source, key, title, url, missing, changes.get((source, key)))
-        for source, key, title, url, missing in rows
-    )
+        return head + "<p class=none>Every item has the inputs its score needs.</p></section>"
+    groups: dict[str | None, list[_Unscored]] = {}
+    for row in rows:
+        groups.setdefault(row[5], []).append(row)
+    order = sorted(groups, key=lambda who: (who is None, -len(groups[who]), who or ""))
+    body = "".join(render_group(who, groups[who], changes) for who in order)
+    return head + body + "</section>"
+
+
+def render_group(
+    who: str | None, rows: Sequence[_Unscored], changes: Mapping[ItemId, Change]
+) -> str:
+    """One assignee's items needing input."""
+    name = escape(who) if who else "Unassigned"
     return (
-        head + "<table><thead><tr><th>key</th><th>title</th><th>missing</th>"
-        f"<th>change (before → after)</th></tr></thead><tbody class=seg>{body}</tbody></table>"
+        f"<div class=group><h3>{name} · {len(rows):,}</h3>"
+        "<table><thead><tr><th>key</th><th>title</th><th>missing</th>"
+        "<th>change (before → after)</th></tr></thead><tbody class=seg>"
+        + "".join(
+            render_missing_row(source, key, title, url, missing, changes.get((source, key)), who)
+            for source, key, title, url, missing, who in rows
+        )
+        + "</tbody></table></div>"
     )
 
 
@@ -220,19 +494,30 @@ def render_missing_row(
     url: str,
     missing: Sequence[Missing],
     change: Change | None,
+    who: str | None = None,
 ) -> str:
     """One unscored item with each missing input's reason."""
     css = "item changed" if change else "item"
     reasons = "<br>".join(escape(m.reason) for m in missing) or "unscored"
+    data = f' data-s="{escape(source, quote=True)}" data-n="1"' + (' data-c="f"' if change else "")
     return (
-        f"<tr class='{css}'><td class=k>{render_link(key, url)}</td>"
-        f"<td class=t>{escape(title)}<div class=terms>{escape(source)}</div></td>"
+        f"<tr class='{css}'{data}><td class=k>{render_link(key, url)}</td>"
+        f"<td class=t>{escape(title)}<div class=terms>{escape(source)}"
+        f"{f' · <span class=who>{escape(who)}</span>' if who else ''}</div></td>"
         f"<td class=miss>{reasons}</td><td>{render_change(change)}</td></tr>"
     )
 
 
+# ── shared ───────────────────────────────────────────────────────────────────────────────
+
+
 def render_link(text: str, url: str) -> str:
-    """A link for ``http``/``https`` URLs; anything else (``javascript:``…) is plain text."""
+    """A link for ``http``/``https`` URLs; anything else (``javascript:``…) is plain text.
+
+    A GitHub draft issue (key ``draft:PVTI_…``, no URL) shows as "draft": its title is beside it.
+    """
+    if text.startswith(DRAFT_PREFIX) and not url:
+        return "<span class=draft>draft</span>"
     if urlsplit(url).scheme.lower() not in {"http", "https"}:
         return escape(text)
     return f'<a href="{escape(url, quote=True)}">{escape(text)}</a>'

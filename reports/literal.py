@@ -36,3 +36,15 @@ def one_line(text: str, *, limit: int | None = MAX_CELL) -> str:
 def literal(text: str, *, limit: int | None = MAX_CELL) -> Text:
     """A rich ``Text`` that shows ``text`` exactly (one line, cut): no markup is parsed."""
     return Text(one_line(text, limit=limit))
+
+
+#: A GitHub draft issue has no repository or number: its key is its Project item's node id
+#: (``draft:PVTI_…``, see ``connectors.github.mapping``), which tells a reader nothing.
+DRAFT_PREFIX = "draft:"
+
+
+def shown_key(key: str, title: str) -> str:
+    """The key as a reader should see it: a draft issue by its title, others as they are."""
+    if key.startswith(DRAFT_PREFIX) and title.strip():
+        return f"draft “{one_line(title, limit=60)}”"
+    return key

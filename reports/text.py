@@ -1,14 +1,16 @@
 """Render rankings and plans as a table, JSON, Markdown or CSV (design §6).
 
-JSON is a stable interface for scripts:
+JSON is a stable interface for scripts (fields are only ever added):
 
 - ``rank``: ``{"items": [{"key", "title", "url", "source", "rank", "score", "terms",
-  "priority", "bucket", "missing", "lifted_by", "cycle", "blocked_outside"}]}`` — rank 1 is
-  the top; unscored items have ``rank`` and ``score`` null and ``missing`` lists the reasons;
-  ``lifted_by`` lists the keys of the items a lifted blocker blocks (``scoring.dependencies``),
-  ``cycle`` the dependency cycle it is in, ``blocked_outside`` open blockers not ranked.
-- ``plan`` / ``sync``: ``{"changes": [{"key", "source", "url", "before", "after", "reason"}],
-  "unchanged", "skipped": [{"key", "source", "missing"}], "failed": [{"key", "source",
+  "priority", "bucket", "missing", "assignee", "lifted_by", "cycle", "blocked_outside"}]}`` —
+  rank 1 is the top; unscored items have ``rank`` and ``score`` null and ``missing`` lists the
+  reasons; ``lifted_by`` lists the keys of the items a lifted blocker blocks
+  (``scoring.dependencies``), ``cycle`` the dependency cycle it is in, ``blocked_outside`` open
+  blockers not ranked.
+- ``plan`` / ``sync``: ``{"changes": [{"key", "source", "url", "title", "before", "after",
+  "reason"}], "unchanged", "skipped": [{"key", "source", "title", "assignee", "missing"}],
+  "warnings": [...], "failed": [{"key", "source",
   "error"}], "left": [...keys], "written": n}`` where ``before``/``after`` hold ``score``,
   ``priority``, ``labels`` (and ``explanation``/``rank`` when those fields are configured).
 - ``fields``: ``{"sources": [{"source", "fields": [{"id", "name", "type", "options",
@@ -22,14 +24,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
+from urllib.parse import quote, urlsplit
 
 from rich.console import Console
 from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
-from reports.literal import MAX_CELL, literal, one_line
+from reports.literal import MAX_CELL, literal, one_line, shown_key
 from scoring import dependency_notes, format_number
 from sync.writer import WriteReport
 
@@ -52,6 +55,7 @@ def rank_rows(ranking: Sequence[RankedItem]) -> list[dict[str, Any]]:
             "priority": r.tier,
             "bucket": r.bucket,
             "missing": [m.reason for m in r.score.missing],
+            "assignee": r.item.assignee,
             # Dependencies (scoring.dependencies): who lifted it, its cycle, outside blockers.
             "lifted_by": list(r.lifted_by),
             "cycle": list(r.cycle),
@@ -66,16 +70,19 @@ def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) ->
     if fmt == "json":
         write_json(console, {"items": rows})
         return
-    header = ["rank", "key", "title", "score", "terms", "priority", "bucket", "missing"]
     notes = ["; ".join(dependency_notes(r)) for r in ranking]
-    # The dependencies column: always in CSV (a stable shape), elsewhere when there is a note.
-    with_notes = fmt == "csv" or any(notes)
+    if fmt == "csv":
+        write_rank_csv(rows, console, notes=notes)
+        return
+    header = ["rank", "key", "title", "score", "terms", "priority", "bucket", "missing"]
+    # The dependencies column only when there is a note (CSV always has it: a stable shape).
+    with_notes = any(notes)
     if with_notes:
         header.append("dependencies")
     cells = [
         [
             "" if r["rank"] is None else str(r["rank"]),
-            r["key"],
+            _key_cell(r["key"], r["title"], r["url"], fmt),
             r["title"],
             "" if r["score"] is None else format_number(r["score"]),
             " ".join(f"{k}={format_number(v)}" for k, v in r["terms"].items()),
@@ -86,7 +93,45 @@ def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) ->
         ]
         for r, note in zip(rows, notes, strict=True)
     ]
-    _render_cells(header, cells, fmt, console, title="Ranked backlog")
+    _render_cells(header, cells, fmt, console, title="Ranked backlog", raw={1})
+
+
+#: The CSV's fixed columns; each score term gets a column of its own after ``score``.
+RANK_CSV_COLUMNS = ("rank", "key", "title", "url", "source", "score")
+RANK_CSV_TAIL = ("priority", "bucket", "assignee", "missing", "dependencies")
+
+
+def write_rank_csv(
+    rows: Sequence[Mapping[str, Any]], console: Console, *, notes: Sequence[str]
+) -> None:
+    """One row per item, one column per score term (reach, impact, …), numbers unformatted;
+    ``notes`` are the items' dependency notes, in the rows' order."""
+    terms = list(dict.fromkeys(name for r in rows for name in r["terms"]))
+    fixed = set(RANK_CSV_COLUMNS) | set(RANK_CSV_TAIL)
+    names = [f"term_{t}" if t in fixed else t for t in terms]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*RANK_CSV_COLUMNS, *names, *RANK_CSV_TAIL])
+    for r, note in zip(rows, notes, strict=True):
+        writer.writerow(
+            [
+                *("" if r[c] is None else _csv_value(r[c]) for c in RANK_CSV_COLUMNS),
+                *("" if r["terms"].get(t) is None else _csv_value(r["terms"][t]) for t in terms),
+                r["priority"] or "",
+                r["bucket"] or "",
+                r["assignee"] or "",
+                "; ".join(r["missing"]),
+                note,
+            ]
+        )
+    console.file.write(buffer.getvalue())
+
+
+def _csv_value(value: Any) -> str:
+    """A number as Python writes it (``266.7``, ``500``), text as it is."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 # ── plan and sync ────────────────────────────────────────────────────────────────────────
@@ -102,12 +147,15 @@ def outputs_json(o: Outputs) -> dict[str, Any]:
 
 
 def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, Any]:
+    titles = {(r.item.source, r.item.key): r.item.title for r in plan.ranking}
+    assignees = {(r.item.source, r.item.key): r.item.assignee for r in plan.ranking}
     doc: dict[str, Any] = {
         "changes": [
             {
                 "key": c.key,
                 "source": c.source,
                 "url": c.url,
+                "title": c.item.title if c.item is not None else "",
                 "before": outputs_json(c.before),
                 "after": outputs_json(c.after),
                 "reason": c.reason,
@@ -116,7 +164,13 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
         ],
         "unchanged": plan.unchanged,
         "skipped": [
-            {"key": s.key, "source": s.source, "missing": [m.reason for m in s.missing]}
+            {
+                "key": s.key,
+                "source": s.source,
+                "title": titles.get((s.source, s.key), ""),
+                "assignee": assignees.get((s.source, s.key)),
+                "missing": [m.reason for m in s.missing],
+            }
             for s in plan.skipped
         ],
         "failed": [],
@@ -165,9 +219,19 @@ def render_plan(
     failed = {f.change.key: f.error for f in (report.failed if report else [])}
     left = {c.key for c in (report.left if report else [])}
     header = ["key", "source", "change", "reason"] + (["status"] if report else [])
+    if fmt == "csv":
+        header[2:2] = ["url", "title"]
     cells = []
     for c in plan.changes:
-        row = [c.key, c.source, ", ".join(describe_outputs_change(c.before, c.after)), c.reason]
+        title = c.item.title if c.item is not None else ""
+        row = [
+            _key_cell(c.key, title, c.url, fmt),
+            c.source,
+            ", ".join(describe_outputs_change(c.before, c.after)),
+            c.reason,
+        ]
+        if fmt == "csv":
+            row[2:2] = [c.url, title]
         if report:
             row.append(
                 f"failed: {failed[c.key]}"
@@ -175,9 +239,20 @@ def render_plan(
                 else ("left" if c.key in left else "written")
             )
         cells.append(row)
-    _render_cells(header, cells, fmt, console, title=plan_counts(plan))
+    if fmt == "markdown" and not plan.changes:
+        console.file.write(f"**{plan_counts(plan)}**\n\nNothing to change: {_nothing(plan)}\n")
+        return
+    _render_cells(header, cells, fmt, console, title=plan_counts(plan), raw={0})
     if fmt == "table":
         console.print(literal(plan_summary(plan, report), limit=None))
+
+
+def _nothing(plan: Plan) -> str:
+    """Why an empty plan is empty, in words."""
+    if not plan.unchanged:
+        return "no items were read."
+    every = "the item holds" if plan.unchanged == 1 else f"all {plan.unchanged:,} items hold"
+    return f"{every} the values a sync would write."
 
 
 def plan_counts(plan: Plan) -> str:
@@ -274,9 +349,28 @@ def write_json(console: Console, document: Mapping[str, Any]) -> None:
     console.file.write("\n")
 
 
+def _key_cell(key: str, title: str, url: str, fmt: Format) -> str:
+    """The key column: a draft by its title; in Markdown a link to the item (already escaped)."""
+    shown = shown_key(key, title)
+    if fmt != "markdown":
+        return shown
+    text = _md(shown)
+    if urlsplit(url).scheme.lower() not in {"http", "https"}:
+        return text
+    target = quote(url, safe=":/?#[]@!$&'*+,;=%~-._")
+    return f"[{text}]({target.replace('(', '%28').replace(')', '%29')})"
+
+
 def _render_cells(
-    header: list[str], cells: list[list[str]], fmt: Format, console: Console, *, title: str
+    header: list[str],
+    cells: list[list[str]],
+    fmt: Format,
+    console: Console,
+    *,
+    title: str,
+    raw: Collection[int] = (),
 ) -> None:
+    """``raw``: columns already rendered for Markdown (links), not escaped again."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -286,7 +380,10 @@ def _render_cells(
         return
     if fmt == "markdown":
         lines = [f"**{title}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in cells]
+        lines += [
+            "| " + " | ".join(c if i in raw else _md(c) for i, c in enumerate(row)) + " |"
+            for row in cells
+        ]
         console.file.write("\n".join(lines) + "\n")
         return
     table = Table(title=literal(title, limit=None), show_lines=False)

@@ -8,8 +8,13 @@ yields both the summary and the counts.
 
 Outputs (``$GITHUB_OUTPUT``): ``changed`` (``plan``: items a sync would change; ``sync``: items
 written), ``unchanged``, ``skipped`` (need input), ``failed``, ``left`` (over the write
-budget), ``exit-code``. The exit code is priosync's: 1–3 fail the step, after the summary is
-written.
+budget), ``exit-code``. This step itself always succeeds, so the audit log is saved to the
+cache after a failed run too; the action's last step fails with priosync's exit code.
+
+With ``INPUT_COMMENT=true`` on a pull request, the summary is also the PR's one priosync
+comment: found by a hidden marker and edited in place (REST, ``INPUT_GITHUB_TOKEN``), so a
+PR gets one comment however often it is pushed. A refused comment (a fork's read-only
+token) is a warning; the plan is in the job summary anyway.
 """
 
 from __future__ import annotations
@@ -24,14 +29,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 
-from priosync.domain import Change, Outputs, Plan, Skipped, WriteResult
+from priosync.domain import Change, Outputs, Plan, Skipped, WorkItem, WriteResult
 from priosync.errors import ChangeRejected, PriosyncError
-from reports.text import plan_summary, render_plan
+from reports.literal import shown_key
+from reports.text import _md, plan_summary, render_plan
 from sync.writer import WriteReport
 
 COMMANDS = ("sync", "plan")
+#: Marks priosync's PR comment, so the next run edits it instead of adding another.
+COMMENT_MARKER = "<!-- priosync:plan-comment -->"
+#: GitHub refuses comment bodies over 65,536 characters.
+MAX_COMMENT = 65_000
 #: GitHub caps one step's summary at 1 MiB; a few thousand rows stay well below it.
 MAX_SUMMARY_ROWS = 1_000
 EXIT_USAGE = 1
@@ -46,6 +57,9 @@ def build_argv(env: Mapping[str, str]) -> list[str]:
     config = env.get("INPUT_CONFIG", "").strip()
     if config:
         argv += ["--config", config]
+    state = env.get("INPUT_STATE", "").strip()
+    if state:
+        argv += ["--state", state]
     for source in split_sources(env.get("INPUT_SOURCE", "")):
         argv += ["--source", source]
     max_writes = env.get("INPUT_MAX_WRITES", "").strip()
@@ -80,7 +94,8 @@ def count_outputs(command: str, doc: Mapping[str, Any] | None, exit_code: int) -
 
 
 def render_summary(command: str, doc: Mapping[str, Any] | None, exit_code: int, errors: str) -> str:
-    """The job summary: a headline, priosync's Markdown plan table, items needing input, errors."""
+    """The job summary: a headline, warnings, priosync's Markdown plan table (or, with nothing
+    to change, a sentence saying so), items needing input, errors."""
     lines = [f"## priosync {command}", ""]
     if doc is not None:
         lines.append(render_plan_markdown(doc))
@@ -113,7 +128,9 @@ def render_needs_input(doc: Mapping[str, Any]) -> list[str]:
     lines = ["", f"**{len(skipped)} need input**", ""]
     for item in skipped[:MAX_SUMMARY_ROWS]:
         reasons = "; ".join(item.get("missing", [])) or "unscored"
-        lines.append(f"- {item['key']}: {reasons}")
+        who = f" (ask {_md(item['assignee'])})" if item.get("assignee") else ""
+        key = _md(shown_key(str(item["key"]), str(item.get("title") or "")))
+        lines.append(f"- {key}{who}: {_md(reasons, limit=None)}")
     return [*lines, ""]
 
 
@@ -127,9 +144,13 @@ def plan_from_document(doc: Mapping[str, Any]) -> tuple[Plan, WriteReport | None
             before=outputs_from(c["before"]),
             after=outputs_from(c["after"]),
             reason=c.get("reason", ""),
+            item=WorkItem(
+                key=c["key"], title=c.get("title", ""), url=c.get("url", ""),
+                source=c["source"], inputs={},
+            ),
         )
         for c in doc.get("changes", [])
-    )
+    )  # fmt: skip
     skipped = tuple(
         Skipped(key=s["key"], source=s.get("source", ""), missing=())
         for s in doc.get("skipped", [])
@@ -196,6 +217,70 @@ def write_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
     append(path, "".join(f"{name}={value}\n" for name, value in outputs.items()))
 
 
+def post_comment(env: Mapping[str, str], summary: str) -> str:
+    """Create or update the PR's priosync comment; say what was done, in one line."""
+    if env.get("INPUT_COMMENT", "false").strip().lower() != "true":
+        return ""
+    number = pull_request_number(env.get("GITHUB_EVENT_PATH"))
+    if number is None:
+        return "comment: not a pull request event, no comment posted"
+    repo, token = env.get("GITHUB_REPOSITORY", ""), env.get("INPUT_GITHUB_TOKEN", "")
+    if not repo or not token:
+        return "::warning title=priosync::comment: GITHUB_REPOSITORY or github-token is empty"
+    body = COMMENT_MARKER + "\n" + summary
+    if len(body) > MAX_COMMENT:
+        body = body[:MAX_COMMENT] + "\n\n… cut here; the job summary has the rest.\n"
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+    api = env.get("GITHUB_API_URL") or "https://api.github.com"
+    try:
+        with httpx.Client(base_url=api, headers=headers, timeout=30) as client:
+            found = find_comment(client, f"/repos/{repo}/issues/{number}/comments")
+            if found is None:
+                answer = client.post(f"/repos/{repo}/issues/{number}/comments", json={"body": body})
+                verb = "posted"
+            else:
+                answer = client.patch(f"/repos/{repo}/issues/comments/{found}", json={"body": body})
+                verb = "updated"
+            answer.raise_for_status()
+    except httpx.HTTPError as exc:
+        return f"::warning title=priosync::the PR comment could not be written: {exc}"
+    return f"comment: {verb} the plan on pull request #{number}"
+
+
+def pull_request_number(event_path: str | None) -> int | None:
+    """The pull request's number from the event payload, or None for other events."""
+    if not event_path:
+        return None
+    try:
+        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for key in ("pull_request", "issue"):
+        found = event.get(key) if isinstance(event, dict) else None
+        if isinstance(found, dict) and isinstance(found.get("number"), int):
+            return int(found["number"])
+    return None
+
+
+def find_comment(client: httpx.Client, path: str) -> int | None:
+    """The id of the comment carrying the marker, following the ``Link`` pages."""
+    url: str | None = path
+    params: dict[str, int] | None = {"per_page": 100}
+    while url:
+        answer = client.get(url, params=params)
+        answer.raise_for_status()
+        for comment in answer.json():
+            if str(comment.get("body", "")).startswith(COMMENT_MARKER):
+                return int(comment["id"])
+        url = answer.links.get("next", {}).get("url")
+        params = None
+    return None
+
+
 def main(env: Mapping[str, str] = os.environ) -> int:
     """Run priosync for the action's inputs; return the exit code the step should have."""
     command = env.get("INPUT_COMMAND", "sync").strip() or "sync"
@@ -222,15 +307,14 @@ def main(env: Mapping[str, str] = os.environ) -> int:
     sys.stderr.write(done.stderr)
     doc = parse_document(done.stdout)
     errors = "\n".join(line for line in done.stderr.splitlines() if line.startswith("error:"))
-    append(env.get("GITHUB_STEP_SUMMARY"), render_summary(command, doc, done.returncode, errors))
+    summary = render_summary(command, doc, done.returncode, errors)
+    append(env.get("GITHUB_STEP_SUMMARY"), summary)
     write_outputs(env.get("GITHUB_OUTPUT"), count_outputs(command, doc, done.returncode))
-    if done.returncode != 0:
-        print(
-            f"::error title=priosync {command}::exited with {done.returncode}; see the job summary",
-            file=sys.stderr,
-        )
+    said = post_comment(env, summary)
+    if said:
+        print(said, file=sys.stderr)
     return done.returncode
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()  # the exit code is the step's output; the action's last step fails with it

@@ -17,11 +17,17 @@ What it does, in the runner's order:
    per step, read back after the step.
 4. Runs each ``run:`` step with ``bash --noprofile --norc -eo pipefail`` in the workspace,
    after substituting ``${{ inputs.* }}``, ``${{ steps.<id>.outputs.* }}``,
-   ``${{ github.action_path }}``, ``${{ github.workspace }}``, ``${{ runner.os }}``,
+   ``${{ github.action_path }}``, ``${{ github.workspace }}``, ``${{ github.token }}``
+   (``GITHUB_TOKEN`` of the environment; input defaults may use it), ``${{ runner.os }}``,
    ``${{ runner.temp }}`` and ``${{ env.* }}``. Any other expression, and ``if:``, are
    refused rather than guessed.
-5. Skips ``uses:`` steps and says so. ``actions/setup-python`` is stood in for by putting
-   ``--python`` first on ``PATH`` as ``python``; ``actions/cache`` simply misses.
+5. Skips other ``uses:`` steps and says so. ``actions/setup-python`` is stood in for by
+   putting ``--python`` first on ``PATH`` as ``python``; ``actions/cache`` (pip downloads)
+   simply misses. ``actions/cache/restore`` and ``actions/cache/save`` are emulated with
+   ``--cache-dir``, as GitHub keeps them: an entry per key, never overwritten; restore takes
+   the exact key, else the newest entry whose key starts with a ``restore-keys`` prefix
+   (without ``--cache-dir`` they miss and save nothing). Each run gets a fresh
+   ``GITHUB_RUN_ID``, so two runs are two entries, as on GitHub.
 6. Stops at the first failing step, evaluates the action's ``outputs``, and prints a JSON
    result: ``conclusion`` (success/failure), ``failed_step``, ``exit_code``, ``outputs``,
    ``summary`` (the summary file's path) and ``skipped_steps``.
@@ -41,6 +47,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +72,7 @@ COPY_IGNORE = shutil.ignore_patterns(
     ".mypy_cache",
     ".pytest_cache",
     ".ruff_cache",
+    ".cache",
     "node_modules",
 )
 
@@ -116,8 +124,11 @@ def load_action(path: Path) -> dict[str, Any]:
     return action
 
 
-def resolve_inputs(action: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, str]:
-    """Defaults overridden by ``given``; unknown names and missing required inputs are errors."""
+def resolve_inputs(
+    action: Mapping[str, Any], given: Mapping[str, str], context: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """Defaults (their expressions evaluated in ``context``) overridden by ``given``; unknown
+    names and missing required inputs are errors."""
     declared: Mapping[str, Any] = action.get("inputs") or {}
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -129,7 +140,7 @@ def resolve_inputs(action: Mapping[str, Any], given: Mapping[str, str]) -> dict[
         elif spec.get("required") and "default" not in spec:
             raise ActionError(f"input required and not supplied: {name}")
         else:
-            values[name] = str(spec.get("default", ""))
+            values[name] = substitute(str(spec.get("default", "")), context or {})
     return values
 
 
@@ -226,6 +237,49 @@ def run_step(
     return StepRecord(name=name, outputs=outputs, exit_code=done.returncode)
 
 
+def cache_step(
+    uses: str, given: Mapping[str, str], *, workspace: Path, cache_dir: Path | None
+) -> StepRecord:
+    """``actions/cache/restore`` or ``actions/cache/save`` on a local directory of entries."""
+    path, key = given.get("path", "").strip(), given.get("key", "").strip()
+    if not path or not key:
+        raise ActionError(f"{uses}: `path` and `key` are required")
+    target = workspace / path
+    if uses.startswith("actions/cache/save@"):
+        entry = cache_dir / _entry_name(key) if cache_dir is not None else None
+        if entry is not None and target.is_dir() and not entry.exists():
+            shutil.copytree(target, entry / "files")
+            (entry / "key").write_text(key)
+        return StepRecord(name=uses)
+    outputs = {"cache-hit": "false", "cache-matched-key": "", "cache-primary-key": key}
+    found = _lookup(cache_dir, key, given.get("restore-keys", "")) if cache_dir else None
+    if found is not None:
+        matched, entry = found
+        shutil.copytree(entry / "files", target, dirs_exist_ok=True)
+        outputs.update({"cache-hit": str(matched == key).lower(), "cache-matched-key": matched})
+    return StepRecord(name=uses, outputs=outputs)
+
+
+def _entry_name(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+
+
+def _lookup(cache_dir: Path, key: str, restore_keys: str) -> tuple[str, Path] | None:
+    """The exact key's entry, else the newest whose key starts with a restore prefix."""
+    entries = [
+        (e.stat().st_mtime_ns, (e / "key").read_text(), e)
+        for e in cache_dir.iterdir()
+        if (e / "key").is_file()
+    ]
+    for matched, _, entry in ((k, t, e) for t, k, e in entries if k == key):
+        return matched, entry
+    for prefix in filter(None, (line.strip() for line in restore_keys.splitlines())):
+        candidates = sorted((e for e in entries if e[1].startswith(prefix)), reverse=True)
+        if candidates:
+            return candidates[0][1], candidates[0][2]
+    return None
+
+
 def run_action(
     action_file: Path,
     *,
@@ -234,17 +288,23 @@ def run_action(
     temp: Path,
     python: Path,
     environ: Mapping[str, str] | None = None,
+    cache_dir: Path | None = None,
 ) -> RunResult:
     """Run every step of the composite action; stop at the first failure, like a runner."""
     action = load_action(action_file)
-    values = resolve_inputs(action, inputs)
+    base = dict(os.environ if environ is None else environ)
+    values = resolve_inputs(action, inputs, {"github": {"token": base.get("GITHUB_TOKEN", "")}})
     action_path, tool_bin = prepare_runner(temp, action_file.parent, python)
     summary = temp / "_summary" / "step_summary.md"
     summary.parent.mkdir(parents=True, exist_ok=True)
     summary.write_text("")
-    base = dict(os.environ if environ is None else environ)
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
     env = {
+        "GITHUB_WORKFLOW": "emulated",
         **base,
+        "GITHUB_RUN_ID": str(time.time_ns()),
+        "GITHUB_RUN_ATTEMPT": "1",
         "CI": "true",
         "GITHUB_ACTIONS": "true",
         "GITHUB_ACTION_PATH": str(action_path),
@@ -257,17 +317,26 @@ def run_action(
     steps: dict[str, dict[str, dict[str, str]]] = {}
     result = RunResult(conclusion="success", outputs={}, summary=summary)
     for index, step in enumerate(action["runs"]["steps"]):
-        if "uses" in step:
-            result.skipped_steps.append(str(step["uses"]))
-            continue
         context = {
             "inputs": values,
             "steps": steps,
             "env": env,
-            "github": {"action_path": str(action_path), "workspace": str(workspace)},
+            "github": {
+                "action_path": str(action_path),
+                "workspace": str(workspace),
+                "token": base.get("GITHUB_TOKEN", ""),
+            },
             "runner": {"os": "Linux", "temp": str(temp)},
         }
-        record = run_step(index, step, env, context)
+        uses = str(step.get("uses", ""))
+        if uses.startswith(("actions/cache/restore@", "actions/cache/save@")):
+            given = {k: substitute(str(v), context) for k, v in (step.get("with") or {}).items()}
+            record = cache_step(uses, given, workspace=workspace, cache_dir=cache_dir)
+        elif uses:
+            result.skipped_steps.append(uses)
+            continue
+        else:
+            record = run_step(index, step, env, context)
         if "id" in step:
             steps[str(step["id"])] = {"outputs": record.outputs}
         if record.exit_code != 0:
@@ -302,6 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workspace", type=Path, default=Path.cwd())
     parser.add_argument("--temp", type=Path, help="RUNNER_TEMP (default: a fresh directory)")
     parser.add_argument("--python", type=Path, default=Path(sys.executable))
+    parser.add_argument(
+        "--cache-dir", type=Path, help="where actions/cache/save keeps entries (default: none)"
+    )
     args = parser.parse_args(argv)
     try:
         temp = args.temp or Path(tempfile.mkdtemp(prefix="runner-temp-"))
@@ -311,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workspace=args.workspace.resolve(),
             temp=temp.resolve(),
             python=args.python,
+            cache_dir=args.cache_dir,
         )
     except ActionError as exc:
         print(f"run_action: {exc}", file=sys.stderr)

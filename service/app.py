@@ -55,12 +55,13 @@ from service.schedule import build_cron_trigger
 from service.service import Service
 from service.status import StatusView, render_status_page
 from service.verify import verify_signature, verify_token
-from sync.audit import AuditLog
+from sync.audit import AuditLog, SqliteAuditLog
 from sync.state import StateLocation
 
 if TYPE_CHECKING:
     from service.replicas import ReplicaService
 from sync.pipeline import plan_reads
+from sync.standings import StandingsFile
 
 log = logging.getLogger("priosync.server")
 
@@ -351,6 +352,7 @@ class Pages:
 
     async def report(self, request: Request) -> Response:
         from reports.html import render_html
+        from reports.overview import ReportSettings
 
         if not self.loaded.config.server.report:
             return PlainTextResponse(
@@ -376,9 +378,14 @@ class Pages:
         # Ranking thousands of items is CPU work: keep the loop free for webhooks.
         plan = await asyncio.to_thread(plan_reads, self.loaded.config, snapshot)
         generated = self.clock().isoformat(timespec="seconds")
-        return HTMLResponse(
-            render_html(plan, title="priosync: current ranking", generated_at=generated)
+        page = render_html(
+            plan,
+            title="priosync: current ranking",
+            generated_at=generated,
+            settings=ReportSettings.from_config(self.loaded.config),
+            baseline=self.service.rescorer.baseline,
         )
+        return HTMLResponse(page)
 
 
 def create_service_app(
@@ -426,6 +433,8 @@ def create_service_app(
         metrics=metrics,
         clock=clock,
         settle_dead_runs=replicated,
+        # Standings live beside a SQLite log; a PostgreSQL state keeps none yet.
+        standings=StandingsFile.beside(audit.path) if isinstance(audit, SqliteAuditLog) else None,
     )
     service: Service | ReplicaService
     intake: Intake

@@ -47,6 +47,7 @@ from sync.pipeline import (
     settle_earlier_writes,
     settle_reads,
 )
+from sync.standings import Standings, StandingsFile
 from sync.writer import WriteReport
 
 log = logging.getLogger("priosync.server")
@@ -102,6 +103,7 @@ class Rescorer:
         keep_runs: int = 20,
         keep_changes: int = 50,
         settle_dead_runs: bool = False,
+        standings: StandingsFile | None = None,
     ) -> None:
         self.loaded = loaded
         self.environ = environ
@@ -113,6 +115,9 @@ class Rescorer:
         #: pending and settles them first, so a job taken over never writes twice.
         self.settle_dead_runs = settle_dead_runs
         self.snapshot: Reads | None = None
+        self.standings = standings
+        #: Where items stood before the last full sync: what the report compares with.
+        self.baseline: Standings | None = None
         self.ready = asyncio.Event()
         self.runs: deque[RunSummary] = deque(maxlen=keep_runs)
         self.changes: deque[RecentChange] = deque(maxlen=keep_changes)
@@ -169,9 +174,11 @@ class Rescorer:
                 transports=self.transports,
                 on_result=self._on_result(trigger),
                 command=command,
+                standings=self.standings,
             )
         except PriosyncError as exc:
             return self._sync_failed(trigger, started, began, exc)
+        self.baseline = outcome.baseline
         report = outcome.report or WriteReport()
         self._keep(settle_reads(outcome.reads, report.written), outcome.plan, report)
         for failure in outcome.reads.failures:

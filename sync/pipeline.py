@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Literal
 
 import httpx
@@ -30,6 +31,7 @@ from scoring import score_backlog
 from sync.audit import AuditLog
 from sync.outcomes import resolve_outcomes
 from sync.plan import PlanRules, plan_changes
+from sync.standings import Standings, StandingsFile, standings_of
 from sync.writer import WriteReport, apply_plan
 
 Source = JiraSource | GitHubSource | FileSource
@@ -196,6 +198,8 @@ class SyncOutcome:
     run_id: int | None = None
     #: How the writes went; None when nothing was to be written (a plan, a dry run).
     outcome: Outcome | None = None
+    #: Where items stood after the last sync before this run (None: none recorded).
+    baseline: Standings | None = None
 
 
 #: How a run ended, the same words for a sync, a webhook rescore and a revert. The audit log
@@ -289,8 +293,12 @@ async def run_sync(
     on_plan: Callable[[Plan], None] | None = None,
     stop: asyncio.Event | None = None,
     command: str = "sync",
+    standings: StandingsFile | None = None,
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
+
+    With ``standings``, the last sync's standings come back as the outcome's ``baseline``
+    (what the report compares with), and a writing run records its own afterwards.
 
     With ``ranking = "global"`` every source is read, because each item's rank depends on
     all of them, but only the selected sources are planned and written. Writes an earlier
@@ -311,10 +319,11 @@ async def run_sync(
         if audit is not None:
             settle_earlier_writes(audit, reads, rules_of(config))
         plan = for_sources(plan_reads(config, reads), selected)
+        baseline = standings.latest() if standings is not None else None
         if on_plan is not None:
             on_plan(plan)
         if not write:
-            return SyncOutcome(plan=plan, reads=reads)
+            return SyncOutcome(plan=plan, reads=reads, baseline=baseline)
         applied = await apply_and_record(
             plan.changes,
             connectors,
@@ -331,12 +340,18 @@ async def run_sync(
             on_result=on_result,
             stop=stop,
         )
+        if standings is not None:
+            read = selected & set(reads.items)
+            standings.record(
+                standings_of(plan.ranking, at=_utc_now(), sources=read, run_id=applied.run_id)
+            )
         return SyncOutcome(
             plan=plan,
             reads=reads,
             report=applied.report,
             run_id=applied.run_id,
             outcome=applied.outcome,
+            baseline=baseline,
         )
     finally:
         await asyncio.gather(*(c.aclose() for c in connectors.values()))
@@ -374,6 +389,10 @@ async def resolve_pending_writes(
     for record, status in resolved:
         audit.resolve(record, status)
     return len(resolved)
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def for_sources(plan: Plan, names: Collection[str]) -> Plan:

@@ -86,6 +86,7 @@ def _content(dependencies: bool) -> str:
         id number title url closed updatedAt
         repository {{ nameWithOwner }}
         labels(first: {LABELS_PER_ITEM}) {{ nodes {{ id name }} }}{blocked_by}
+        assignees(first: 5) {{ nodes {{ login }} }}
       }}
       ... on PullRequest {{
         id number title url closed updatedAt

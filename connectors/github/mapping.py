@@ -90,6 +90,13 @@ def _rank(raw: RawValue) -> int | None:
     return int(number) if number is not None and number.is_integer() else None
 
 
+def assignee_logins(users: Any) -> str | None:
+    """The logins of an issue's assignees (REST ``assignees``, GraphQL ``assignees.nodes``),
+    joined by ", "; None when nobody is assigned."""
+    logins = [str(u["login"]) for u in users or () if isinstance(u, Mapping) and u.get("login")]
+    return ", ".join(logins) or None
+
+
 def current_outputs(
     values: Mapping[str, RawValue], fields: FieldMap, labels: frozenset[str]
 ) -> Outputs:
@@ -214,6 +221,7 @@ def work_item_from_project_item(
         ref=str(node["id"]),
         blocked_by=blocked_by_links(content)[0] if dependencies else (),
         done=dependencies and bool(content.get("closed")),
+        assignee=assignee_logins((content.get("assignees") or {}).get("nodes")),
     )
 
 
@@ -274,6 +282,7 @@ def work_item_from_issue(
             repo=repo, number=number, content_id=issue.get("node_id"), field_values=values
         ),
         done=dependencies and issue.get("state") == "closed",
+        assignee=assignee_logins(issue.get("assignees")),
     )
 
 

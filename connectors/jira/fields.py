@@ -84,5 +84,5 @@ def with_options(
 
 def read_field_ids(fields: FieldMap) -> list[str]:
     """The field ids a read must ask for: these and nothing else (never ``*all``)."""
-    ids = ["summary", "labels", "updated", *(f.id for f in fields.mapped())]
+    ids = ["summary", "labels", "updated", "assignee", *(f.id for f in fields.mapped())]
     return list(dict.fromkeys(ids))

@@ -58,7 +58,16 @@ def work_item_from_issue(
         blocks=blocks,
         blocked_by=blocked_by,
         done=link_types is not None and is_done(values.get("status")),
+        assignee=assignee_name(values.get("assignee")),
     )
+
+
+def assignee_name(user: Any) -> str | None:
+    """The assignee's display name (a user object), or None when unassigned."""
+    if not isinstance(user, Mapping):
+        return None
+    name = user.get("displayName") or user.get("name") or user.get("accountId")
+    return str(name) if name else None
 
 
 def current_outputs(values: Mapping[str, Any], fields: FieldMap) -> Outputs:

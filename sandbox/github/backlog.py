@@ -12,6 +12,7 @@ give the same state.
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -175,7 +176,23 @@ def _make_issue(state: GitHubState, rng: random.Random, repo: Repository, index:
         draft=is_pr and rng.random() < 0.3, labels=_human_labels(rng, repo),
         created_at=_iso(created), updated_at=_iso(created + timedelta(hours=rng.randint(1, 400))),
         closed_at=_iso(created + timedelta(days=3)) if closed else None,
+        assignees=_assignees(repo.name, number),
     )  # fmt: skip
+
+
+#: Logins of the sandbox's people.
+ASSIGNEES = ("ana-ruiz", "ben-okafor", "chen-wei", "dana-kim", "eli-novak")
+
+
+def _assignees(repo: str, number: int) -> list[str]:
+    """A fixed choice per issue (not from the backlog's random stream, which stays as it
+    was): about one issue in five is unassigned, one in ten has two people."""
+    pick = zlib.crc32(f"{repo}#{number}".encode())
+    if pick % 5 == 0:
+        return []
+    first = ASSIGNEES[pick % len(ASSIGNEES)]
+    second = ASSIGNEES[(pick // 7) % len(ASSIGNEES)]
+    return [first, second] if pick % 10 == 1 and second != first else [first]
 
 
 def _input_values(rng: random.Random) -> dict[str, float | str]:

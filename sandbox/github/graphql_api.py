@@ -24,7 +24,7 @@ from graphql import (
     default_field_resolver,
 )
 
-from .payloads import dependencies_summary_json
+from .payloads import dependencies_summary_json, user_id
 from .state import (
     DraftIssue,
     GitHubState,
@@ -67,6 +67,13 @@ class OrgRef:
 @dataclass(frozen=True, slots=True)
 class ViewerRef:
     """The authenticated user as a GraphQL source."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """A person assigned to an issue, as a GraphQL ``User``."""
+
+    login: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +170,7 @@ def resolve_type(value: Any, info: GraphQLResolveInfo[Any], abstract: Any) -> st
         return f"IssueField{_ISSUE_FIELD_TYPES[value.field.data_type]}Value"
     simple = {DraftIssue: "DraftIssue", Label: "Label", Repository: "Repository",
               Project: "ProjectV2", ProjectItem: "ProjectV2Item", OrgRef: "Organization",
-              ViewerRef: "User"}  # fmt: skip
+              ViewerRef: "User", PersonRef: "User"}  # fmt: skip
     return simple.get(type(value))
 
 
@@ -325,28 +332,31 @@ def _owner_repository(source: Any, ctx: ResolveContext, args: JSON) -> Repositor
 
 
 @resolves("User", "id")
-def _viewer_id(_: Any, ctx: ResolveContext, args: JSON) -> str:
+def _viewer_id(user: Any, ctx: ResolveContext, args: JSON) -> str:
+    if isinstance(user, PersonRef):
+        return make_node_id("U", user_id(user.login))
     return ctx.state.viewer_node_id
 
 
 @resolves("User", "databaseId")
-def _viewer_database_id(_: Any, ctx: ResolveContext, args: JSON) -> int:
-    return ctx.state.viewer_id
+def _viewer_database_id(user: Any, ctx: ResolveContext, args: JSON) -> int:
+    return user_id(user.login) if isinstance(user, PersonRef) else ctx.state.viewer_id
 
 
 @resolves("User", "login")
-def _viewer_login(_: Any, ctx: ResolveContext, args: JSON) -> str:
-    return ctx.state.viewer_login
+def _viewer_login(user: Any, ctx: ResolveContext, args: JSON) -> str:
+    return user.login if isinstance(user, PersonRef) else ctx.state.viewer_login
 
 
 @resolves("User", "name")
-def _viewer_name(_: Any, ctx: ResolveContext, args: JSON) -> str:
-    return "Sandbox User"
+def _viewer_name(user: Any, ctx: ResolveContext, args: JSON) -> str:
+    return user.login if isinstance(user, PersonRef) else "Sandbox User"
 
 
 @resolves("User", "url")
-def _viewer_url(_: Any, ctx: ResolveContext, args: JSON) -> str:
-    return f"{ctx.base}/{ctx.state.viewer_login}"
+def _viewer_url(user: Any, ctx: ResolveContext, args: JSON) -> str:
+    login = user.login if isinstance(user, PersonRef) else ctx.state.viewer_login
+    return f"{ctx.base}/{login}"
 
 
 @resolves("User", "projectV2")
@@ -474,6 +484,11 @@ def _issue_labels(issue: Issue, ctx: ResolveContext, args: JSON) -> JSON:
     repo = ctx.state.repos[issue.repo]
     labels = [lb for name in issue.labels if (lb := repo.find_label(name)) is not None]
     return connection(sorted(labels, key=lambda lb: lb.name.casefold()), args)
+
+
+@resolves("Issue PullRequest", "assignees")
+def _issue_assignees(issue: Issue, ctx: ResolveContext, args: JSON) -> JSON:
+    return connection([PersonRef(login) for login in issue.assignees], args)
 
 
 @resolves("Issue PullRequest", "projectItems")

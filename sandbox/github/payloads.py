@@ -7,12 +7,18 @@ them against it).
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 from urllib.parse import quote
 
 from .state import GitHubState, Issue, Label, OrgIssueField, Repository, make_node_id
 
 JSON = dict[str, Any]
+
+
+def user_id(login: str) -> int:
+    """A stable numeric id for a sandbox person's login."""
+    return 100_000 + zlib.crc32(login.encode()) % 900_000
 
 
 def user_json(base: str, *, login: str, user_id: int, user_type: str = "User") -> JSON:
@@ -99,6 +105,7 @@ def issue_json(state: GitHubState, base: str, issue: Issue) -> JSON:
     api = f"{base}/repos/{full}/issues/{issue.number}"
     kind = "pull" if issue.is_pull_request else "issues"
     labels = [lb for name in issue.labels if (lb := repo.find_label(name)) is not None]
+    assignees = [user_json(base, login=login, user_id=user_id(login)) for login in issue.assignees]
     body: JSON = {
         "id": issue.id, "node_id": issue.node_id, "url": api,
         "repository_url": f"{base}/repos/{full}", "labels_url": f"{api}/labels{{/name}}",
@@ -108,7 +115,8 @@ def issue_json(state: GitHubState, base: str, issue: Issue) -> JSON:
         "title": issue.title, "body": issue.body,
         "user": user_json(base, login="octo-pm", user_id=7),
         "labels": [label_json(state, base, lb) for lb in labels],
-        "assignee": None, "assignees": [], "milestone": None, "locked": False,
+        "assignee": assignees[0] if assignees else None, "assignees": assignees,
+        "milestone": None, "locked": False,
         "active_lock_reason": None, "comments": 0, "closed_at": issue.closed_at,
         "created_at": issue.created_at, "updated_at": issue.updated_at,
         "author_association": "MEMBER",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -25,9 +26,19 @@ from .payloads import (
     issue_json,
     label_json,
     repo_json,
+    user_id,
+    user_json,
     viewer_json,
 )
-from .state import GitHubState, Issue, Label, OrgIssueField, Repository
+from .state import (
+    GitHubState,
+    Issue,
+    IssueComment,
+    Label,
+    OrgIssueField,
+    Repository,
+    make_node_id,
+)
 
 if TYPE_CHECKING:
     from .app import GitHubSandbox
@@ -438,6 +449,87 @@ def wrap(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
     return endpoint
 
 
+# ── issue comments ──────────────────────────────────────────────────────────────────────
+
+
+def _comment_json(request: Request, comment: IssueComment) -> JSON:
+    """An ``issue-comment`` (the fields a client reads)."""
+    base = base_url(request)
+    state = _sandbox(request).state
+    full = f"{state.org}/{comment.repo}"
+    return {
+        "id": comment.id, "node_id": make_node_id("IC", comment.id),
+        "url": f"{base}/repos/{full}/issues/comments/{comment.id}",
+        "html_url": f"{base}/{full}/issues/{comment.number}#issuecomment-{comment.id}",
+        "issue_url": f"{base}/repos/{full}/issues/{comment.number}",
+        "body": comment.body, "user": user_json(base, login=comment.login, user_id=user_id(comment.login), user_type="Bot"),
+        "created_at": comment.created_at, "updated_at": comment.updated_at,
+        "author_association": "NONE",
+    }  # fmt: skip
+
+
+def _comment_body(body: Any) -> str:
+    if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"]:
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [{"resource": "IssueComment", "field": "body", "code": "missing_field"}],
+        )
+    if len(body["body"]) > 65_536:
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [
+                {
+                    "resource": "IssueComment",
+                    "field": "body",
+                    "code": "custom",
+                    "message": "body is too long (maximum is 65536 characters)",
+                }
+            ],
+        )
+    return str(body["body"])
+
+
+async def list_issue_comments(request: Request) -> Response:
+    """``GET …/issues/{issue_number}/comments``, oldest first."""
+    state, repo, issue = _issue(request)
+    found = [
+        _comment_json(request, c)
+        for c in sorted(state.comments.values(), key=lambda c: c.id)
+        if c.repo == repo.name and c.number == issue.number
+    ]
+    page, headers = paginate(request, found)
+    return JSONResponse(list(page), headers=headers)
+
+
+async def create_issue_comment(request: Request) -> Response:
+    """``POST …/issues/{issue_number}/comments``."""
+    state, repo, issue = _issue(request)
+    text = _comment_body(await _json_body(request))
+    now = _utc_now()
+    comment = IssueComment(
+        state.allocate_id(), repo.name, issue.number, text, "github-actions[bot]", now, now
+    )
+    state.comments[comment.id] = comment
+    return JSONResponse(_comment_json(request, comment), status_code=201)
+
+
+async def update_issue_comment(request: Request) -> Response:
+    """``PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}``."""
+    state, repo = _repo(request)
+    comment = state.comments.get(int(request.path_params["comment_id"]))
+    if comment is None or comment.repo != repo.name:
+        raise ApiError(404, "Not Found")
+    comment.body = _comment_body(await _json_body(request))
+    comment.updated_at = _utc_now()
+    return JSONResponse(_comment_json(request, comment))
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 _REPO = "/repos/{owner}/{repo}"
 _ISSUE = _REPO + "/issues/{number:int}"
 
@@ -452,6 +544,9 @@ def rest_routes() -> list[Route]:
         (_REPO + "/issues", list_issues, ["GET"]),
         (_ISSUE, get_issue, ["GET"]),
         (_ISSUE, update_issue, ["PATCH"]),
+        (_ISSUE + "/comments", list_issue_comments, ["GET"]),
+        (_ISSUE + "/comments", create_issue_comment, ["POST"]),
+        (_REPO + "/issues/comments/{comment_id:int}", update_issue_comment, ["PATCH"]),
         (_ISSUE + "/labels", list_issue_labels, ["GET"]),
         (_ISSUE + "/labels", add_issue_labels, ["POST"]),
         (_ISSUE + "/labels", set_issue_labels, ["PUT"]),

@@ -46,7 +46,7 @@ _FIELD_COMMON = ("createdAt", "dataType", "databaseId", "id", "name", "project",
 _VALUE_COMMON = ("createdAt", "databaseId", "field", "id", "item", "updatedAt")
 _ISSUE_FIELD_COMMON = ("createdAt", "dataType", "description", "id", "name", "visibility")
 _ISSUE_LIKE = (
-    "body", "closed", "createdAt", "databaseId", "id", "labels", "number", "projectItems",
+    "assignees", "body", "closed", "createdAt", "databaseId", "id", "labels", "number", "projectItems",
     "repository", "title", "updatedAt", "url",
 )  # fmt: skip
 
@@ -81,6 +81,8 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "PullRequest": (*_ISSUE_LIKE, "isDraft", "state"),
     "DraftIssue": ("body", "createdAt", "id", "title", "updatedAt"),
     "Label": ("color", "createdAt", "description", "id", "isDefault", "name", "updatedAt", "url"),
+    "UserConnection": _CONNECTION,
+    "UserEdge": _EDGE,
     "LabelConnection": _CONNECTION,
     "LabelEdge": _EDGE,
     "IssueConnection": _CONNECTION,

@@ -65,6 +65,8 @@ class Issue:
     draft: bool = False
     #: Label names in the order they were added.
     labels: list[str] = field(default_factory=list)
+    #: Logins of the people assigned, in the order they were assigned.
+    assignees: list[str] = field(default_factory=list)
     created_at: str = "2024-01-01T00:00:00Z"
     updated_at: str = "2024-01-01T00:00:00Z"
     closed_at: str | None = None
@@ -194,6 +196,19 @@ class Project:
 
 
 @dataclass
+class IssueComment:
+    """A comment on an issue or a pull request."""
+
+    id: int
+    repo: str
+    number: int
+    body: str
+    login: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass
 class IssueFieldOption:
     """An option of a single-select organization issue field."""
 
@@ -231,6 +246,8 @@ class GitHubState:
     repos: dict[str, Repository] = field(default_factory=dict)
     projects: dict[int, Project] = field(default_factory=dict)
     issue_fields: list[OrgIssueField] = field(default_factory=list)
+    #: Issue and pull request comments by id (the Action's sticky plan comment).
+    comments: dict[int, IssueComment] = field(default_factory=dict)
     next_id: int = 1000
     #: Whether the token's account may change the Projects' settings (create fields).
     viewer_can_admin_projects: bool = True

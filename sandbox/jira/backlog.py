@@ -110,6 +110,8 @@ def generate_backlog(*, issues: int, seed: int, project: str) -> list[StoredIssu
     if not 1 <= issues <= 50_000:
         raise ValueError(f"issues must be between 1 and 50000, got {issues}")
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
+    # Assignees come from their own stream, so adding them left every other value as it was.
+    people = random.Random(f"assignees-{seed}")  # noqa: S311 - reproducible test data
     priority_ids = [p for p, _ in _PRIORITY_WEIGHTS]
     priority_weights = [w for _, w in _PRIORITY_WEIGHTS]
     backlog = []
@@ -127,6 +129,7 @@ def generate_backlog(*, issues: int, seed: int, project: str) -> list[StoredIssu
                 created=created,
                 updated=created + timedelta(days=rng.randrange(0, 90), minutes=rng.randrange(600)),
                 number=number,
+                assignee=_pick_assignee(people),
             )
         )
     return backlog
@@ -141,6 +144,14 @@ def _pick_status(rng: random.Random) -> str:
     if roll < 0.15:
         return "Done"
     return "In Progress" if roll < 0.35 else "To Do"
+
+
+#: Display names of the sandbox's people; about one issue in five is unassigned.
+ASSIGNEES = ("Ana Ruiz", "Ben Okafor", "Chen Wei", "Dana Kim", "Eli Novak")
+
+
+def _pick_assignee(rng: random.Random) -> str | None:
+    return None if rng.random() < 0.2 else rng.choice(ASSIGNEES)
 
 
 def _make_labels(rng: random.Random) -> list[str]:

@@ -41,6 +41,8 @@ class StoredIssue:
     number: int = field(default=0)
     #: This issue's ends of its issue links (both ends are stored, one per issue).
     links: list[LinkEnd] = field(default_factory=list)
+    #: The assignee's display name; None when unassigned.
+    assignee: str | None = None
 
     def __post_init__(self) -> None:
         if not self.number:
@@ -59,6 +61,7 @@ class StoredIssue:
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
             "links": [link.to_json() for link in self.links],
+            "assignee": self.assignee,
         }
 
     @classmethod
@@ -78,6 +81,7 @@ class StoredIssue:
                 LinkEnd(int(e["id"]), str(e["type"]), str(e["other"]), bool(e["outward"]))
                 for e in data.get("links", [])
             ],
+            assignee=data.get("assignee"),
         )
 
 

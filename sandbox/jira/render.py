@@ -24,6 +24,7 @@ _SYSTEM_CLAUSES = {
     "status": ["status"],
     "priority": ["priority"],
     "labels": ["labels"],
+    "assignee": ["assignee"],
     "created": ["created", "createdDate"],
     "updated": ["updated", "updatedDate"],
     "project": ["project"],
@@ -136,6 +137,8 @@ def render_value(
         )
     if kind == "labels":
         return list(issue.labels)
+    if kind == "user":
+        return render_user(issue.assignee, base_url=base_url, api=api)
     if kind == "datetime":
         return jira_time(issue.created if field.id == "created" else issue.updated)
     if kind == "project":
@@ -272,6 +275,20 @@ def render_priority(
     return body
 
 
+def render_user(name: str | None, *, base_url: str, api: str) -> dict[str, Any] | None:
+    """A user (``UserDetails``) as an issue's ``assignee`` holds it; None when unassigned."""
+    if name is None:
+        return None
+    account = "sandbox-" + name.casefold().replace(" ", "-")
+    return {
+        "self": f"{base_url}/rest/api/{api}/user?accountId={account}",
+        "accountId": account,
+        "displayName": name,
+        "active": True,
+        "accountType": "atlassian",
+    }
+
+
 def render_project(key: str, *, base_url: str, api: str) -> dict[str, Any]:
     return {
         "self": f"{base_url}/rest/api/{api}/project/{c.PROJECT_ID}",
@@ -301,6 +318,7 @@ def field_schema(field: c.FieldDef) -> dict[str, Any]:
         "status": {"type": "status"},
         "priority": {"type": "priority"},
         "labels": {"type": "array", "items": "string"},
+        "user": {"type": "user"},
         "datetime": {"type": "datetime"},
         "project": {"type": "project"},
         "issuetype": {"type": "issuetype"},

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -12,9 +14,15 @@ import pytest
 
 from cli.demo import DEMO_CONFIG
 from config import validate_config
-from priosync.domain import Plan
-from sandbox.jira import JiraSandbox, create_jira_app
+from priosync.domain import Plan, RawValue, WorkItem
+from reports.overview import ReportSettings
+from sandbox.jira import JiraSandbox, catalog, create_jira_app
+from scoring import score_backlog
 from sync.pipeline import run_sync
+from sync.plan import PlanRules, plan_changes
+from sync.standings import Standings, StandingsFile, standings_of
+
+from .cdp import Page
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,6 +43,94 @@ async def plan_after_partial_sync(*, issues: int, seed: int, written: int) -> Pl
     )
     outcome = await run_sync(loaded, environ=SANDBOX_ENV, transports=transports)
     return outcome.plan
+
+
+@dataclass(frozen=True)
+class Week:
+    """A backlog a week after a full sync: some inputs edited, so items moved."""
+
+    plan: Plan
+    baseline: Standings
+    settings: ReportSettings
+
+
+async def week_after_sync(*, issues: int, seed: int, tmp: Path) -> Week:
+    """Sync a seeded sandbox fully, edit the reach of one issue in seven, then plan."""
+    sandbox = JiraSandbox.seeded(issues=issues, seed=seed)
+    transports = {"web": httpx.ASGITransport(app=create_jira_app(sandbox))}
+    loaded = validate_config(DEMO_CONFIG, file=Path("demo (built in)"), environ={})
+    standings = StandingsFile(tmp / "audit.standings.json")
+    await run_sync(
+        loaded, environ=SANDBOX_ENV, transports=transports, write=True, standings=standings
+    )
+    for index, issue in enumerate(sandbox.stored_issues()[::7]):
+        reach = issue.values.get(catalog.REACH)
+        if isinstance(reach, int | float):
+            issue.values[catalog.REACH] = float(reach) * (4 if index % 2 else 0.3)
+    outcome = await run_sync(
+        loaded, environ=SANDBOX_ENV, transports=transports, standings=standings
+    )
+    assert outcome.baseline is not None
+    return Week(outcome.plan, outcome.baseline, ReportSettings.from_config(loaded.config))
+
+
+@pytest.fixture(scope="session")
+def week(tmp_path_factory: pytest.TempPathFactory) -> Week:
+    """60 sandbox issues a week after their first sync."""
+    tmp = tmp_path_factory.mktemp("week")
+    return asyncio.run(week_after_sync(issues=60, seed=7, tmp=tmp))
+
+
+def synthetic_week(issues: int, *, seed: int) -> Week:
+    """A made-up backlog of ``issues`` items scored with the demo's RICE rules, and the
+    standings of a week earlier (one input in seven different), built without a tracker:
+    a sandbox sync of thousands of issues takes minutes, the report's scale does not need it."""
+    loaded = validate_config(DEMO_CONFIG, file=Path("demo (built in)"), environ={})
+    spec = loaded.config.scoring.to_model_spec()
+    tiers = [c.to_cut() for c in loaded.config.outputs.priority]
+    buckets = [c.to_cut() for c in loaded.config.outputs.roadmap]
+    people = ("Ana Ruiz", "Ben Okafor", "Chen Wei", None)
+    words = ("CSV import", "audit log", "dark mode", "SSO", "billing", "search", "exports")
+
+    def backlog(edited: bool) -> list[WorkItem]:
+        items = []
+        for n in range(1, issues + 1):
+            draw = random.Random(seed * 100_003 + n)
+            reach = draw.choice((50, 100, 200, 500, 1000, 5000, 20000))
+            if edited and n % 7 == 0:
+                reach = reach * 4 if n % 2 else reach // 3
+            inputs: dict[str, RawValue] = {
+                "reach": reach,
+                "impact": draw.choice(("Massive", "High", "Medium", "Low", "Minimal")),
+                "confidence": draw.choice(("High", "Medium", "Low")),
+                "effort": draw.choice((0.5, 1, 2, 3, 5, 8, 13)),
+            }
+            if n % 23 == 0:
+                del inputs["reach"]
+            items.append(
+                WorkItem(
+                    key=f"WEB-{n}",
+                    title=f"{draw.choice(('Fix', 'Speed up', 'Add'))} {draw.choice(words)} {n}",
+                    url=f"https://jira.example.com/browse/WEB-{n}",
+                    source="web",
+                    inputs=inputs,
+                    assignee=draw.choice(people),
+                )
+            )
+        return items
+
+    before = score_backlog(backlog(edited=False), spec, tiers=tiers, buckets=buckets)
+    now = score_backlog(backlog(edited=True), spec, tiers=tiers, buckets=buckets)
+    rules = PlanRules.from_config(loaded.config.outputs, decimals=loaded.config.scoring.decimals)
+    plan = plan_changes(now, rules)
+    baseline = standings_of(before, at="2025-05-26T09:00:00+00:00", sources=["web"])
+    return Week(plan, baseline, ReportSettings.from_config(loaded.config))
+
+
+@pytest.fixture(scope="session")
+def big_week() -> Week:
+    """5,000 made-up items a week after a sync."""
+    return synthetic_week(5_000, seed=11)
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +187,11 @@ class Browser:
             timeout=120,
             check=True,
         )
+
+    def page(self) -> Page:
+        """A page driven over the DevTools pipe (close it, or use it in a ``with``)."""
+        self.opened += 1
+        return Page(self.executable, self.workdir / f"profile-{self.opened}", CHROMIUM_FLAGS)
 
     @staticmethod
     def console_messages(stderr: str) -> list[str]:

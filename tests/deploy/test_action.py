@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
+
+from sandbox.github import GitHubSandbox, create_github_app
+from sandbox.loopback import serve_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "action.yml"
@@ -46,9 +50,9 @@ jql = "project = WEB AND statusCategory != Done"
 """
 
 
-def load_runner() -> ModuleType:
-    """scripts/run_action.py as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("run_action", REPO / "scripts" / "run_action.py")
+def load_runner(name: str = "run_action") -> ModuleType:
+    """A script of scripts/ as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -58,6 +62,7 @@ def load_runner() -> ModuleType:
 
 
 run_action = load_runner()
+action_step = load_runner("action_step")
 
 
 def free_port() -> int:
@@ -122,17 +127,28 @@ def workspace(tmp_path: Path, sandbox_url: str) -> Path:
     return root
 
 
-def run(workspace: Path, runner_python: Path, tmp: Path, **inputs: str) -> Any:
-    """Run action.yml with ``inputs`` and the workflow's env (tokens, offline pip, state path)."""
+def run(
+    workspace: Path,
+    runner_python: Path,
+    tmp: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    **inputs: str,
+) -> Any:
+    """Run action.yml with ``inputs`` and the workflow's env (tokens, offline pip), the way a
+    fresh runner would: the workspace's audit log is gone unless the cache brings it back."""
     environ = {
         **os.environ,
         "JIRA_EMAIL": "demo@example.com",
         "JIRA_API_TOKEN": "sandbox-token",
-        "PRIOSYNC_STATE": str(tmp / "audit.sqlite3"),
         "PIP_NO_INDEX": "1",
         # pip's inverted switch: 0 turns build isolation off (isolation would need the index).
         "PIP_NO_BUILD_ISOLATION": "0",
+        "GITHUB_WORKFLOW": "priosync (scheduled sync)",
+        **(extra_env or {}),
     }
+    environ.pop("PRIOSYNC_STATE", None)
+    shutil.rmtree(workspace / ".priosync", ignore_errors=True)  # a new runner, a new checkout
     temp = tmp / f"runner-temp-{len(list(tmp.glob('runner-temp-*')))}"
     temp.mkdir()
     return run_action.run_action(
@@ -142,7 +158,17 @@ def run(workspace: Path, runner_python: Path, tmp: Path, **inputs: str) -> Any:
         temp=temp,
         python=runner_python,
         environ=environ,
+        cache_dir=tmp / "actions-cache",
     )
+
+
+def history(workspace: Path) -> list[dict[str, Any]]:
+    """The runs in the workspace's audit log (after a run restored or wrote it)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "priosync", "history", "--state", str(workspace / ".priosync" / "audit.sqlite3"), "--format", "json"],
+        capture_output=True, text=True, check=True, env={**os.environ, "PRIOSYNC_CONFIG": str(workspace / "missing.toml")},
+    )  # fmt: skip
+    return list(json.loads(done.stdout)["runs"])
 
 
 def plan_changes(workspace: Path, sandbox_url: str) -> int:
@@ -165,6 +191,7 @@ class TestActionPlan:
         summary = result.summary.read_text()
         assert result.conclusion == "success", summary
         assert result.skipped_steps == ["actions/setup-python@v5", "actions/cache@v4"]
+        assert "warning" not in summary.split("\n", 2)[1]
         assert int(result.outputs["changed"]) == pending > 0
         assert result.outputs["failed"] == "0"
         assert int(result.outputs["skipped"]) > 0
@@ -180,7 +207,7 @@ class TestActionSync:
     def test_sync_writes_within_the_budget_then_finishes(
         self, workspace: Path, runner_python: Path, tmp_path: Path, sandbox_url: str
     ) -> None:
-        """`max-writes` caps a sync; the next run writes the rest; then nothing is left."""
+        """`max-writes` caps a sync; the next run, on a fresh runner, writes the rest and sees the first run in its history."""
         pending = plan_changes(workspace, sandbox_url)
         first = run(workspace, runner_python, tmp_path, command="sync", max_writes="5")
         assert first.conclusion == "success", first.summary.read_text()
@@ -190,10 +217,16 @@ class TestActionSync:
         assert summary.startswith("## priosync sync\n")
         assert summary.count("| written |") == 5
         assert summary.count("| left |") == pending - 5
+        assert [r["id"] for r in history(workspace)] == [1]
         second = run(workspace, runner_python, tmp_path, command="sync")
         assert second.conclusion == "success"
         assert int(second.outputs["changed"]) == pending - 5
         assert plan_changes(workspace, sandbox_url) == 0
+        # The audit log came back from the Actions cache: run two's history holds run one.
+        runs = history(workspace)
+        assert [r["id"] for r in runs] == [2, 1]
+        assert runs[1]["counts"]["written"] == 5
+        assert len(list((tmp_path / "actions-cache").iterdir())) == 2  # one entry per run
 
 
 class TestActionFailures:
@@ -205,7 +238,7 @@ class TestActionFailures:
         result = run(workspace, runner_python, tmp_path, command="plan", config="broken.toml")
         summary = result.summary.read_text()
         assert result.conclusion == "failure"
-        assert result.failed_step == "Run priosync"
+        assert result.failed_step == "Fail when priosync failed"
         assert result.exit_code == 1
         assert result.outputs["exit-code"] == "1"
         assert "**The step failed: priosync exited with 1.**" in summary
@@ -255,3 +288,101 @@ class TestRunnerEmulation:
             "body": "line 1\nline=2",
             "b": "x=y",
         }
+
+
+@pytest.fixture
+def github_api() -> Iterator[tuple[GitHubSandbox, str]]:
+    """The sandbox GitHub on loopback: where the PR comment goes."""
+    sandbox = GitHubSandbox.seeded(issues=30, seed=2)
+    with serve_in_thread(create_github_app(sandbox)) as url:
+        yield sandbox, url
+
+
+class TestPullRequestComment:
+    def test_the_plan_is_one_comment_updated_in_place(
+        self,
+        workspace: Path,
+        runner_python: Path,
+        tmp_path: Path,
+        github_api: tuple[GitHubSandbox, str],
+    ) -> None:
+        """Two plan runs on a PR leave one priosync comment, edited to the latest plan; others stay."""
+        sandbox, api = github_api
+        number = next(i.number for i in sandbox.state.repos["app"].issues.values())
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"action": "synchronize", "pull_request": {"number": number}}))
+        comments = f"{api}/repos/acme/app/issues/{number}/comments"
+        auth = {"Authorization": "Bearer sandbox-token"}
+        httpx.post(comments, json={"body": "Looks good to me"}, headers=auth).raise_for_status()
+        env = {
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REPOSITORY": "acme/app",
+            "GITHUB_API_URL": api,
+            "GITHUB_TOKEN": "sandbox-token",
+        }
+        first = run(
+            workspace, runner_python, tmp_path, extra_env=env, command="plan", comment="true"
+        )
+        assert first.conclusion == "success", first.summary.read_text()
+        listed = httpx.get(comments, headers=auth).json()
+        assert [c["body"].split("\n", 1)[0] for c in listed] == [
+            "Looks good to me",
+            "<!-- priosync:plan-comment -->",
+        ]
+        assert "items: " in listed[1]["body"]
+        assert "| key | source | change | reason |" in listed[1]["body"]
+        synced = subprocess.run(
+            [sys.executable, "-m", "priosync", "sync", "--config", str(workspace / "priosync.toml"), "--state", str(tmp_path / "direct.sqlite3")],
+            capture_output=True, text=True, check=False,
+            env={**os.environ, "JIRA_EMAIL": "demo@example.com", "JIRA_API_TOKEN": "sandbox-token"},
+        )  # fmt: skip
+        assert synced.returncode == 0, synced.stderr
+        second = run(
+            workspace, runner_python, tmp_path, extra_env=env, command="plan", comment="true"
+        )
+        assert second.conclusion == "success"
+        again = httpx.get(comments, headers=auth).json()
+        assert len(again) == 2
+        assert again[1]["id"] == listed[1]["id"]
+        assert "Nothing to change: all " in again[1]["body"]
+        assert again[0]["body"] == "Looks good to me"
+
+    def test_outside_a_pull_request_no_comment_is_posted(self, tmp_path: Path) -> None:
+        """A run with comment: true on a schedule or a push posts nothing and says why."""
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"schedule": "17 * * * *"}))
+        env = {"INPUT_COMMENT": "true", "GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": "a/b"}
+        assert action_step.post_comment(env, "## priosync plan") == (
+            "comment: not a pull request event, no comment posted"
+        )
+        assert action_step.post_comment({**env, "INPUT_COMMENT": "false"}, "x") == ""
+
+
+class TestSummary:
+    def test_warnings_and_an_empty_plan_are_said_in_words(self) -> None:
+        """A plan's warnings head the summary, and zero changes is a sentence, not a table header."""
+        doc = {
+            "changes": [],
+            "unchanged": 7,
+            "skipped": [],
+            "warnings": ["scales.impact has no number for option 'Huge'"],
+        }
+        summary = action_step.render_summary("plan", doc, 0, "")
+        assert summary.index(
+            "> **warning:** scales.impact has no number for option"
+        ) < summary.index("Nothing to change: all 7 items hold the values a sync would write.")
+        assert "| key |" not in summary
+
+    def test_items_needing_input_name_whom_to_ask(self) -> None:
+        """Each item needing input is listed by key (a draft by its title) with its assignee."""
+        doc = {
+            "changes": [], "unchanged": 2,
+            "skipped": [
+                {"key": "WEB-4", "source": "web", "title": "t", "assignee": "Ana Ruiz", "missing": ["Reach: empty"]},
+                {"key": "draft:PVTI_x", "source": "app", "title": "Idea: SSO", "assignee": None, "missing": ["Effort: empty"]},
+            ],
+        }  # fmt: skip
+        summary = action_step.render_summary("plan", doc, 0, "")
+        assert "- WEB-4 (ask Ana Ruiz): Reach: empty" in summary
+        assert "- draft “Idea: SSO”: Effort: empty" in summary

@@ -1,7 +1,8 @@
 """Static checks of the action, the example workflows, the Dockerfile and the Kubernetes files.
 
-There is no Docker engine or cluster here, so these parse the files and check the
-properties that matter (non-root, health checks, secrets from a Secret, read-only config).
+These parse the files and check the properties that matter (non-root, health checks, secrets
+from a Secret, read-only config, pinned actions). The image itself is built and run by
+tests/container (`make container-test`).
 """
 
 from __future__ import annotations
@@ -51,13 +52,17 @@ ACTION = load_yaml(REPO / "action.yml")
 
 class TestActionYml:
     def test_declares_the_documented_inputs_and_outputs(self) -> None:
-        """Inputs are config, command, max-writes, source, python-version; outputs carry the counts."""
+        """Inputs: config, command, max-writes, source, python-version, state, comment,
+        github-token; outputs carry the counts."""
         assert set(ACTION["inputs"]) == {
             "config",
             "command",
             "max-writes",
             "source",
             "python-version",
+            "state",
+            "comment",
+            "github-token",
         }
         assert {"changed", "unchanged", "skipped", "failed"} <= set(ACTION["outputs"])
         assert ACTION["runs"]["using"] == "composite"
@@ -70,6 +75,18 @@ class TestActionYml:
             assert step["shell"] == "bash"
             assert "${{ inputs." not in step["run"]
 
+    def test_keeps_the_audit_log_in_the_actions_cache(self) -> None:
+        """The state folder is restored before priosync runs and saved after, under a per-run key
+        with a prefix to restore from; the save comes before the step that fails the action."""
+        steps = ACTION["runs"]["steps"]
+        uses = [str(s.get("uses", "")).split("@")[0] for s in steps]
+        restore, save = uses.index("actions/cache/restore"), uses.index("actions/cache/save")
+        run = next(i for i, s in enumerate(steps) if s.get("id") == "run")
+        assert restore < run < save < len(steps) - 1
+        assert steps[restore]["with"]["restore-keys"] == "${{ steps.state.outputs.prefix }}"
+        assert steps[save]["with"]["key"] == steps[restore]["with"]["key"]
+        assert "GITHUB_RUN_ID" in next(s["run"] for s in steps if s.get("id") == "state")
+
     def test_installs_from_its_own_checkout_with_a_pip_cache(self) -> None:
         """priosync is installed from GITHUB_ACTION_PATH, and pip downloads are cached."""
         runs = [s["run"] for s in ACTION["runs"]["steps"] if "run" in s]
@@ -80,16 +97,46 @@ class TestActionYml:
 
 
 @pytest.fixture(params=sorted(p.name for p in WORKFLOWS.glob("*.yml")))
-def workflow(request: pytest.FixtureRequest) -> dict[Any, Any]:
-    return dict(load_yaml(WORKFLOWS / request.param))
+def workflow_file(request: pytest.FixtureRequest) -> Path:
+    return WORKFLOWS / str(request.param)
+
+
+@pytest.fixture
+def workflow(workflow_file: Path) -> dict[Any, Any]:
+    return dict(load_yaml(workflow_file))
 
 
 class TestWorkflows:
     def test_grant_only_read_access_to_the_repository(self, workflow: dict[Any, Any]) -> None:
-        """Every workflow sets top-level permissions to contents: read and no job widens them."""
-        assert workflow["permissions"] == {"contents": "read"}
+        """Workflows read the repository only; the PR workflow may also write its one comment."""
+        allowed = {"contents": "read"}
+        if "pull_request" in triggers(workflow):
+            allowed["pull-requests"] = "write"
+        assert workflow["permissions"] == allowed
         for job in workflow["jobs"].values():
             assert "write" not in str(job.get("permissions", ""))
+
+    def test_pin_the_action_to_a_full_commit_and_say_how(self, workflow_file: Path) -> None:
+        """`uses: OWNER/priosync@<40 hex>`, with a comment just above on how to pin it."""
+        lines = workflow_file.read_text().splitlines()
+        uses = [i for i, line in enumerate(lines) if "/priosync@" in line]
+        assert uses
+        for index in uses:
+            assert re.fullmatch(r"\s*uses: OWNER/priosync@[0-9a-f]{40}", lines[index])
+            above = " ".join(lines[index - 3 : index])
+            assert "full commit SHA" in above
+            assert "git ls-remote" in above
+
+    def test_list_every_secret_and_source_at_the_top(self, workflow_file: Path) -> None:
+        """Each secret and variable the workflow reads, and its sources, are named in its header."""
+        text = workflow_file.read_text()
+        header = text.split("\nname:", 1)[0]
+        for name in set(re.findall(r"\$\{\{ (?:secrets|vars)\.(\w+) \}\}", text)):
+            if name != "GITHUB_TOKEN":
+                assert name in header, f"{workflow_file.name}: {name} is not listed at the top"
+        assert "sources:" in header
+        for source in re.findall(r"^\s+source: ([\w-]+)$", text, flags=re.M):
+            assert source in header
 
     def test_runs_never_overlap(self, workflow: dict[Any, Any]) -> None:
         """A concurrency group is set on the workflow or on every job."""
@@ -130,10 +177,11 @@ class TestSpecificWorkflows:
         assert workflow["concurrency"]["cancel-in-progress"] is False
 
     def test_pull_request_plans_when_the_config_changes(self) -> None:
-        """The PR workflow triggers on priosync.toml changes and only plans."""
+        """The PR workflow triggers on priosync.toml changes, only plans, and comments once."""
         workflow = load_yaml(WORKFLOWS / "priosync-plan-on-pr.yml")
         assert triggers(workflow)["pull_request"]["paths"] == ["priosync.toml"]
         assert [s["with"]["command"] for s in our_action_steps(workflow)] == ["plan"]
+        assert [s["with"]["comment"] for s in our_action_steps(workflow)] == ["true"]
 
     def test_github_projects_uses_an_app_token(self) -> None:
         """The Projects workflow mints an App token and passes it as GITHUB_TOKEN."""
@@ -179,9 +227,10 @@ class TestDockerfile:
     def args(self, name: str) -> list[str]:
         return [a for n, a in self.instructions if n == name]
 
-    def test_builds_on_slim_python(self) -> None:
-        """The base image is python:3.11-slim."""
-        assert self.args("FROM") == ["python:3.11-slim"]
+    def test_builds_on_slim_python_unless_told_otherwise(self) -> None:
+        """The base image is a build argument that defaults to python:3.11-slim."""
+        assert self.args("FROM") == ["${BASE_IMAGE}"]
+        assert "BASE_IMAGE=python:3.11-slim" in self.args("ARG")
 
     def test_runs_as_a_non_root_user(self) -> None:
         """The last USER is not root and comes after every RUN."""
@@ -198,6 +247,9 @@ class TestDockerfile:
         assert "/healthz" in check
         assert '"python"' in check
         assert "curl" not in check
+        # The port the service listens on, not a fixed 8080.
+        assert "PRIOSYNC_SERVER__PORT" in check
+        assert ":8080/" not in check
 
     def test_reads_config_from_a_mount_and_keeps_state_on_a_volume(self) -> None:
         """PRIOSYNC_CONFIG points into /config and PRIOSYNC_STATE into the /state volume."""

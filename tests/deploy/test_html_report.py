@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import time
+from dataclasses import replace
 from html.parser import HTMLParser
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from priosync.domain import Change, Missing, Outputs, Plan, RankedItem, Score, Skipped, WorkItem
+from priosync.domain import (
+    Change,
+    Cut,
+    Missing,
+    Outputs,
+    Plan,
+    RankedItem,
+    Score,
+    Skipped,
+    WorkItem,
+)
 from reports.html import bar_percent, render_html, render_link, split_segments
+from reports.overview import ReportSettings
+from sync.standings import Standing, Standings
 
 #: Every tag the report may contain; anything else came from tracker text and was not escaped.
 ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "ul", "li", "b",
+    "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "ul", "li", "b",
     "input", "label", "span", "table", "thead", "tbody", "tr", "th", "td", "a", "div",
-    "i", "code", "br",
+    "i", "code", "br", "section", "form", "select", "option", "button", "output", "details",
+    "summary", "script", "svg", "rect", "line", "text",
 }  # fmt: skip
 
 
@@ -28,6 +45,10 @@ class TagCollector(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+
+
+def sha256_b64(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 def parse_tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
@@ -106,8 +127,9 @@ class TestRenderHtml:
         """Each planned change is one highlighted row with its before → after phrase."""
         html = render_html(sandbox_plan, title="WEB", generated_at="now")
         assert sandbox_plan.changes
-        assert html.count("<tr class='item changed'>") == len(sandbox_plan.changes)
-        assert "→" in html.split("<tr class='item changed'>", 1)[1].split("</tr>", 1)[0]
+        backlog = html.split("<section id=backlog>", 1)[1]
+        assert backlog.count("<tr class='item changed'") == len(sandbox_plan.changes)
+        assert "→" in backlog.split("<tr class='item changed'", 1)[1].split("</tr>", 1)[0]
 
     def test_lists_items_needing_input_with_reasons(self, sandbox_plan: Plan) -> None:
         """Items skipped for missing inputs appear in their own section with each reason."""
@@ -143,13 +165,34 @@ class TestRenderHtml:
         assert "Every item has the inputs its score needs." in html
 
     def test_is_self_contained(self, sandbox_plan: Plan) -> None:
-        """No scripts, no external stylesheets, images or fonts: only links to the tracker."""
+        """One inline script and stylesheet, no external assets, images or fonts: only links."""
         html = render_html(sandbox_plan, title="WEB", generated_at="now")
         tags = parse_tags(html)
         assert {tag for tag, _ in tags} <= ALLOWED_TAGS
-        assert not any(tag in {"script", "link", "img", "iframe"} for tag, _ in tags)
+        assert [tag for tag, _ in tags].count("script") == 1
+        assert not any(tag in {"link", "img", "iframe", "object"} for tag, _ in tags)
+        assert all("src" not in attrs for _, attrs in tags)
         assert "url(" not in html
         assert "@import" not in html
+
+    def test_policy_admits_exactly_its_own_script_and_style(self, sandbox_plan: Plan) -> None:
+        """The CSP names the hashes of the page's one script and stylesheet, and no style attribute is used."""
+        html = render_html(sandbox_plan, title="WEB", generated_at="now")
+        script = html.split("<script>", 1)[1].split("</script>", 1)[0]
+        style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+        policy = html.split('http-equiv=Content-Security-Policy content="', 1)[1].split('"', 1)[0]
+        assert f"script-src 'sha256-{sha256_b64(script)}'" in policy
+        assert f"style-src 'sha256-{sha256_b64(style)}'" in policy
+        assert "default-src 'none'" in policy
+        assert "unsafe-inline" not in policy
+        assert all("style" not in attrs for _, attrs in parse_tags(html))
+
+    def test_the_filter_bar_is_hidden_until_the_script_runs(self, sandbox_plan: Plan) -> None:
+        """Without JavaScript the page shows every item; the filter form starts hidden."""
+        html = render_html(sandbox_plan, title="WEB", generated_at="now")
+        (form,) = [attrs for tag, attrs in parse_tags(html) if tag == "form"]
+        assert "hidden" in form
+        assert html.count("<tr class='item") >= len(sandbox_plan.ranking)
 
     def test_is_a_pure_function_of_its_arguments(self, sandbox_plan: Plan) -> None:
         """The same plan and time render byte-identical pages; the time is printed as given."""
@@ -238,3 +281,146 @@ class TestScale:
             == bar_percent(float("nan"), 10.0)
             == 0.0
         )
+
+
+def standing_of(r: RankedItem, **changes: object) -> Standing:
+    values: dict[str, object] = {
+        "rank": r.rank,
+        "tier": r.tier,
+        "bucket": r.bucket,
+        "score": r.score.value,
+    }
+    values.update(changes)
+    return Standing(**values)  # type: ignore[arg-type]
+
+
+class TestMovement:
+    def test_says_there_is_nothing_to_compare_without_an_earlier_sync(self) -> None:
+        """Without standings the section says so, and no row shows a movement."""
+        html = render_html(Plan(ranking=tuple(make_ranked(5))), title="t", generated_at="now")
+        section = html.split("<section id=movement>", 1)[1].split("</section>", 1)[0]
+        assert "No earlier sync is recorded" in section
+        assert "<span class=up>" not in html.split("<section id=backlog>", 1)[1]
+
+    def test_shows_places_new_entrants_and_crossings_first(self) -> None:
+        """Moves up and down, a new item and a bucket change are listed before the backlog."""
+        ranked = make_ranked(12, tier_every=6)
+        then = {
+            ("web", r.item.key): standing_of(r)
+            for r in ranked
+            if r.item.key not in {"WEB-2", "WEB-9"}
+        }
+        then[("web", "WEB-4")] = standing_of(ranked[3], rank=9, tier="Low", bucket="now")
+        then[("web", "WEB-9")] = standing_of(ranked[8], rank=4)
+        then[("web", "OLD-1")] = Standing(rank=1, tier="High", bucket="now", score=99.0)
+        baseline = Standings(at="2025-06-01T09:00:00+00:00", sources=frozenset({"web"}), items=then)
+        html = render_html(
+            Plan(ranking=tuple(ranked)), title="t", generated_at="now", baseline=baseline
+        )
+        assert html.index("<section id=movement>") < html.index("<section id=backlog>")
+        section = html.split("<section id=movement>", 1)[1].split("</section>", 1)[0]
+        assert "Compared with the sync of 2025-06-01 09:00 UTC" in section
+        assert "<b>1</b> new" in section  # WEB-2
+        assert "<b>1</b> left the backlog" in section  # OLD-1
+        assert "#9 → #4 · tier Low → High · bucket now → later" in section
+        assert "new at #2" in section
+        row = html.split(">WEB-9</a>", 2)[2].split("</tr>", 1)[0]
+        assert "<span class=down>↓5</span>" in row
+        row4 = html.split(">WEB-4</a>", 2)[2].split("</tr>", 1)[0]
+        assert "<span class=up>↑5</span>" in row4
+
+    def test_compares_only_the_sources_the_last_sync_read(self) -> None:
+        """An item of a source the baseline did not read is neither new nor moved."""
+        ranked = make_ranked(3)
+        baseline = Standings(at="x", sources=frozenset({"other"}), items={})
+        html = render_html(
+            Plan(ranking=tuple(ranked)), title="t", generated_at="now", baseline=baseline
+        )
+        assert "<b>0</b> new" in html
+        assert "Nothing moved." in html
+
+
+class TestRoadmapOverview:
+    def test_shows_capacity_used_per_bucket_and_items_per_tier(self) -> None:
+        """Each bucket shows its effort against its capacity; each tier its count."""
+        ranked = make_ranked(12, tier_every=6)  # effort 3 each; now holds 3 items
+        settings = ReportSettings(
+            tiers=(Cut("High", top=6), Cut("Low")),
+            buckets=(Cut("now", capacity=10.0), Cut("later")),
+            effort_input="effort",
+        )
+        html = render_html(
+            Plan(ranking=tuple(ranked)), title="t", generated_at="now", settings=settings
+        )
+        overview = html.split("<section id=overview>", 1)[1].split("</section>", 1)[0]
+        assert "<b>now</b>: 9 of 10 · 3 items" in overview
+        assert "<b>later</b>: 27 · 9 items" in overview
+        assert "<span class='pill pt'>High</span> 6" in overview
+        assert "<span class='pill pt'>Low</span> 6" in overview
+        assert "effort used per bucket" in overview
+
+    def test_charts_the_scores_on_a_log_scale_with_the_tier_cuts(self) -> None:
+        """The histogram has a bar per occupied bin and a dashed line where the upper tier starts."""
+        ranked = make_ranked(40, tier_every=8)
+        html = render_html(Plan(ranking=tuple(ranked)), title="t", generated_at="now")
+        chart = html.split("data-chart=scores>", 1)[1].split("</svg>", 1)[0]
+        bins = chart.count("<rect class=bin")
+        assert 3 <= bins <= 16
+        assert chart.count("<line class=cutline") == 1
+        assert "High ≥ 321" in chart
+        assert ">1k</text>" in chart
+        assert "data-chart=buckets>" in html
+
+
+class TestPlanView:
+    def test_lists_field_changes_and_folds_rank_only_ones(self) -> None:
+        """A change of the rank field alone is folded into one line; field changes get rows."""
+        ranked = make_ranked(4)
+        field_change = make_change(ranked[0])
+        rank_moves = tuple(
+            Change(
+                key=r.item.key, source="web", url=r.item.url,
+                before=Outputs(score=5.0, rank=r.rank), after=Outputs(score=5.0, rank=(r.rank or 0) + 1),
+                reason="", item=r.item,
+            )
+            for r in ranked[1:]
+        )  # fmt: skip
+        plan = Plan(ranking=tuple(ranked), changes=(field_change, *rank_moves))
+        html = render_html(plan, title="t", generated_at="now", view="plan")
+        section = html.split("<section id=changes>", 1)[1].split("</section>", 1)[0]
+        assert section.count("<tr class='item changed'>") == 1
+        assert "and 3 items only change their rank field</summary>" in section
+        assert "WEB-2 2→3, WEB-3 3→4, WEB-4 4→5" in section
+        backlog = html.split("<section id=backlog>", 1)[1]
+        assert backlog.count("<tr class='item changed'") == 1
+        assert backlog.count('data-c="r"') == 3
+
+    def test_rank_view_has_no_changes_section(self, sandbox_plan: Plan) -> None:
+        """`rank` shows the ranking; the change list belongs to `plan`."""
+        html = render_html(sandbox_plan, title="t", generated_at="now")
+        assert "<section id=changes>" not in html
+
+
+class TestNeedsInputByAssignee:
+    def test_groups_items_by_who_to_ask(self) -> None:
+        """Items needing input are grouped per assignee, largest group first, unassigned last."""
+
+        def person(key: str, who: str | None) -> RankedItem:
+            r = unscored(key)
+            return replace(r, item=replace(r.item, assignee=who))
+
+        plan = Plan(
+            ranking=(
+                *make_ranked(2),
+                person("WEB-10", "Ana Ruiz"),
+                person("WEB-11", None),
+                person("WEB-12", "Ben <b>Okafor</b>"),
+                person("WEB-13", "Ben <b>Okafor</b>"),
+            )
+        )
+        html = render_html(plan, title="t", generated_at="now")
+        section = html.split("<section id=needs>", 1)[1]
+        heads = re.findall(r"<div class=group><h3>([^<]+(?:<[^h][^<]*)*?) · (\d+)</h3>", section)
+        assert [h[1] for h in heads] == ["2", "1", "1"]
+        assert section.index("Ben &lt;b&gt;Okafor&lt;/b&gt; · 2") < section.index("Ana Ruiz · 1")
+        assert section.index("Ana Ruiz · 1") < section.index("Unassigned · 1")

@@ -68,6 +68,7 @@ class TestRankCommand:
             "priority",
             "bucket",
             "missing",
+            "assignee",
             "lifted_by",
             "cycle",
             "blocked_outside",

@@ -37,7 +37,11 @@ class TestSync:
         result = site.run("plan", "--format", "json")
         assert result.returncode == 0, result.stderr
         skipped = json.loads(result.stdout)["skipped"]
-        assert skipped == [{"key": "WEB-5", "source": "web", "missing": ["Reach: empty"]}]
+        assert [(s["key"], s["source"], s["missing"]) for s in skipped] == [
+            ("WEB-5", "web", ["Reach: empty"])
+        ]
+        assert skipped[0]["title"]  # the title and assignee tell a PM which item and whom to ask
+        assert "assignee" in skipped[0]
 
     def test_plan_detailed_exitcode(self, site: Site) -> None:
         """plan --detailed-exitcode exits 4 with changes pending, 0 once synced; plan writes nothing."""

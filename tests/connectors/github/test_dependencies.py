@@ -96,9 +96,9 @@ class TestProject:
     """A Project's item pages carry each issue's blockers."""
 
     async def test_blockers_come_in_the_same_pages(self) -> None:
-        """1,000 items take the same 11 requests with blockers; a page costs 3 points, not 2
+        """1,000 items take the same 11 requests with blockers; a page costs 4 points, not 3
         (GitHub counts one request per parent for each nested connection: labels of issues
-        and of pull requests, and now blockers)."""
+        and of pull requests, assignees, and now blockers)."""
         spent = {}
         for dependencies in (False, True):
             sandbox = GitHubSandbox.seeded(issues=1000, seed=3)
@@ -108,7 +108,7 @@ class TestProject:
             await connector.aclose()
             assert kinds(sandbox) == Counter({"graphql": 11})
             spent[dependencies] = points(sandbox)
-        assert spent == {False: 21, True: 31}
+        assert spent == {False: 31, True: 41}
 
     async def test_items_carry_blockers_and_closed_states(self) -> None:
         """Each blocked issue lists its blocker by key; closed items and blockers are done."""

@@ -76,7 +76,8 @@ class TestProject:
         assert len(items) == len(expected)
         assert len({i.key for i in items}) == len(items)
         assert kinds(sandbox) == Counter({"graphql": 11})
-        assert all((e.cost or 0) <= 2 for e in sandbox.request_log)  # labels of 100 items: 2 points
+        # Labels and assignees of 100 issues, labels of 100 pull requests: 3 points a page.
+        assert all((e.cost or 0) <= 3 for e in sandbox.request_log)
         await connector.aclose()
 
     async def test_values_and_labels_match_the_sandbox(self) -> None:
@@ -110,6 +111,20 @@ class TestProject:
         assert sorted(i.key for i in found) == chosen
         assert all(i == whole[i.key] for i in found)
         assert kinds(sandbox, since) == Counter({"graphql": 1})
+
+    async def test_reads_the_assignees_of_issues(self) -> None:
+        """An issue's assignees are read as logins joined by ", "; drafts have none."""
+        sandbox = GitHubSandbox.seeded(issues=120, seed=4)
+        connector = connector_for(sandbox, project_source(state="all"))
+        items = await connector.read()
+        for item in items:
+            if item.key.startswith("draft:"):
+                assert item.assignee is None
+                continue
+            repo, number = item.key.split("/", 1)[1].split("#")
+            held = sandbox.state.repos[repo].issues[int(number)].assignees
+            assert item.assignee == (", ".join(held) or None)
+        assert any(i.assignee and ", " in i.assignee for i in items)
         await connector.aclose()
 
     async def test_first_sync_writes_exactly_and_second_sends_no_mutation(self) -> None:
@@ -198,6 +213,18 @@ class TestRepository:
             assert item.current.labels == frozenset(snap.labels)
         pages = -(-sum(1 for i in repo.issues.values() if i.state == "open") // 100)
         assert kinds(sandbox) == Counter({"rest-read": 1 + pages})
+        await connector.aclose()
+
+    async def test_reads_the_assignees_over_rest(self) -> None:
+        """A repository issue's REST ``assignees`` become its assignee."""
+        sandbox = GitHubSandbox.seeded(issues=200, seed=3)
+        connector = connector_for(sandbox, repo_source())
+        items = await connector.read()
+        issues = sandbox.state.repos["web"].issues
+        assert items
+        for item in items:
+            held = issues[item.handle.number].assignees
+            assert item.assignee == (", ".join(held) or None)
         await connector.aclose()
 
     async def test_sync_writes_fields_and_labels_then_is_a_no_op(self) -> None:

@@ -72,6 +72,7 @@ WANTED = [
     "summary",
     "labels",
     "updated",
+    "assignee",
     "customfield_10050",
     "customfield_10051",
     "customfield_10052",

@@ -141,6 +141,17 @@ class TestReadAndWrite:
         assert all(r.ok for r in again)
         assert len(sandbox.edit_log) == 30  # values already held: nothing is written twice
 
+    async def test_reads_each_assignee(self, dc: bool) -> None:
+        """Each item carries its assignee's display name, None when unassigned."""
+        sandbox = JiraSandbox.seeded(issues=60, seed=11, dc=dc)
+        connector = connector_for(sandbox)
+        items = await connector.read()
+        held = {i.key: i.assignee for i in sandbox.stored_issues()}
+        assert {i.key: i.assignee for i in items} == held
+        assert None in held.values()
+        assert len(set(held.values())) > 3
+        await connector.aclose()
+
     async def test_read_items_rereads_named_issues(self, dc: bool) -> None:
         """read_items returns the named issues the JQL holds and leaves unknown keys out."""
         sandbox = JiraSandbox.seeded(issues=50, seed=2, dc=dc)

@@ -264,6 +264,7 @@ class TestFields:
             "summary",
             "labels",
             "updated",
+            "assignee",
             "customfield_10050",
             "customfield_10051",
             "customfield_10064",

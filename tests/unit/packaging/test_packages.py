@@ -67,6 +67,7 @@ class TestPackageList:
             if init.relative_to(ROOT).parts[0] not in NOT_SHIPPED
             and ".venv" not in init.parts
             and "build" not in init.relative_to(ROOT).parts[:1]
+            and not init.relative_to(ROOT).parts[0].startswith(".")  # .cache, .git, …
         }
         assert found == LISTED
 

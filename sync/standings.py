@@ -1,0 +1,158 @@
+"""Where each item stood after a sync: its rank, tier, bucket and score.
+
+The report's "since the last sync" compares today's ranking with these. The audit log keeps
+only the fields a run changed (and a rank only when a rank field is configured), so it
+cannot say that an item moved from 12th to 4th; a small file beside it keeps each sync's
+standings instead: ``audit.sqlite3`` → ``audit.standings.json``. It holds the last few syncs
+(newest first), so a page made right after a sync can still compare with the one before.
+
+A missing or unreadable file means no earlier sync is known: the report says so and shows
+no movement, never an error. Writes go to a temporary file renamed into place, so a crash
+leaves the old standings or the new ones, never half of either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from priosync.domain import RankedItem
+
+#: Syncs kept in the file: the newest, and the one before it for a report made right after.
+KEEP = 3
+#: A file larger than this is not read (a corrupt or hostile file must not exhaust memory).
+MAX_BYTES = 64 * 1024 * 1024
+VERSION = 1
+
+ItemId = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One item after one sync; rank, tier and bucket are None when it needed input."""
+
+    rank: int | None
+    tier: str | None
+    bucket: str | None
+    score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Standings:
+    """Every item of the sources one sync read, by (source, key)."""
+
+    #: When the sync ran (ISO 8601, UTC).
+    at: str
+    #: The sources it read: an item of another source is not "new" for it, just not covered.
+    sources: frozenset[str]
+    items: Mapping[ItemId, Standing]
+    run_id: int | None = None
+
+    def covers(self, source: str) -> bool:
+        return source in self.sources
+
+
+def standings_of(
+    ranking: Iterable[RankedItem], *, at: str, sources: Iterable[str], run_id: int | None = None
+) -> Standings:
+    """The standings of ``ranking`` for the named sources (items of others are left out)."""
+    names = frozenset(sources)
+    items = {
+        (r.item.source, r.item.key): Standing(r.rank, r.tier, r.bucket, r.score.value)
+        for r in ranking
+        if r.item.source in names
+    }
+    return Standings(at=at, sources=names, items=items, run_id=run_id)
+
+
+class StandingsFile:
+    """The standings of the last few syncs, in one JSON file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def beside(cls, state: Path) -> StandingsFile:
+        """The file next to an audit log: ``<dir>/<stem>.standings.json``."""
+        return cls(state.with_name(f"{state.stem}.standings.json"))
+
+    def load(self) -> list[Standings]:
+        """Every sync recorded, newest first; [] when there is no readable file."""
+        try:
+            if not self.path.is_file() or self.path.stat().st_size > MAX_BYTES:
+                return []
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return [_from_json(entry) for entry in data["syncs"]]
+        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+            return []
+
+    def latest(self, *, before: str | None = None) -> Standings | None:
+        """The newest standings, or the newest recorded strictly before ``before``."""
+        for standings in self.load():
+            if before is None or standings.at < before:
+                return standings
+        return None
+
+    def record(self, standings: Standings) -> None:
+        """Add ``standings`` as the newest and keep the last ``KEEP``; atomic."""
+        kept = [standings, *self.load()][:KEEP]
+        document = {"version": VERSION, "syncs": [_to_json(s) for s in kept]}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump(document, file, ensure_ascii=False, separators=(",", ":"))
+            Path(temporary).replace(self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _to_json(standings: Standings) -> dict[str, Any]:
+    return {
+        "at": standings.at,
+        "run_id": standings.run_id,
+        "sources": sorted(standings.sources),
+        "items": [
+            [source, key, s.rank, s.tier, s.bucket, s.score]
+            for (source, key), s in standings.items.items()
+        ],
+    }
+
+
+def _from_json(entry: Mapping[str, Any]) -> Standings:
+    rows: Sequence[Sequence[Any]] = entry["items"]
+    items = {
+        (str(row[0]), str(row[1])): Standing(
+            rank=_int(row[2]), tier=_str(row[3]), bucket=_str(row[4]), score=_float(row[5])
+        )
+        for row in rows
+    }
+    run_id = entry.get("run_id")
+    return Standings(
+        at=str(entry["at"]),
+        sources=frozenset(str(s) for s in entry["sources"]),
+        items=items,
+        run_id=run_id if isinstance(run_id, int) else None,
+    )
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
