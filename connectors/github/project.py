@@ -28,8 +28,10 @@ from connectors.github.mapping import (
     project_field_mutations,
     work_item_from_project_item,
 )
-from priosync.domain import Change, WorkItem, WriteResult
+from connectors.github.positions import position_mutations, send_positions
+from priosync.domain import Change, Move, MoveResult, WorkItem, WriteResult
 from priosync.errors import AuthFailed, ChangeRejected, NotFound, TrackerError
+from scoring.order import Order
 
 logger = logging.getLogger("priosync.github")
 
@@ -52,6 +54,9 @@ class ProjectConnector(GitHubSourceConnector):
     token_scopes = PROJECT_SCOPES
     #: Keys of draft issues whose planned labels could not be applied in the last ``apply``.
     unlabelable: Sequence[str] = ()
+    #: The Project's whole item order (node ids, top first) from the last read, kept up to
+    #: date as moves are planned: where "before K" points (``positions``).
+    positions: Order | None = None
     _project: ProjectInfo | None = None
 
     # ── Connector protocol ────────────────────────────────────────────────────────────
@@ -63,6 +68,7 @@ class ProjectConnector(GitHubSourceConnector):
         names = read_names(fields)
         document = g.build_items_query(len(names))
         items: list[WorkItem] = []
+        positions: list[str] = []
         skipped = 0
         after: str | None = None
         while True:
@@ -76,6 +82,8 @@ class ProjectConnector(GitHubSourceConnector):
                     status=200,
                 )
             for node in page["nodes"] or ():
+                if node and node.get("id"):
+                    positions.append(str(node["id"]))
                 if node and keep_project_item(
                     node,
                     include_pull_requests=self.source.include_pull_requests,
@@ -87,6 +95,7 @@ class ProjectConnector(GitHubSourceConnector):
             if not page["pageInfo"]["hasNextPage"]:
                 break
             after = page["pageInfo"]["endCursor"]
+        self.positions = Order(dict.fromkeys(positions))
         logger.info(
             "%s: read %d Project items, left out %d (state, pull requests, no access)",
             self.name,
@@ -99,6 +108,26 @@ class ProjectConnector(GitHubSourceConnector):
         """The named items, from a whole read: GraphQL has no lookup of an item by its issue."""
         wanted = set(keys)
         return [item for item in await self.read() if item.key in wanted]
+
+    async def read_order(self) -> list[WorkItem]:
+        """Items are always read in the Project's position order."""
+        return await self.read()
+
+    async def apply_moves(self, moves: Sequence[Move]) -> AsyncIterator[MoveResult]:
+        """Position mutations, up to ``MUTATIONS_PER_DOCUMENT`` a document (``positions``)."""
+        project = await self.project()
+        if self.positions is None:
+            await self.read()
+        assert self.positions is not None
+        planned, refused = position_mutations(project.id, moves, self.positions)
+        for result in refused:
+            yield result
+        size = g.MUTATIONS_PER_DOCUMENT
+        batches = [planned[i : i + size] for i in range(0, len(planned), size)]
+        await self.client.wait_for_budget(len(batches))
+        for batch in batches:
+            for moved in await send_positions(self.client, batch):
+                yield moved
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
         """Write the changes in documents of up to ``MUTATIONS_PER_DOCUMENT`` mutations.

@@ -56,6 +56,7 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "Mutation": (
         "addLabelsToLabelable", "clearProjectV2ItemFieldValue", "createLabel",
         "removeLabelsFromLabelable", "setIssueFieldValue", "updateProjectV2ItemFieldValue",
+        "updateProjectV2ItemPosition",
     ),
     "Node": ("id",),
     "RateLimit": ("cost", "limit", "nodeCount", "remaining", "resetAt", "used"),
@@ -151,6 +152,7 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "CreateLabelPayload": ("clientMutationId", "label"),
     "UpdateProjectV2ItemFieldValuePayload": ("clientMutationId", "projectV2Item"),
     "ClearProjectV2ItemFieldValuePayload": ("clientMutationId", "projectV2Item"),
+    "UpdateProjectV2ItemPositionPayload": ("clientMutationId", "items"),
     "SetIssueFieldValuePayload": ("clientMutationId", "issue", "issueFieldValues"),
 }  # fmt: skip
 
