@@ -9,6 +9,8 @@ JSON is a stable interface for scripts:
   "unchanged", "skipped": [{"key", "source", "missing"}], "failed": [{"key", "source",
   "error"}], "left": [...keys], "written": n}`` where ``before``/``after`` hold ``score``,
   ``priority``, ``labels`` (and ``explanation``/``rank`` when those fields are configured).
+  With ``[outputs] reorder`` also ``"moves"``, ``"move_requests"`` (and after a sync
+  ``"moved"``, ``"move_failed"``, ``"moves_left"``): see ``reports.moves``.
 - ``fields``: ``{"sources": [{"source", "fields": [{"id", "name", "type", "options",
   "custom"}]}]}``.
 - ``check``: ``{"ok": bool, "checks": [{"what", "ok", "detail", "fix"}]}``.
@@ -28,6 +30,7 @@ from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
 from reports.literal import MAX_CELL, literal, one_line
+from reports.moves import move_rows, moves_count, moves_document, moves_summary
 from scoring import format_number
 from sync.writer import WriteReport
 
@@ -118,6 +121,8 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
         ]
         doc["left"] = [c.key for c in report.left]
         doc["stopped"] = {source: str(why) for source, why in report.stopped.items()}
+    if plan.moves or (report is not None and report.moves_left):
+        doc.update(moves_document(plan, report))
     return doc
 
 
@@ -163,6 +168,7 @@ def render_plan(
                 else ("left" if c.key in left else "written")
             )
         cells.append(row)
+    cells += move_rows(plan, report)
     _render_cells(header, cells, fmt, console, title=plan_counts(plan))
     if fmt == "table":
         console.print(literal(plan_summary(plan, report), limit=None))
@@ -177,7 +183,7 @@ def plan_counts(plan: Plan) -> str:
         need = len(plan.skipped)
         changing = sum(1 for c in plan.changes if c.key in {s.key for s in plan.skipped})
         text += f"; {need} of the {items} need input ({changing} of them to change)"
-    return text
+    return text + moves_count(plan)
 
 
 def plan_summary(plan: Plan, report: WriteReport | None = None) -> str:
@@ -187,7 +193,7 @@ def plan_summary(plan: Plan, report: WriteReport | None = None) -> str:
         text += (
             f"; of the {len(plan.changes)} changes: {len(report.written)} written, "
             f"{len(report.failed)} failed, {len(report.left)} left"
-        )
+        ) + moves_summary(plan, report)
         for source, why in report.stopped.items():
             text += f"\nsource {source} stopped writing: {why}"
     return text

@@ -27,8 +27,9 @@ import httpx
 
 from config.loading import LoadedConfig
 from connectors.base import Connector
-from priosync.domain import Change, Outputs, Plan, WorkItem, WriteResult
+from priosync.domain import Change, Move, MoveResult, Outputs, Place, Plan, WorkItem, WriteResult
 from priosync.errors import PriosyncError
+from reports.moves import describe_move
 from reports.text import describe_outputs_change
 from service.metrics import Metrics
 from service.queue import Batch
@@ -113,6 +114,8 @@ class Rescorer:
         self._connectors: dict[str, Connector] = {}
         #: Changes the last plan wanted that did not land: (source, key) → target outputs.
         self._pending: dict[ItemId, Outputs] = {}
+        #: The same for moves: (source, key) → where the move was to put it.
+        self._pending_moves: dict[ItemId, Place] = {}
 
     @property
     def busy(self) -> bool:
@@ -145,11 +148,12 @@ class Rescorer:
                 environ=self.environ,
                 transports=self.transports,
                 on_result=self._on_result(trigger),
+                on_move=self._on_move(trigger),
             )
         except PriosyncError as exc:
             return self._sync_failed(trigger, started, began, exc)
         report = outcome.report or WriteReport()
-        self._keep(settle_reads(outcome.reads, report.written), outcome.plan, report)
+        self._keep(settle_reads(outcome.reads, report.written, report.moved), outcome.plan, report)
         for failure in outcome.reads.failures:
             log.warning(
                 "source read failed", extra={"source": failure.source, "error": str(failure.error)}
@@ -203,20 +207,23 @@ class Rescorer:
         reads, asked = await self._reread(batch, sources, reads)
         plan = plan_reads(self.loaded.config, reads)
         wanted = self._caused_by_batch(plan, asked)
+        moves = self._moves_caused(plan)
         held = held_back(self.loaded.config, reads)
         if held is not None:
             log.warning("rescore wrote nothing: %s", held)
-            wanted = []
+            wanted, moves = [], []
         applied = await apply_and_record(
             wanted,
-            self._open(c.source for c in wanted),
+            self._open([*(c.source for c in wanted), *(m.source for m in moves)]),
             audit=self.audit,
             run=RunStart("serve webhook", self.loaded.sha256, list(sources)),
             record_when_empty=False,
             on_result=self._on_result("webhook"),
+            moves=moves,
+            on_move=self._on_move("webhook"),
         )
         report = applied.report
-        self._keep(settle_reads(reads, report.written), plan, report)
+        self._keep(settle_reads(reads, report.written, report.moved), plan, report)
         outcome = applied.outcome
         self.metrics.inc("priosync_rescores_total", outcome=outcome)
         self.metrics.inc("priosync_rescored_items_total", len(asked))
@@ -280,6 +287,16 @@ class Rescorer:
             if (c.source, c.key) in asked or self._pending.get((c.source, c.key)) != c.after
         ]
 
+    def _moves_caused(self, plan: Plan) -> list[Move]:
+        """The plan's moves of each source where this batch changed the order to be.
+
+        The snapshot already holds every landed move, so the plan moves only items whose
+        place changed. A source whose moves all were pending unchanged before the batch
+        (moves that failed earlier) is left to the next full sync; otherwise all its moves
+        go, since a later move may be placed next to an earlier one."""
+        new = {m.source for m in plan.moves if self._pending_moves.get((m.source, m.key)) != m.to}
+        return [m for m in plan.moves if m.source in new]
+
     # ── shared ───────────────────────────────────────────────────────────────────────
 
     def _keep(self, snapshot: Reads, plan: Plan, report: WriteReport) -> None:
@@ -287,6 +304,10 @@ class Rescorer:
         landed = {(c.source, c.key) for c in report.written}
         self._pending = {
             (c.source, c.key): c.after for c in plan.changes if (c.source, c.key) not in landed
+        }
+        moved = {(m.source, m.key) for m in report.moved}
+        self._pending_moves = {
+            (m.source, m.key): m.to for m in plan.moves if (m.source, m.key) not in moved
         }
         self.metrics.set("priosync_snapshot_items", sum(len(i) for i in snapshot.items.values()))
         self.ready.set()
@@ -324,6 +345,27 @@ class Rescorer:
                     change.url,
                     what,
                     change.reason,
+                )
+            )
+
+        return record
+
+    def _on_move(self, trigger: str) -> Callable[[MoveResult], None]:
+        def record(result: MoveResult) -> None:
+            if not result.ok:
+                self.metrics.inc("priosync_errors_total", stage="write")
+                log.warning("move failed: %s", result.error, extra={"key": result.move.key})
+                return
+            move = result.move
+            self.changes.appendleft(
+                RecentChange(
+                    self.clock(),
+                    trigger,
+                    move.source,
+                    move.key,
+                    move.url,
+                    describe_move(move),
+                    move.reason,
                 )
             )
 
