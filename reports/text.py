@@ -9,8 +9,8 @@ JSON is a stable interface for scripts:
   "unchanged", "skipped": [{"key", "source", "missing"}], "failed": [{"key", "source",
   "error"}], "left": [...keys], "written": n}`` where ``before``/``after`` hold ``score``,
   ``priority``, ``labels`` (and ``explanation``/``rank`` when those fields are configured).
-  With ``[outputs] reorder`` also ``"moves"``, ``"move_requests"`` (and after a sync
-  ``"moved"``, ``"move_failed"``, ``"moves_left"``): see ``reports.moves``.
+  Also ``"moves"`` and ``"move_requests"`` (empty without ``[outputs] reorder``), and after
+  a sync ``"moved"``, ``"move_failed"``, ``"moves_left"``: see ``reports.moves``.
 - ``fields``: ``{"sources": [{"source", "fields": [{"id", "name", "type", "options",
   "custom"}]}]}``.
 - ``check``: ``{"ok": bool, "checks": [{"what", "ok", "detail", "fix"}]}``.
@@ -121,8 +121,7 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
         ]
         doc["left"] = [c.key for c in report.left]
         doc["stopped"] = {source: str(why) for source, why in report.stopped.items()}
-    if plan.moves or (report is not None and report.moves_left):
-        doc.update(moves_document(plan, report))
+    doc.update(moves_document(plan, report))
     return doc
 
 

@@ -31,8 +31,9 @@ from sync.audit import AuditLog, Status
 #: in flight; large enough that the connector can keep its concurrency and batching busy
 #: (8 Jira writes in flight, GitHub documents of up to 50 mutations).
 CHUNK = 32
-#: Move requests handed to a connector at once (up to 200 moves).
-MOVE_CHUNK = 4
+#: Moves handed to a connector at once, in whole requests: two full Jira rank calls or
+#: GitHub documents; as many single-move requests when the chains are short.
+MOVE_CHUNK = 100
 #: How long the chunk in flight may take to finish after a stop was asked for.
 DRAIN_TIMEOUT_S = 30.0
 
@@ -87,6 +88,19 @@ def split_move_budget(
     return groups[:budget], [m for g in groups[budget:] for m in g]
 
 
+def chunk_requests(requests: Sequence[list[Move]], size: int) -> list[list[list[Move]]]:
+    """Consecutive requests in chunks of at most ``size`` moves (at least one request)."""
+    chunks: list[list[list[Move]]] = []
+    held = 0
+    for request in requests:
+        if not chunks or held + len(request) > size:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(request)
+        held += len(request)
+    return chunks
+
+
 async def apply_plan(
     plan: Plan,
     connectors: Mapping[str, Connector],
@@ -99,7 +113,7 @@ async def apply_plan(
     chunk: int = CHUNK,
     drain_timeout_s: float = DRAIN_TIMEOUT_S,
     on_move: Callable[[MoveResult], None] | None = None,
-    move_chunk_requests: int = MOVE_CHUNK,
+    moves_per_chunk: int = MOVE_CHUNK,
 ) -> WriteReport:
     """Write the plan's changes, then its moves, source by source, concurrently across
     sources. ``max_writes`` counts a change and a move request alike, changes first."""
@@ -195,13 +209,12 @@ async def apply_plan(
         settled: set[str] = set()
         handed = 0
         try:
-            for start in range(0, len(requests), move_chunk_requests):
+            for sending in chunk_requests(requests, moves_per_chunk):
                 if name in report.stopped:
                     break
                 if stop is not None and stop.is_set():
                     report.interrupted = True
                     break
-                sending = requests[start : start + move_chunk_requests]
                 part = [m for r in sending for m in r]
                 if journal is not None:
                     journal.intend_moves(part)
