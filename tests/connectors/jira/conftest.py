@@ -63,6 +63,7 @@ def make_connector(
     source: JiraSource | None = None,
     inputs: Mapping[str, str] = INPUTS,
     read_strategy: str = "bulkfetch",
+    outputs: OutputsConfig | None = None,
 ) -> JiraConnector:
     credentials: BasicCredentials | BearerCredentials = (
         BearerCredentials(token=SecretStr(PAT))
@@ -72,7 +73,7 @@ def make_connector(
     return JiraConnector.from_config(
         source or make_source(),
         inputs=inputs,
-        outputs=make_outputs(),
+        outputs=outputs or make_outputs(),
         credentials=credentials,
         transport=transport,
         scales=SCALES,
