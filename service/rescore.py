@@ -11,6 +11,10 @@ and writes what changed. One run at a time: a lock orders syncs and rescores.
 A rescore writes only changes this batch caused: a change that was already pending with the
 same target values before the batch (a write that failed earlier, a read-only source) is
 left to the next full sync instead of being retried on every webhook.
+
+With ``[outputs] reorder`` the snapshot keeps each source's order with every landed move
+folded in, so the plan after a webhook moves only the items whose place changed (one
+raised score: one move). A person's drag on the board is seen at the next full sync.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ the chunk is handed over; each outcome is recorded as it settles. After a crash 
 still pending are resolved by a later run, which reads the items (``sync.outcomes``).
 When ``stop`` is set (SIGTERM, Ctrl-C) no new chunk starts; the chunk in flight finishes,
 within ``drain_timeout_s``, and everything after it is left for the next run.
+
+Moves (``[outputs] reorder``) go after a source's field changes, the same way: recorded as
+pending ``position`` rows first, handed over in chunks of whole requests (a chain of up to
+50 moves), settled one by one. The budget counts a move request as one write.
 """
 
 from __future__ import annotations

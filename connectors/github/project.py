@@ -5,7 +5,9 @@ fields are written as aliased ``updateProjectV2ItemFieldValue`` /
 ``clearProjectV2ItemFieldValue`` mutations, many items per document, and labels with
 ``addLabelsToLabelable`` / ``removeLabelsFromLabelable`` in the same documents, after
 missing managed labels are created in their repository (``labels``). Draft issues are scored
-but cannot carry labels (logged). Documents go one at a time, paced by ``client``.
+but cannot carry labels (logged). Documents go one at a time, paced by ``client``. Items are
+read in the Project's position order, and ``reorder`` moves them with position mutations
+(``positions``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ so a re-sync right after a sync never sees the values it just replaced (docs/tra
 99 issues (2 against 1) and one fewer from 1,000 (11 against 12), with the bulk fetches in
 parallel where search pages follow each other. ``"search"`` pages the enhanced search with
 fields sequentially (kept for comparison: ``bench/jira_read.py``). Data Center pages
-``/rest/api/2/search`` by ``startAt``, the pages after the first in parallel.
+``/rest/api/2/search`` by ``startAt``, the pages after the first in parallel. With
+``[outputs] reorder`` the JQL is read ``ORDER BY Rank ASC`` and moves are rank calls
+(``rank``).
 """
 
 from __future__ import annotations
