@@ -5,11 +5,13 @@ item; revert puts moved items back. Bounded by request counts, never by seconds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +19,12 @@ from typing import Any
 
 import pytest
 
+from config import validate_config
 from sandbox.github import GitHubSandbox, create_github_app
 from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.jira import catalog as c
 from sandbox.loopback import serve_in_thread
+from sync.pipeline import run_sync
 
 RANK = "/rest/agile/1.0/issue/rank"
 
@@ -75,10 +79,7 @@ class Cli:
             if not k.startswith(("PRIOSYNC_", "JIRA_", "GITHUB_"))
         }
         env.update(
-            JIRA_EMAIL="demo@example.com",
-            JIRA_API_TOKEN="sandbox-token",
-            JIRA_PAT="sandbox-pat",
-            GITHUB_TOKEN="sandbox-token",
+            self.environ(),
             PRIOSYNC_STATE=str(self.config.parent / "audit.sqlite3"),
             NO_COLOR="1",
         )
@@ -98,9 +99,23 @@ class Cli:
         return document
 
     def ranking(self) -> list[str]:
-        """The ranked keys, rank 1 first, as `priosync rank` prints them (pinned included)."""
-        items = self.json("rank")["items"]
-        return [i["key"] for i in sorted(items, key=lambda i: i["rank"] or 0) if i["rank"]]
+        """The ranked keys, rank 1 first (pinned included), read and ranked in this process
+        with the same config: cheaper than one more CLI run, and ranking is tested apart."""
+        loaded = validate_config(
+            tomllib.loads(self.config.read_text()), file=self.config, environ={}
+        )
+        outcome = asyncio.run(run_sync(loaded, environ=self.environ()))
+        ranked = [r for r in outcome.plan.ranking if r.rank is not None]
+        return [r.item.key for r in sorted(ranked, key=lambda r: r.rank or 0)]
+
+    @staticmethod
+    def environ() -> dict[str, str]:
+        return {
+            "JIRA_EMAIL": "demo@example.com",
+            "JIRA_API_TOKEN": "sandbox-token",
+            "JIRA_PAT": "sandbox-pat",
+            "GITHUB_TOKEN": "sandbox-token",
+        }
 
 
 @dataclass
