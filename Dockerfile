@@ -15,6 +15,9 @@ FROM ${BASE_IMAGE}
 ARG PIP_INDEX_URL
 ARG PIP_FIND_LINKS
 ARG PIP_NO_INDEX
+# The extras to install: `postgres` lets `state` be a PostgreSQL URL (the replicas of
+# examples/deploy/replicas/); `--build-arg PRIOSYNC_EXTRAS=` leaves it out.
+ARG PRIOSYNC_EXTRAS=postgres
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -36,7 +39,7 @@ COPY cli ./cli
 COPY sandbox ./sandbox
 # A venv of its own: the same on the slim image and on a bare Debian python3.
 RUN python3 -m venv /opt/priosync \
- && /opt/priosync/bin/pip install . \
+ && /opt/priosync/bin/pip install ".${PRIOSYNC_EXTRAS:+[$PRIOSYNC_EXTRAS]}" \
  && rm -rf /app/build
 
 # An unprivileged user owning only the state volume; the config is mounted read-only.

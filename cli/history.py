@@ -106,17 +106,22 @@ def describe_revert_plan(reverted: Reverted) -> list[str]:
         what = ", ".join(describe_outputs_change(change.before, change.after))
         lines.append(f"restore {change.key}: {what}")
     lines += [f"keep {conflict.describe()}" for conflict in reverted.conflicts]
+    lines += [f"put {m.key} back {m.to.describe()}" for m in reverted.moves]
+    lines += [f"keep {u.describe()}" for u in reverted.unmovable]
     return lines
 
 
 def ask_to_revert(reverted: Reverted, console: Console) -> bool:
     """Show the plan and ask on the terminal; True to write it."""
-    if not reverted.changes:
+    if not reverted.changes and not reverted.moves:
         return True  # nothing to write: no need to ask
     for line in describe_revert_plan(reverted):
         console.print(literal(line, limit=None))
     items = len(reverted.changes)
-    return typer.confirm(f"Write back the old values of {items} items?", default=False)
+    question = f"Write back the old values of {items} items?"
+    if reverted.moves:
+        question = question[:-1] + f" and put {len(reverted.moves)} moved items back?"
+    return typer.confirm(question, default=False)
 
 
 def show_revert(reverted: Reverted, console: Console, *, dry_run: bool = False) -> None:
@@ -148,11 +153,18 @@ def show_revert(reverted: Reverted, console: Console, *, dry_run: bool = False) 
             console.print(
                 literal(
                     f"dry run: would restore {len(reverted.changes)} items, leave "
-                    f"{len(reverted.conflicts)} conflicts alone; nothing was written",
+                    f"{len(reverted.conflicts)} conflicts alone"
+                    + (
+                        f", put {len(reverted.moves)} moved items back and leave "
+                        f"{len(reverted.unmovable)} where they are"
+                        if reverted.moves or reverted.unmovable
+                        else ""
+                    )
+                    + "; nothing was written",
                     limit=None,
                 )
             )
-        elif reverted.changes:
+        elif reverted.changes or reverted.moves:
             console.print("not reverted: nothing was written", markup=False)
         return
     report = reverted.applied.report
@@ -162,11 +174,23 @@ def show_revert(reverted: Reverted, console: Console, *, dry_run: bool = False) 
         console.print(literal(f"failed {f.change.key}: {f.error}", limit=None))
     for conflict in reverted.conflicts:
         console.print(literal(f"kept {conflict.describe()}", limit=None))
+    for m in report.moved:
+        console.print(literal(f"put {m.key} back {m.to.describe()}", limit=None))
+    for fm in report.move_failed:
+        console.print(literal(f"failed to move {fm.move.key}: {fm.error}", limit=None))
+    for u in reverted.unmovable:
+        console.print(literal(f"kept {u.describe()}", limit=None))
+    moves = (
+        f"; {len(report.moved)} moved back, {len(reverted.unmovable)} left where they are, "
+        f"{len(report.move_failed)} failed to move"
+        if reverted.moves or reverted.unmovable
+        else ""
+    )
     console.print(
         literal(
             f"run {run.id} reverted as run {reverted.applied.run_id}: "
             f"{len(report.written)} restored, {len(reverted.conflicts)} conflicts left alone, "
-            f"{len(report.failed)} failed",
+            f"{len(report.failed)} failed{moves}",
             limit=None,
         )
     )
@@ -175,6 +199,9 @@ def show_revert(reverted: Reverted, console: Console, *, dry_run: bool = False) 
 def _show(value: object) -> str:
     if value is None:
         return "—"
+    if isinstance(value, dict) and len(value) == 1:  # a move's place: {"after": "WEB-7"}
+        (side, key), *_ = value.items()
+        return f"{side} {key}"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "(none)"
     return str(value)

@@ -140,7 +140,14 @@ def render_config(kind: str, source: str, mapping: dict[str, str | None]) -> str
         score_line=optional("score_field", "a number field; omit to not write a score"),
         priority_field=json.dumps("priority" if kind == "jira" else "Priority"),
         explain_line=optional("explain_field", "optional text field"),
-        rank_line=optional("rank_field", "optional number field; 1 is the top"),
+        # Not proposed: a number field makes every item below a change a write. reorder
+        # sets the tracker's own order in the fewest moves instead.
+        rank_line=(
+            f"# rank_field = {json.dumps(mapping.get('rank_field') or GUESSES['rank_field'])}"
+            "  # a number field, 1 is the top; rewrites every item below a change\n"
+            + ("" if kind != "file" else "# ")
+            + "reorder = true                       # the backlog's own order follows the ranking"
+        ),
         source=source,
     )
 

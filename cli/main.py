@@ -208,7 +208,7 @@ def plan(
     outcome = run(run_sync(loaded, only=source or (), standings=standings_for(loaded, state)))
     show_plan(outcome, loaded, fmt, out_console())
     code = report_read_failures(outcome.reads)
-    if code == EXIT_OK and detailed_exitcode and outcome.plan.changes:
+    if code == EXIT_OK and detailed_exitcode and (outcome.plan.changes or outcome.plan.moves):
         return EXIT_PENDING
     return code
 
@@ -225,7 +225,10 @@ def sync(
     max_writes: Annotated[
         int | None,
         typer.Option(
-            "--max-writes", min=0, help="Write at most N items; the next run does the rest."
+            "--max-writes",
+            min=0,
+            help="Write at most N items (a request of up to 50 moves counts as one); the next "
+            "run does the rest.",
         ),
     ] = None,
 ) -> int:
@@ -260,6 +263,7 @@ def sync(
                 on_result=progress.tick,
                 stop=stop.event,
                 standings=standings,
+                on_move=progress.tick_move,
             )
 
     try:
@@ -286,7 +290,9 @@ def sync(
     if code != EXIT_OK:
         return code
     report = outcome.report
-    return exit_codes.for_writes(report.stopped.values(), failed=len(report.failed))
+    return exit_codes.for_writes(
+        report.stopped.values(), failed=len(report.failed) + len(report.move_failed)
+    )
 
 
 def signal_name(stop: StopOnSignal) -> str:
@@ -304,6 +310,11 @@ def interrupted_line(outcome: SyncOutcome, stop: StopOnSignal) -> str:
     )
     if report.unsettled:
         line += f" ({len(report.unsettled)} in flight recorded as pending)"
+    if outcome.plan.moves:
+        line += (
+            f"; {len(report.moved)} of {len(outcome.plan.moves)} moves landed, "
+            f"{len(report.moves_left)} left"
+        )
     if outcome.run_id is not None:
         line += f"; run {outcome.run_id} is recorded as interrupted"
     return line
@@ -707,7 +718,9 @@ def revert(
     if reverted.applied is None:
         return EXIT_OK
     report = reverted.applied.report
-    return exit_codes.for_writes(report.stopped.values(), failed=len(report.failed))
+    return exit_codes.for_writes(
+        report.stopped.values(), failed=len(report.failed) + len(report.move_failed)
+    )
 
 
 @app.command()

@@ -14,7 +14,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from priosync.domain import Plan, WriteResult
+from priosync.domain import MoveResult, Plan, WriteResult
 from reports.literal import literal
 
 
@@ -40,7 +40,7 @@ class WriteProgress:
             self._bar.stop()
 
     def start(self, plan: Plan) -> None:
-        self.total = len(plan.changes)
+        self.total = len(plan.changes) + len(plan.moves)
         if self.total and wants_bar(self.console):
             self._bar = Progress(
                 TextColumn("writing"),
@@ -59,6 +59,21 @@ class WriteProgress:
             return
         if not result.ok:
             self.console.print(literal(f"failed {result.change.key}: {result.error}", limit=None))
+        self._line()
+
+    def tick_move(self, result: MoveResult) -> None:
+        """A move settled: it counts like a write."""
+        self.done += 1
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task)
+            return
+        if not result.ok:
+            self.console.print(
+                literal(f"failed to move {result.move.key}: {result.error}", limit=None)
+            )
+        self._line()
+
+    def _line(self) -> None:
         step = max(1, self.total // 10)
         if self.done % step == 0 or self.done == self.total:
             self.console.print(f"written {self.done}/{self.total}", markup=False)

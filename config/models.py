@@ -231,6 +231,9 @@ class OutputsConfig(Strict):
     explain_field: str | None = None
     rank_field: str | None = None
     pin_label: str | None = None
+    #: Put the source's ranked items in ranking order in the tracker's own order (Jira's
+    #: Rank, a GitHub Project's item positions), moving as few as possible.
+    reorder: bool = False
     priority: list[CutConfig] = Field(default_factory=list)
     roadmap: list[CutConfig] = Field(default_factory=list)
 

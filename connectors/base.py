@@ -8,9 +8,9 @@ what to write and records what happened.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
+from priosync.domain import Change, CheckResult, FieldInfo, Move, MoveResult, WorkItem, WriteResult
 
 
 class Connector(Protocol):
@@ -51,3 +51,21 @@ class Connector(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Reorders(Protocol):
+    """A connector that can set its tracker's own order (``[outputs] reorder``).
+
+    Its ``read`` returns items in that order, top first, and ``apply_moves`` places items.
+    """
+
+    async def read_order(self) -> list[WorkItem]:
+        """The whole backlog in the tracker's own order, top first, whatever the config."""
+        ...
+
+    def apply_moves(self, moves: Sequence[Move]) -> AsyncIterator[MoveResult]:
+        """Apply the moves in the order given, grouping chained ones into requests the way
+        the tracker allows; one result per move as it settles. A refused item yields an
+        error and the rest go on; a refusal every move would meet raises and stops."""
+        ...

@@ -85,8 +85,11 @@ class OwnedFields:
             outputs.explain_field,
             outputs.rank_field,
         )
+        # With reorder on, Jira's Rank is priosync's too: a rank change alone (its own
+        # moves coming back) changes no score (docs/tracker-apis.md §4.1).
+        ranked = ("Rank",) if outputs.reorder else ()
         return cls(
-            fields=frozenset(n.casefold() for n in names if n),
+            fields=frozenset(n.casefold() for n in (*names, *ranked) if n),
             label_prefix=outputs.label_prefix if outputs.roadmap else None,
             needs_input_label=outputs.needs_input_label,
             field_ids=field_ids,

@@ -194,6 +194,39 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Place:
+    """Where an item sits in a tracker's own order, named by a neighbour: right after
+    ``after``, or, at the top where nothing precedes it, right before ``before``."""
+
+    after: str | None = None
+    before: str | None = None
+
+    def describe(self) -> str:
+        if self.after is not None:
+            return f"after {self.after}"
+        return f"before {self.before}" if self.before is not None else "alone"
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One item placed in the tracker's own order (Jira's Rank, a Project's item position)
+    next to a neighbour already in place. Its own kind of change: moves are planned,
+    budgeted, written and recorded apart from field writes."""
+
+    key: str
+    source: str
+    url: str
+    #: Where the move puts the item.
+    to: Place
+    #: Where the item was just before this move, for the audit log and ``revert``.
+    was: Place
+    reason: str = ""
+    item: WorkItem | None = None
+    #: The item ``to`` names, for its connector-private handle.
+    anchor: WorkItem | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Skipped:
     """An item priosync did not score, and why."""
 
@@ -212,6 +245,9 @@ class Plan:
     ranking: tuple[RankedItem, ...] = ()
     #: Problems `check` would report that change what this plan writes, one line each.
     warnings: tuple[str, ...] = ()
+    #: Moves that put the ranked items in ranking order (``[outputs] reorder``), in the
+    #: order they are to be applied.
+    moves: tuple[Move, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +259,18 @@ class WriteResult:
     """
 
     change: Change
+    error: PriosyncError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class MoveResult:
+    """How one move fared: ``error`` is None when the item landed where the move put it."""
+
+    move: Move
     error: PriosyncError | None = None
 
     @property

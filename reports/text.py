@@ -13,6 +13,8 @@ JSON is a stable interface for scripts (fields are only ever added):
   "warnings": [...], "failed": [{"key", "source",
   "error"}], "left": [...keys], "written": n}`` where ``before``/``after`` hold ``score``,
   ``priority``, ``labels`` (and ``explanation``/``rank`` when those fields are configured).
+  Also ``"moves"`` and ``"move_requests"`` (empty without ``[outputs] reorder``), and after
+  a sync ``"moved"``, ``"move_failed"``, ``"moves_left"``: see ``reports.moves``.
 - ``fields``: ``{"sources": [{"source", "fields": [{"id", "name", "type", "options",
   "custom"}]}]}``.
 - ``check``: ``{"ok": bool, "checks": [{"what", "ok", "detail", "fix"}]}``.
@@ -33,6 +35,7 @@ from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
 from reports.literal import MAX_CELL, literal, one_line, shown_key
+from reports.moves import move_rows, moves_count, moves_document, moves_summary
 from scoring import dependency_notes, format_number
 from sync.writer import WriteReport
 
@@ -184,6 +187,7 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
         ]
         doc["left"] = [c.key for c in report.left]
         doc["stopped"] = {source: str(why) for source, why in report.stopped.items()}
+    doc.update(moves_document(plan, report))
     return doc
 
 
@@ -239,7 +243,13 @@ def render_plan(
                 else ("left" if c.key in left else "written")
             )
         cells.append(row)
-    if fmt == "markdown" and not plan.changes:
+    for move, row in zip(plan.moves, move_rows(plan, report), strict=True):
+        title = move.item.title if move.item is not None else ""
+        row[0] = _key_cell(move.key, title, move.url, fmt)
+        if fmt == "csv":
+            row[2:2] = [move.url, title]
+        cells.append(row)
+    if fmt == "markdown" and not plan.changes and not plan.moves:
         console.file.write(f"**{plan_counts(plan)}**\n\nNothing to change: {_nothing(plan)}\n")
         return
     _render_cells(header, cells, fmt, console, title=plan_counts(plan), raw={0})
@@ -264,7 +274,7 @@ def plan_counts(plan: Plan) -> str:
         need = len(plan.skipped)
         changing = sum(1 for c in plan.changes if c.key in {s.key for s in plan.skipped})
         text += f"; {need} of the {items} need input ({changing} of them to change)"
-    return text
+    return text + moves_count(plan)
 
 
 def plan_summary(plan: Plan, report: WriteReport | None = None) -> str:
@@ -274,7 +284,7 @@ def plan_summary(plan: Plan, report: WriteReport | None = None) -> str:
         text += (
             f"; of the {len(plan.changes)} changes: {len(report.written)} written, "
             f"{len(report.failed)} failed, {len(report.left)} left"
-        )
+        ) + moves_summary(plan, report)
         for source, why in report.stopped.items():
             text += f"\nsource {source} stopped writing: {why}"
     return text

@@ -11,6 +11,10 @@ and writes what changed. One run at a time: a lock orders syncs and rescores.
 A rescore writes only changes this batch caused: a change that was already pending with the
 same target values before the batch (a write that failed earlier, a read-only source) is
 left to the next full sync instead of being retried on every webhook.
+
+With ``[outputs] reorder`` the snapshot keeps each source's order with every landed move
+folded in, so the plan after a webhook moves only the items whose place changed (one
+raised score: one move). A person's drag on the board is seen at the next full sync.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ import httpx
 from config.loading import LoadedConfig
 from connectors.base import Connector
 from connectors.webhooks import REF_PREFIX
-from priosync.domain import Change, Outputs, Plan, WorkItem, WriteResult
+from priosync.domain import Change, Move, MoveResult, Outputs, Place, Plan, WorkItem, WriteResult
 from priosync.errors import PriosyncError
+from reports.moves import describe_move
 from reports.text import describe_outputs_change
 from service.metrics import Metrics
 from service.queue import Batch
@@ -128,6 +133,8 @@ class Rescorer:
         self.owned_field_ids: set[str] = set()
         self._owned_ids_learned = False
         self._pending: dict[ItemId, Outputs] = {}
+        #: The same for moves: (source, key) → where the move was to put it.
+        self._pending_moves: dict[ItemId, Place] = {}
 
     @property
     def busy(self) -> bool:
@@ -175,12 +182,13 @@ class Rescorer:
                 on_result=self._on_result(trigger),
                 command=command,
                 standings=self.standings,
+                on_move=self._on_move(trigger),
             )
         except PriosyncError as exc:
             return self._sync_failed(trigger, started, began, exc)
         self.baseline = outcome.baseline
         report = outcome.report or WriteReport()
-        self._keep(settle_reads(outcome.reads, report.written), outcome.plan, report)
+        self._keep(settle_reads(outcome.reads, report.written, report.moved), outcome.plan, report)
         for failure in outcome.reads.failures:
             log.warning(
                 "source read failed", extra={"source": failure.source, "error": str(failure.error)}
@@ -238,20 +246,23 @@ class Rescorer:
             self._settle(reads, asked)
         plan = plan_reads(self.loaded.config, reads)
         wanted = self._caused_by_batch(plan, asked)
+        moves = self._moves_caused(plan)
         held = held_back(self.loaded.config, reads)
         if held is not None:
             log.warning("rescore wrote nothing: %s", held)
-            wanted = []
+            wanted, moves = [], []
         applied = await apply_and_record(
             wanted,
-            self._open(c.source for c in wanted),
+            self._open([*(c.source for c in wanted), *(m.source for m in moves)]),
             audit=self.audit,
             run=RunStart("serve webhook", self.loaded.sha256, list(sources)),
             record_when_empty=False,
             on_result=self._on_result("webhook"),
+            moves=moves,
+            on_move=self._on_move("webhook"),
         )
         report = applied.report
-        self._keep(settle_reads(reads, report.written), plan, report)
+        self._keep(settle_reads(reads, report.written, report.moved), plan, report)
         outcome = applied.outcome
         self.metrics.inc("priosync_rescores_total", outcome=outcome)
         self.metrics.inc("priosync_rescored_items_total", len(asked))
@@ -351,6 +362,16 @@ class Rescorer:
             if (c.source, c.key) in asked or self._pending.get((c.source, c.key)) != c.after
         ]
 
+    def _moves_caused(self, plan: Plan) -> list[Move]:
+        """The plan's moves of each source where this batch changed the order to be.
+
+        The snapshot already holds every landed move, so the plan moves only items whose
+        place changed. A source whose moves all were pending unchanged before the batch
+        (moves that failed earlier) is left to the next full sync; otherwise all its moves
+        go, since a later move may be placed next to an earlier one."""
+        new = {m.source for m in plan.moves if self._pending_moves.get((m.source, m.key)) != m.to}
+        return [m for m in plan.moves if m.source in new]
+
     # ── shared ───────────────────────────────────────────────────────────────────────
 
     def _keep(self, snapshot: Reads, plan: Plan, report: WriteReport) -> None:
@@ -358,6 +379,10 @@ class Rescorer:
         landed = {(c.source, c.key) for c in report.written}
         self._pending = {
             (c.source, c.key): c.after for c in plan.changes if (c.source, c.key) not in landed
+        }
+        moved = {(m.source, m.key) for m in report.moved}
+        self._pending_moves = {
+            (m.source, m.key): m.to for m in plan.moves if (m.source, m.key) not in moved
         }
         self.metrics.set("priosync_snapshot_items", sum(len(i) for i in snapshot.items.values()))
         self.ready.set()
@@ -410,6 +435,27 @@ class Rescorer:
                     change.url,
                     what,
                     change.reason,
+                )
+            )
+
+        return record
+
+    def _on_move(self, trigger: str) -> Callable[[MoveResult], None]:
+        def record(result: MoveResult) -> None:
+            if not result.ok:
+                self.metrics.inc("priosync_errors_total", stage="write")
+                log.warning("move failed: %s", result.error, extra={"key": result.move.key})
+                return
+            move = result.move
+            self.changes.appendleft(
+                RecentChange(
+                    self.clock(),
+                    trigger,
+                    move.source,
+                    move.key,
+                    move.url,
+                    describe_move(move),
+                    move.reason,
                 )
             )
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from priosync.domain import Change, Outputs
+from priosync.domain import Change, Move, Outputs, Place
 from priosync.errors import ConfigError
 
 #: Versioned migrations, applied in order on open; ``PRAGMA user_version`` says how far a
@@ -68,6 +68,9 @@ Status = Literal["pending", "ok", "failed", "not-sent", "unknown"]
 
 #: The owned fields of ``Outputs``, in the order they are recorded.
 FIELDS = ("score", "priority", "labels", "explanation", "rank")
+#: The ``field`` of a move's row (``[outputs] reorder``): ``old`` is where the item was (its
+#: neighbour then, ``{"after": key}`` or ``{"before": key}``), ``new`` where it was put.
+POSITION = "position"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,21 @@ def field_changes(change: Change) -> list[tuple[str, Any, Any]]:
                 old = getattr(item.current, name)  # unrounded
             out.append((name, old, new))
     return out
+
+
+def place_json(place: Place) -> dict[str, str | None]:
+    """A ``Place`` as recorded: ``{"after": key}``, or ``{"before": key}`` at the top."""
+    return {"after": place.after} if place.after is not None else {"before": place.before}
+
+
+def place_from(value: Any) -> Place | None:
+    """A recorded place back as a ``Place``; None for a value that is not one."""
+    if not isinstance(value, dict):
+        return None
+    after, before = value.get("after"), value.get("before")
+    if isinstance(after, str):
+        return Place(after=after)
+    return Place(before=before) if isinstance(before, str) else None
 
 
 def outputs_with(base: Outputs, values: Mapping[str, Any]) -> Outputs:
@@ -222,8 +240,42 @@ class AuditLog(ABC):
         with self._tx():
             self._execute(
                 "UPDATE writes SET status = ?, error = ?, at = ? "
-                "WHERE run_id = ? AND source = ? AND item = ? AND status = 'pending'",
-                (status, error, _now(), run_id, change.source, change.key),
+                "WHERE run_id = ? AND source = ? AND item = ? AND status = 'pending' "
+                "AND field != ?",
+                (status, error, _now(), run_id, change.source, change.key, POSITION),
+            )
+
+    def record_move_intents(self, run_id: int, moves: Sequence[Move]) -> None:
+        """Record each move as ``pending`` before it is sent, with the item's place before
+        the move (its neighbour then), so ``revert`` can put it back."""
+        at = _now()
+        rows = [
+            (
+                run_id,
+                m.source,
+                m.key,
+                m.url,
+                POSITION,
+                json.dumps(place_json(m.was)),
+                json.dumps(place_json(m.to)),
+                at,
+            )
+            for m in moves
+        ]
+        with self._tx():
+            self._executemany(
+                "INSERT INTO writes (run_id, source, item, url, field, old, new, status, "
+                "error, at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?)",
+                rows,
+            )
+
+    def settle_move(self, run_id: int, move: Move, *, status: Status, error: str | None) -> None:
+        """Set the outcome of a move whose intent was recorded."""
+        with self._tx():
+            self._execute(
+                "UPDATE writes SET status = ?, error = ?, at = ? WHERE run_id = ? AND source = ? "
+                "AND item = ? AND status = 'pending' AND field = ?",
+                (status, error, _now(), run_id, move.source, move.key, POSITION),
             )
 
     def record_write(self, run_id: int, change: Change, *, error: str | None) -> None:

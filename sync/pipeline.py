@@ -19,7 +19,16 @@ from config.models import FileSource, GitHubSource, JiraSource, PriosyncConfig
 from config.secrets import github_credentials, jira_credentials
 from connectors.base import Connector
 from connectors.file import FileConnector
-from priosync.domain import Change, Outputs, Plan, RankedItem, WorkItem, WriteResult
+from priosync.domain import (
+    Change,
+    Move,
+    MoveResult,
+    Outputs,
+    Plan,
+    RankedItem,
+    WorkItem,
+    WriteResult,
+)
 from priosync.errors import (
     ConfigError,
     NotTheTracker,
@@ -29,7 +38,8 @@ from priosync.errors import (
 )
 from scoring import score_backlog
 from sync.audit import AuditLog
-from sync.outcomes import resolve_outcomes
+from sync.order import has_order, plan_moves, unordered_warning, with_landed_moves
+from sync.outcomes import resolve_moves, resolve_outcomes
 from sync.plan import PlanRules, plan_changes
 from sync.standings import Standings, StandingsFile, standings_of
 from sync.writer import WriteReport, apply_plan
@@ -171,7 +181,23 @@ def rules_of(config: PriosyncConfig) -> PlanRules:
 
 
 def plan_reads(config: PriosyncConfig, reads: Reads) -> Plan:
-    return plan_changes(rank_reads(config, reads), rules_of(config))
+    rules = rules_of(config)
+    plan = plan_changes(rank_reads(config, reads), rules)
+    return with_moves(plan, config, reads, rules) if rules.reorder else plan
+
+
+def with_moves(plan: Plan, config: PriosyncConfig, reads: Reads, rules: PlanRules) -> Plan:
+    """The plan with the moves that put each orderable source in ranking order."""
+    sources = [config.source(name) for name in reads.items]
+    orders = {s.name: reads.items[s.name] for s in sources if has_order(s)}
+    unordered = [
+        unordered_warning(s) for s in sources if not has_order(s) and not isinstance(s, JiraSource)
+    ]
+    return replace(
+        plan,
+        moves=plan_moves(plan.ranking, orders, rules),
+        warnings=plan.warnings + tuple(unordered),
+    )
 
 
 def settle_earlier_writes(audit: AuditLog, reads: Reads, rules: PlanRules) -> int:
@@ -185,6 +211,9 @@ def settle_earlier_writes(audit: AuditLog, reads: Reads, rules: PlanRules) -> in
         return 0
     items = {(i.source, i.key): i for found in reads.items.values() for i in found}
     resolved = resolve_outcomes(pending, items, rules)
+    if rules.reorder:
+        orders = {name: [i.key for i in found] for name, found in reads.items.items()}
+        resolved += resolve_moves(pending, orders)
     for record, status in resolved:
         audit.resolve(record, status)
     return len(resolved)
@@ -238,8 +267,11 @@ async def apply_and_record(
     record_when_empty: bool = True,
     on_result: Callable[[WriteResult], None] | None = None,
     stop: asyncio.Event | None = None,
+    moves: Sequence[Move] = (),
+    on_move: Callable[[MoveResult], None] | None = None,
 ) -> Applied:
-    """Apply ``changes`` and record the run: the one place a plan is written and audited.
+    """Apply ``changes`` and ``moves`` and record the run: the one place a plan is written
+    and audited.
 
     ``sync``, the service's webhook rescores and ``revert`` all come here. A run is opened in
     the audit log before the first write and closed with its counts and outcome; ``held``
@@ -248,24 +280,38 @@ async def apply_and_record(
     nothing is no run worth keeping).
     """
     run_id = None
-    if audit is not None and (changes or record_when_empty):
+    if audit is not None and (changes or moves or record_when_empty):
         run_id = audit.start_run(
             command=run.command, config_sha256=run.config_sha256, sources=list(run.sources)
         )
     if held is not None:
-        report = WriteReport(left=list(changes), stopped={"all sources": held})
+        report = WriteReport(
+            left=list(changes), moves_left=list(moves), stopped={"all sources": held}
+        )
     else:
         report = await apply_plan(
-            Plan(changes=tuple(changes)),
+            Plan(changes=tuple(changes), moves=tuple(moves)),
             connectors,
             audit=audit,
             run_id=run_id,
             max_writes=max_writes,
             on_result=on_result,
             stop=stop,
+            on_move=on_move,
         )
     outcome = outcome_of(report, read_failures=read_failures)
     if audit is not None and run_id is not None:
+        move_counts = (
+            {
+                "moves": len(moves),
+                "moved": len(report.moved),
+                "move_failed": len(report.move_failed),
+                "moves_left": len(report.moves_left),
+                "move_requests": report.move_requests,
+            }
+            if moves
+            else {}
+        )
         audit.finish_run(
             run_id,
             counts={
@@ -273,6 +319,7 @@ async def apply_and_record(
                 "written": len(report.written),
                 "failed": len(report.failed),
                 "left": len(report.left),
+                **move_counts,
                 **(counts or {}),
             },
             outcome=outcome,
@@ -294,6 +341,7 @@ async def run_sync(
     stop: asyncio.Event | None = None,
     command: str = "sync",
     standings: StandingsFile | None = None,
+    on_move: Callable[[MoveResult], None] | None = None,
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
 
@@ -339,6 +387,8 @@ async def run_sync(
             },
             on_result=on_result,
             stop=stop,
+            moves=plan.moves,
+            on_move=on_move,
         )
         if standings is not None:
             read = selected & set(reads.items)
@@ -407,6 +457,7 @@ def for_sources(plan: Plan, names: Collection[str]) -> Plan:
         skipped=tuple(s for s in plan.skipped if s.source in names),
         ranking=ranking,
         warnings=plan.warnings,
+        moves=tuple(m for m in plan.moves if m.source in names),
     )
 
 
@@ -431,19 +482,20 @@ def outcome_of(report: WriteReport, *, read_failures: int = 0) -> Outcome:
         return "read-failed"
     if report.interrupted:
         return "interrupted"
-    if report.failed or report.stopped:
+    if report.failed or report.move_failed or report.stopped:
         return "some-writes-failed"
-    if report.left:
+    if report.left or report.moves_left:
         return "partial"
     return "ok"
 
 
-def settle_reads(reads: Reads, written: Sequence[Change]) -> Reads:
-    """The snapshot as the trackers hold it after ``written`` landed.
+def settle_reads(reads: Reads, written: Sequence[Change], moved: Sequence[Move] = ()) -> Reads:
+    """The snapshot as the trackers hold it after ``written`` and ``moved`` landed.
 
     The service keeps the last full read in memory and replans from it when a webhook names
-    an item; folding each landed change back in means the next plan starts from the truth
-    and never writes the same value twice. Labels a person set are kept.
+    an item; folding each landed change and move back in means the next plan starts from
+    the truth and never writes the same value, or moves the same item, twice. Labels a
+    person set are kept.
     """
     landed = {(c.source, c.key): c for c in written}
     items: dict[str, list[WorkItem]] = {}
@@ -454,7 +506,8 @@ def settle_reads(reads: Reads, written: Sequence[Change]) -> Reads:
             if change is not None:
                 item = replace(item, current=landed_outputs(item.current, change))
             updated.append(item)
-        items[source] = updated
+        moves = [m for m in moved if m.source == source]
+        items[source] = with_landed_moves(updated, moves) if moves else updated
     return Reads(items=items, failures=list(reads.failures))
 
 

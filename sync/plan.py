@@ -44,6 +44,8 @@ class PlanRules:
     writes_rank: bool = False
     needs_input_label: str | None = None
     pin_label: str | None = None
+    #: The tracker's own order follows the ranking (``sync.order``).
+    reorder: bool = False
 
     @classmethod
     def from_config(cls, outputs: OutputsConfig, *, decimals: int) -> PlanRules:
@@ -57,6 +59,7 @@ class PlanRules:
             writes_rank=outputs.rank_field is not None,
             needs_input_label=outputs.needs_input_label,
             pin_label=outputs.pin_label,
+            reorder=outputs.reorder,
         )
 
     def owns(self, label: str) -> bool:

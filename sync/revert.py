@@ -3,22 +3,24 @@
 ``plan_revert`` is pure: given the run's recorded writes and the items as the tracker holds
 them now, it returns the changes that restore the old values and the conflicts — fields a
 person (or a later run) has changed since, which revert must not overwrite. ``revert_run``
-re-reads the items and applies that plan through the pipeline like any other run.
+re-reads the items and applies that plan through the pipeline like any other run. The
+run's moves are undone by ``sync.revert_order`` from the sources' whole order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from config.loading import LoadedConfig
-from priosync.domain import Change, WorkItem
+from connectors.base import Reorders
+from priosync.domain import Change, Move, WorkItem
 from priosync.errors import ConfigError
-from sync.audit import AuditLog, RunRecord, WriteRecord, outputs_with
-from sync.outcomes import resolve_outcomes
+from sync.audit import POSITION, AuditLog, RunRecord, WriteRecord, outputs_with
+from sync.outcomes import resolve_moves, resolve_outcomes
 from sync.pipeline import (
     Applied,
     RunStart,
@@ -28,6 +30,7 @@ from sync.pipeline import (
     select_sources,
 )
 from sync.plan import PlanRules, owned_now
+from sync.revert_order import Unmovable, plan_unmoves
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,7 @@ def plan_revert(
     conflicts: list[Conflict] = []
     by_item: dict[str, list[WriteRecord]] = {}
     for w in writes:
-        if w.status == "ok":
+        if w.status == "ok" and w.field != POSITION:  # moves: ``sync.revert_order``
             by_item.setdefault(w.item, []).append(w)
     for key, records in by_item.items():
         item = items.get(key)
@@ -103,6 +106,9 @@ class Reverted:
     already_reverted_by: RunRecord | None = None
     #: Writes of the run whose outcome was unknown and was resolved from this read.
     resolved: int = 0
+    #: Moves that put the run's moved items back, and the moves it cannot undo.
+    moves: list[Move] = field(default_factory=list)
+    unmovable: list[Unmovable] = field(default_factory=list)
 
 
 async def revert_run(
@@ -139,16 +145,30 @@ async def revert_run(
     }
     try:
         items: dict[tuple[str, str], WorkItem] = {}
+        orders: dict[str, list[WorkItem]] = {}
+        moved = {w.source for w in writes if w.field == POSITION}
         for name, connector in connectors.items():
             keys = sorted({w.item for w in writes if w.source == name})
-            items.update({(name, i.key): i for i in await connector.read_items(keys)})
-        resolved = resolve_outcomes([w for w in writes if w.status == "pending"], items, rules)
+            if name in moved and isinstance(connector, Reorders):
+                # Putting items back needs the whole order, not just the items.
+                orders[name] = await connector.read_order()
+                wanted = set(keys)
+                found = [i for i in orders[name] if i.key in wanted]
+            else:
+                found = await connector.read_items(keys)
+            items.update({(name, i.key): i for i in found})
+        pending = [w for w in writes if w.status == "pending"]
+        resolved = resolve_outcomes(pending, items, rules)
+        resolved += resolve_moves(pending, {n: [i.key for i in o] for n, o in orders.items()})
         for write, status in resolved:
             audit.resolve(write, status)
         writes = audit.writes(run_id=run_id)
         by_key = {key: item for (_, key), item in items.items()}
         changes, conflicts = plan_revert(run_id, writes, by_key, rules)
-        reverted = Reverted(record, changes, conflicts, resolved=len(resolved))
+        moves, unmovable = plan_unmoves(run_id, writes, orders)
+        reverted = Reverted(
+            record, changes, conflicts, resolved=len(resolved), moves=moves, unmovable=unmovable
+        )
         if confirm is not None and not confirm(reverted):
             return reverted
         reverted.applied = await apply_and_record(
@@ -156,7 +176,8 @@ async def revert_run(
             connectors,
             audit=audit,
             run=RunStart(f"revert {run_id}", loaded.sha256, list(connectors)),
-            counts={"conflicts": len(conflicts)},
+            counts={"conflicts": len(conflicts) + len(unmovable)},
+            moves=moves,
         )
         return reverted
     finally:

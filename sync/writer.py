@@ -11,6 +11,10 @@ the chunk is handed over; each outcome is recorded as it settles. After a crash 
 still pending are resolved by a later run, which reads the items (``sync.outcomes``).
 When ``stop`` is set (SIGTERM, Ctrl-C) no new chunk starts; the chunk in flight finishes,
 within ``drain_timeout_s``, and everything after it is left for the next run.
+
+Moves (``[outputs] reorder``) go after a source's field changes, the same way: recorded as
+pending ``position`` rows first, handed over in chunks of whole requests (a chain of up to
+50 moves), settled one by one. The budget counts a move request as one write.
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import Connector
-from priosync.domain import Change, Plan, WriteResult
+from connectors.base import Connector, Reorders
+from priosync.domain import Change, Move, MoveResult, Plan, WriteResult
 from priosync.errors import PriosyncError
+from scoring.order import MOVES_PER_REQUEST, group_moves
 from sync.audit import AuditLog, Status
 
 #: Changes handed to a connector at once. Small enough that a stop or a crash leaves little
 #: in flight; large enough that the connector can keep its concurrency and batching busy
 #: (8 Jira writes in flight, GitHub documents of up to 50 mutations).
 CHUNK = 32
+#: Moves handed to a connector at once, in whole requests: two full Jira rank calls or
+#: GitHub documents; as many single-move requests when the chains are short.
+MOVE_CHUNK = 100
 #: How long the chunk in flight may take to finish after a stop was asked for.
 DRAIN_TIMEOUT_S = 30.0
 
@@ -48,6 +56,13 @@ class WriteReport:
     #: Changes handed to a connector whose outcome is not known (a drain that timed out, a
     #: source that stopped mid-chunk): pending in the audit log, also counted in ``left``.
     unsettled: list[Change] = field(default_factory=list)
+    #: The same for moves (``[outputs] reorder``): landed, refused, not attempted, unknown.
+    moved: list[Move] = field(default_factory=list)
+    move_failed: list[MoveResult] = field(default_factory=list)
+    moves_left: list[Move] = field(default_factory=list)
+    moves_unsettled: list[Move] = field(default_factory=list)
+    #: Move requests handed over (a chain of up to ``MOVES_PER_REQUEST`` moves each).
+    move_requests: int = 0
 
 
 def split_budget(
@@ -57,6 +72,37 @@ def split_budget(
     if max_writes is None:
         return list(changes), []
     return list(changes[:max_writes]), list(changes[max_writes:])
+
+
+def can_move(connector: Connector) -> bool:
+    return connector.writable and isinstance(connector, Reorders)
+
+
+def split_move_budget(
+    moves: Sequence[Move], budget: int | None
+) -> tuple[list[list[Move]], list[Move]]:
+    """The move requests to send now (``budget`` of them) and the moves left for later.
+
+    The budget takes whole requests in plan order: a request that continues a chain split
+    by the cap always comes after the part it continues, so no request is sent whose anchor
+    a request left behind was to place."""
+    groups = group_moves(moves, MOVES_PER_REQUEST)
+    if budget is None:
+        return groups, []
+    return groups[:budget], [m for g in groups[budget:] for m in g]
+
+
+def chunk_requests(requests: Sequence[list[Move]], size: int) -> list[list[list[Move]]]:
+    """Consecutive requests in chunks of at most ``size`` moves (at least one request)."""
+    chunks: list[list[list[Move]]] = []
+    held = 0
+    for request in requests:
+        if not chunks or held + len(request) > size:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(request)
+        held += len(request)
+    return chunks
 
 
 async def apply_plan(
@@ -70,8 +116,11 @@ async def apply_plan(
     stop: asyncio.Event | None = None,
     chunk: int = CHUNK,
     drain_timeout_s: float = DRAIN_TIMEOUT_S,
+    on_move: Callable[[MoveResult], None] | None = None,
+    moves_per_chunk: int = MOVE_CHUNK,
 ) -> WriteReport:
-    """Write the plan's changes source by source, concurrently across sources."""
+    """Write the plan's changes, then its moves, source by source, concurrently across
+    sources. ``max_writes`` counts a change and a move request alike, changes first."""
     report = WriteReport()
     journal = Journal(audit, run_id) if audit is not None and run_id is not None else None
     writable = [c for c in plan.changes if connectors[c.source].writable]
@@ -81,6 +130,14 @@ async def apply_plan(
     by_source: dict[str, list[Change]] = {}
     for change in now:
         by_source.setdefault(change.source, []).append(change)
+    movable = [m for m in plan.moves if can_move(connectors[m.source])]
+    report.moves_left.extend(m for m in plan.moves if not can_move(connectors[m.source]))
+    move_budget = None if max_writes is None else max(0, max_writes - len(now))
+    requests, moves_later = split_move_budget(movable, move_budget)
+    report.moves_left.extend(moves_later)
+    moves_by_source: dict[str, list[list[Move]]] = {}
+    for request in requests:
+        moves_by_source.setdefault(request[0].source, []).append(request)
 
     def settle(result: WriteResult) -> None:
         if result.ok:
@@ -128,7 +185,65 @@ async def apply_plan(
         report.left.extend(c for c in changes[:handed] if c.key not in settled)
         report.left.extend(changes[handed:])
 
-    await asyncio.gather(*(write_source(n, cs) for n, cs in by_source.items()))
+    def settle_move(result: MoveResult) -> None:
+        if result.ok:
+            report.moved.append(result.move)
+        else:
+            report.move_failed.append(result)
+        if journal is not None:
+            journal.settle_move(
+                result.move,
+                status="ok" if result.ok else "failed",
+                error=None if result.error is None else str(result.error),
+            )
+        if on_move is not None:
+            on_move(result)
+
+    async def move_chunk(connector: Reorders, moves: list[Move], settled: set[str]) -> None:
+        async for result in connector.apply_moves(moves):
+            settled.add(result.move.key)
+            settle_move(result)
+
+    async def move_source(name: str, requests: list[list[Move]]) -> None:
+        # After the source's changes, a chunk of requests at a time, like changes: recorded
+        # as pending first, drained on a stop.
+        connector = connectors[name]
+        assert isinstance(connector, Reorders)
+        moves = [m for r in requests for m in r]
+        settled: set[str] = set()
+        handed = 0
+        try:
+            for sending in chunk_requests(requests, moves_per_chunk):
+                if name in report.stopped:
+                    break
+                if stop is not None and stop.is_set():
+                    report.interrupted = True
+                    break
+                part = [m for r in sending for m in r]
+                if journal is not None:
+                    journal.intend_moves(part)
+                handed += len(part)
+                report.move_requests += len(sending)
+                if not await finish_or_drain(
+                    move_chunk(connector, part, settled), stop, drain_timeout_s
+                ):
+                    report.interrupted = True
+                    break
+        except PriosyncError as exc:
+            report.stopped[name] = exc
+        unsettled = [m for m in moves[:handed] if m.key not in settled]
+        report.moves_unsettled.extend(unsettled)
+        report.moves_left.extend(unsettled)
+        report.moves_left.extend(moves[handed:])
+
+    async def write_then_move(name: str) -> None:
+        if by_source.get(name):
+            await write_source(name, by_source[name])
+        if moves_by_source.get(name):
+            await move_source(name, moves_by_source[name])
+
+    names = list(dict.fromkeys([*by_source, *moves_by_source]))
+    await asyncio.gather(*(write_then_move(n) for n in names))
     return report
 
 
@@ -144,6 +259,12 @@ class Journal:
 
     def settle(self, change: Change, *, status: Status, error: str | None) -> None:
         self.audit.settle(self.run_id, change, status=status, error=error)
+
+    def intend_moves(self, moves: Sequence[Move]) -> None:
+        self.audit.record_move_intents(self.run_id, moves)
+
+    def settle_move(self, move: Move, *, status: Status, error: str | None) -> None:
+        self.audit.settle_move(self.run_id, move, status=status, error=error)
 
 
 async def finish_or_drain(

@@ -126,7 +126,7 @@ def build_items_query(field_count: int, *, dependencies: bool = False) -> str:
     return f"""query($project: ID!, $after: String{names}) {{
   node(id: $project) {{
     ... on ProjectV2 {{
-      items(first: {PAGE_SIZE}, after: $after) {{
+      items(first: {PAGE_SIZE}, after: $after, orderBy: {{field: POSITION, direction: ASC}}) {{
         pageInfo {{ hasNextPage endCursor }}
         nodes {{
           id type updatedAt
@@ -182,6 +182,7 @@ MutationName: TypeAlias = Literal[
     "clearProjectV2ItemFieldValue",
     "addLabelsToLabelable",
     "removeLabelsFromLabelable",
+    "updateProjectV2ItemPosition",
 ]
 
 _INPUT_TYPES: dict[MutationName, str] = {
@@ -189,12 +190,14 @@ _INPUT_TYPES: dict[MutationName, str] = {
     "clearProjectV2ItemFieldValue": "ClearProjectV2ItemFieldValueInput!",
     "addLabelsToLabelable": "AddLabelsToLabelableInput!",
     "removeLabelsFromLabelable": "RemoveLabelsFromLabelableInput!",
+    "updateProjectV2ItemPosition": "UpdateProjectV2ItemPositionInput!",
 }
 _SELECTIONS: dict[MutationName, str] = {
     "updateProjectV2ItemFieldValue": "projectV2Item { id }",
     "clearProjectV2ItemFieldValue": "projectV2Item { id }",
     "addLabelsToLabelable": "clientMutationId",
     "removeLabelsFromLabelable": "clientMutationId",
+    "updateProjectV2ItemPosition": "clientMutationId",
 }
 
 
@@ -256,6 +259,15 @@ def remove_labels(labelable_id: str, label_ids: Sequence[str]) -> Mutation:
     """Remove labels (by node id) from an issue or pull request, keeping the others."""
     return Mutation(
         "removeLabelsFromLabelable", {"labelableId": labelable_id, "labelIds": list(label_ids)}
+    )
+
+
+def update_position(project_id: str, item_id: str, after_id: str | None) -> Mutation:
+    """Put a Project item right after another; ``after_id`` None puts it at the top
+    (docs/tracker-apis.md §4.2)."""
+    return Mutation(
+        "updateProjectV2ItemPosition",
+        {"projectId": project_id, "itemId": item_id, "afterId": after_id},
     )
 
 

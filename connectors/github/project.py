@@ -5,7 +5,9 @@ fields are written as aliased ``updateProjectV2ItemFieldValue`` /
 ``clearProjectV2ItemFieldValue`` mutations, many items per document, and labels with
 ``addLabelsToLabelable`` / ``removeLabelsFromLabelable`` in the same documents, after
 missing managed labels are created in their repository (``labels``). Draft issues are scored
-but cannot carry labels (logged). Documents go one at a time, paced by ``client``.
+but cannot carry labels (logged). Documents go one at a time, paced by ``client``. Items are
+read in the Project's position order, and ``reorder`` moves them with position mutations
+(``positions``).
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from connectors.github.mapping import (
     project_field_mutations,
     work_item_from_project_item,
 )
+from connectors.github.positions import position_mutations, send_positions
 from connectors.webhooks import REF_PREFIX
-from priosync.domain import Change, WorkItem, WriteResult
+from priosync.domain import Change, Move, MoveResult, WorkItem, WriteResult
 from priosync.errors import AuthFailed, ChangeRejected, NotFound, TrackerError
+from scoring.order import Order
 
 logger = logging.getLogger("priosync.github")
 
@@ -54,6 +58,9 @@ class ProjectConnector(GitHubSourceConnector):
     token_scopes = PROJECT_SCOPES
     #: Keys of draft issues whose planned labels could not be applied in the last ``apply``.
     unlabelable: Sequence[str] = ()
+    #: The Project's whole item order (node ids, top first) from the last read, kept up to
+    #: date as moves are planned: where "before K" points (``positions``).
+    positions: Order | None = None
     _project: ProjectInfo | None = None
 
     # ── Connector protocol ────────────────────────────────────────────────────────────
@@ -65,6 +72,7 @@ class ProjectConnector(GitHubSourceConnector):
         names = read_names(fields)
         document = g.build_items_query(len(names), dependencies=self.dependencies)
         items: list[WorkItem] = []
+        positions: list[str] = []
         skipped = 0
         cut: list[str] = []
         after: str | None = None
@@ -79,6 +87,8 @@ class ProjectConnector(GitHubSourceConnector):
                     status=200,
                 )
             for node in page["nodes"] or ():
+                if node and node.get("id"):
+                    positions.append(str(node["id"]))
                 if node and keep_project_item(
                     node,
                     include_pull_requests=self.source.include_pull_requests,
@@ -95,6 +105,7 @@ class ProjectConnector(GitHubSourceConnector):
             if not page["pageInfo"]["hasNextPage"]:
                 break
             after = page["pageInfo"]["endCursor"]
+        self.positions = Order(dict.fromkeys(positions))
         logger.info(
             "%s: read %d Project items, left out %d (state, pull requests, no access)",
             self.name,
@@ -146,6 +157,26 @@ class ProjectConnector(GitHubSourceConnector):
                         )
                     )
         return items
+
+    async def read_order(self) -> list[WorkItem]:
+        """Items are always read in the Project's position order."""
+        return await self.read()
+
+    async def apply_moves(self, moves: Sequence[Move]) -> AsyncIterator[MoveResult]:
+        """Position mutations, up to ``MUTATIONS_PER_DOCUMENT`` a document (``positions``)."""
+        project = await self.project()
+        if self.positions is None:
+            await self.read()
+        assert self.positions is not None
+        planned, refused = position_mutations(project.id, moves, self.positions)
+        for result in refused:
+            yield result
+        size = g.MUTATIONS_PER_DOCUMENT
+        batches = [planned[i : i + size] for i in range(0, len(planned), size)]
+        await self.client.wait_for_budget(len(batches))
+        for batch in batches:
+            for moved in await send_positions(self.client, batch):
+                yield moved
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
         """Write the changes in documents of up to ``MUTATIONS_PER_DOCUMENT`` mutations.

@@ -4,7 +4,8 @@ Order: credentials (``/myself``) first — when they fail nothing else can be as
 mapped field (exists, type fits, select options covered by the configured scale), the
 priority tier names, edit permission on the source's projects, and, when ``notify`` is off,
 the project-admin permission Jira demands before it accepts ``notifyUsers=false``
-(docs/tracker-apis.md §1.4).
+(docs/tracker-apis.md §1.4), and with ``reorder`` the *Schedule Issues* permission the rank
+call needs (§4.1).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from connectors.fields import (
 )
 from connectors.jira import protocol as p
 from connectors.jira.fields import RULES, WHERE, with_options
+from connectors.jira.rank import order_by_rank, without_rank
 from priosync.domain import CheckResult
 from priosync.errors import AuthFailed, FieldMappingError, TrackerError
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 EDIT = "EDIT_ISSUES"
 ADMIN = "ADMINISTER_PROJECTS"
+#: Ranking an issue needs *Schedule Issues* (``reorder``).
+SCHEDULE = "SCHEDULE_ISSUES"
 
 #: The fix for an address that does not answer, or answers as something else.
 ADDRESS_FIX = "check the source's url (or cloud_id) and that this machine can reach it"
@@ -63,7 +67,21 @@ async def check_source(connector: JiraConnector) -> list[CheckResult]:
     )
     results += await check_priority_names(connector, all_fields)
     results += await check_permissions(connector, p.project_keys(keys))
+    if connector.outputs.reorder:
+        results.append(await check_rank_order(connector))
     return results
+
+
+async def check_rank_order(connector: JiraConnector) -> CheckResult:
+    """Whether the source's JQL can be read ``ORDER BY Rank`` (Jira Software's field)."""
+    label = f"{connector.source.name}: read the backlog's order"
+    try:
+        await connector.sample_keys(limit=1, jql=order_by_rank(connector.source.jql))
+    except TrackerError as exc:
+        return CheckResult(
+            label, False, str(without_rank(exc)), "install Jira Software, or set reorder = false"
+        )
+    return CheckResult(label, True, "ORDER BY Rank: reorder reads Jira's own order")
 
 
 def credentials_fix(connector: JiraConnector) -> str:
@@ -114,6 +132,9 @@ async def check_permissions(connector: JiraConnector, projects: Sequence[str]) -
     """Edit permission per project, and project admin when notifications are suppressed."""
     source = connector.source
     wanted = [EDIT] if source.notify else [EDIT, ADMIN]
+    reorder = connector.outputs.reorder
+    if reorder:
+        wanted.append(SCHEDULE)
     results: list[CheckResult] = []
     for project in projects:
         try:
@@ -131,7 +152,22 @@ async def check_permissions(connector: JiraConnector, projects: Sequence[str]) -
         )
         if not source.notify:
             results.append(admin_line(source.name, project, held.get(ADMIN, False)))
+        if reorder:
+            results.append(schedule_line(source.name, project, held.get(SCHEDULE, False)))
     return results
+
+
+def schedule_line(source: str, project: str, held: bool) -> CheckResult:
+    """The permission Jira's rank call needs (``reorder``, docs/tracker-apis.md §4.1)."""
+    label = f"{source}: rank issues in {project}"
+    if held:
+        return CheckResult(label, True, "'Schedule Issues': reorder can move issues")
+    return CheckResult(
+        label,
+        False,
+        "reorder moves issues with Jira Software's rank call, which needs 'Schedule Issues'",
+        f"grant 'Schedule Issues' in {project}, or set reorder = false",
+    )
 
 
 def admin_line(source: str, project: str, held: bool) -> CheckResult:

@@ -9,7 +9,9 @@ so a re-sync right after a sync never sees the values it just replaced (docs/tra
 99 issues (2 against 1) and one fewer from 1,000 (11 against 12), with the bulk fetches in
 parallel where search pages follow each other. ``"search"`` pages the enhanced search with
 fields sequentially (kept for comparison: ``bench/jira_read.py``). Data Center pages
-``/rest/api/2/search`` by ``startAt``, the pages after the first in parallel.
+``/rest/api/2/search`` by ``startAt``, the pages after the first in parallel. With
+``[outputs] reorder`` the JQL is read ``ORDER BY Rank ASC`` and moves are rank calls
+(``rank``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from connectors.jira.client import JiraClient
 from connectors.jira.fields import RULES, WHERE, read_field_ids, with_options
 from connectors.jira.links import LINK_FIELDS
 from connectors.jira.mapping import edit_payload, work_item_from_issue
-from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
+from connectors.jira.rank import RankWriter, order_by_rank, without_rank
+from priosync.domain import Change, CheckResult, FieldInfo, Move, MoveResult, WorkItem, WriteResult
 from priosync.errors import AuthFailed, TrackerError
 
 #: How a Cloud read gets the issues' fields (module docstring). There is no "auto": it was
@@ -94,6 +97,7 @@ class JiraConnector:
         self._where: tuple[p.Deployment, str] | None = None
         self._all_fields: list[TrackerField] | None = None
         self._discovering = asyncio.Lock()
+        self.ranks = RankWriter(self.client)
 
     @classmethod
     def from_config(
@@ -147,10 +151,28 @@ class JiraConnector:
     # ── Connector protocol ────────────────────────────────────────────────────────────
 
     async def read(self) -> list[WorkItem]:
-        """The whole backlog of the JQL, or a ``TrackerError``: never a partial list."""
+        """The whole backlog of the JQL, or a ``TrackerError``: never a partial list.
+
+        With ``[outputs] reorder`` in Jira's own order, top first (``ORDER BY Rank ASC``)."""
+        if self.outputs.reorder:
+            return await self.read_order()
         site = await self.discover()
-        issues = await self._read_issues(self.source.jql, site)
+        return self._to_items(await self._read_issues(self.source.jql, site), site)
+
+    async def read_order(self) -> list[WorkItem]:
+        """The whole backlog in Jira's Rank order, the source's own ``ORDER BY`` replaced."""
+        site = await self.discover()
+        try:
+            issues = await self._read_issues(order_by_rank(self.source.jql), site)
+        except TrackerError as exc:
+            raise without_rank(exc) from None
         return self._to_items(issues, site)
+
+    async def apply_moves(self, moves: Sequence[Move]) -> AsyncIterator[MoveResult]:
+        """Rank calls of up to 50 chained moves each, one at a time (``rank``)."""
+        await self.deployment_info()
+        async for result in self.ranks.apply(moves):
+            yield result
 
     async def read_items(self, keys: Sequence[str]) -> list[WorkItem]:
         """Re-read named issues that the source's JQL still holds; others are left out.
@@ -261,18 +283,15 @@ class JiraConnector:
             self._all_fields = await self.client.fields()
         return self._all_fields
 
-    async def sample_keys(self, limit: int = 50) -> list[str]:
+    async def sample_keys(self, limit: int = 50, *, jql: str | None = None) -> list[str]:
         """Keys of the first issues the JQL finds (for editmeta and permission checks)."""
         deployment, _ = await self.deployment_info()
+        jql = self.source.jql if jql is None else jql
         if deployment == "dc":
-            request = p.build_dc_search_request(
-                self.source.jql, fields=["key"], start_at=0, max_results=limit
-            )
+            request = p.build_dc_search_request(jql, fields=["key"], start_at=0, max_results=limit)
             issues = p.parse_dc_search_page(await self.client.search_call(request)).issues
         else:
-            request = p.build_cloud_search_request(
-                self.source.jql, fields=["key"], max_results=limit
-            )
+            request = p.build_cloud_search_request(jql, fields=["key"], max_results=limit)
             issues = p.parse_cloud_search_page(await self.client.search_call(request)).issues
         return [str(i["key"]) for i in issues if i.get("key")]
 

@@ -597,9 +597,13 @@ def _project_items(project: Project, ctx: ResolveContext, args: JSON) -> JSON:
     states = set(args.get("archivedStates") or ("NOT_ARCHIVED",))
     wanted = {"ARCHIVED": True, "NOT_ARCHIVED": False}
     keep = {wanted[s] for s in states if s in wanted}
+    # Items are kept in position order; orderBy has one field, POSITION (docs/tracker-apis.md
+    # §4.2), ascending by default.
+    order = args.get("orderBy") or {}
+    items = project.items if order.get("direction", "ASC") == "ASC" else project.items[::-1]
     if keep == {False}:
-        return connection([it for it in project.items if not it.archived], args)
-    return connection([it for it in project.items if it.archived in keep], args)
+        return connection([it for it in items if not it.archived], args)
+    return connection([it for it in items if it.archived in keep], args)
 
 
 _FIELD_TYPES = "ProjectV2Field ProjectV2SingleSelectField ProjectV2IterationField"

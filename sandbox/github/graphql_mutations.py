@@ -18,6 +18,7 @@ from .graphql_api import (
     IssueFieldValueRef,
     ResolveContext,
     WebhookEvent,
+    connection,
     resolves,
     touch,
 )
@@ -113,6 +114,52 @@ def _clear_item_field(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
     if before is not None:
         _item_edited(ctx, project, item, field, before)
     return {"clientMutationId": data.get("clientMutationId"), "projectV2Item": item}
+
+
+@resolves("Mutation", "updateProjectV2ItemPosition")
+def _update_item_position(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
+    """Put the item right after ``afterId``, or at the top when it is null or omitted (the
+    input's description, docs/tracker-apis.md §4.2); a ``reordered`` event names the item
+    it now follows, as ``changes.previous_projects_v2_item_node_id``."""
+    data = args["input"]
+    project: Project = _lookup(ctx, data["projectId"], Project, "ProjectV2")
+    item: ProjectItem = _lookup(ctx, data["itemId"], ProjectItem, "ProjectV2Item")
+    after_id = data.get("afterId")
+    after = _lookup(ctx, after_id, ProjectItem, "ProjectV2Item") if after_id else None
+    if item.project_number != project.number or (
+        after is not None and after.project_number != project.number
+    ):
+        raise GraphQLFault("NOT_FOUND", "The item does not belong to the project.")
+    if after is item:
+        raise GraphQLFault("UNPROCESSABLE", "An item cannot be positioned after itself.")
+    before = move_item(project, item, after)
+    if before is not after:
+        touch(item)
+        change = {"from": before.node_id if before else None, "to": after_id or None}
+        ctx.events.append(
+            WebhookEvent(
+                "projects_v2_item",
+                "reordered",
+                item,
+                {"changes": {"previous_projects_v2_item_node_id": change}},
+            )
+        )
+    return {"clientMutationId": data.get("clientMutationId"), "project": project}
+
+
+@resolves("UpdateProjectV2ItemPositionPayload", "items")
+def _position_payload_items(payload: JSON, ctx: ResolveContext, args: JSON) -> JSON:
+    project: Project = payload["project"]
+    return connection([it for it in project.items if not it.archived], args)
+
+
+def move_item(project: Project, item: ProjectItem, after: ProjectItem | None) -> ProjectItem | None:
+    """Move ``item`` right after ``after`` (None: to the top); return the item it followed."""
+    index = project.items.index(item)
+    before = project.items[index - 1] if index else None
+    del project.items[index]
+    project.items.insert(project.items.index(after) + 1 if after is not None else 0, item)
+    return before
 
 
 def _labelable_and_labels(ctx: ResolveContext, data: JSON) -> tuple[Issue, list[Label]]:

@@ -56,7 +56,7 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "Mutation": (
         "addLabelsToLabelable", "clearProjectV2ItemFieldValue", "createLabel",
         "createProjectV2Field", "removeLabelsFromLabelable", "setIssueFieldValue",
-        "updateProjectV2Field", "updateProjectV2ItemFieldValue",
+        "updateProjectV2Field", "updateProjectV2ItemFieldValue", "updateProjectV2ItemPosition",
     ),
     "Node": ("id",),
     "RateLimit": ("cost", "limit", "nodeCount", "remaining", "resetAt", "used"),
@@ -160,6 +160,7 @@ KEPT_OUTPUT_TYPES: Mapping[str, tuple[str, ...]] = {
     "UpdateProjectV2FieldPayload": ("clientMutationId", "projectV2Field"),
     "UpdateProjectV2ItemFieldValuePayload": ("clientMutationId", "projectV2Item"),
     "ClearProjectV2ItemFieldValuePayload": ("clientMutationId", "projectV2Item"),
+    "UpdateProjectV2ItemPositionPayload": ("clientMutationId", "items"),
     "SetIssueFieldValuePayload": ("clientMutationId", "issue", "issueFieldValues"),
 }  # fmt: skip
 

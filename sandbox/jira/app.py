@@ -42,6 +42,7 @@ from . import catalog as c
 from .edits import EditRejected
 from .faults import Refusal
 from .jql import JqlError
+from .rank import RankError
 from .render import (
     field_schema,
     render_field,
@@ -114,6 +115,8 @@ def create_jira_app(sandbox: JiraSandbox) -> Starlette:
         Route("/rest/api/{version}/issue/{key}/editmeta", handlers.edit_meta, methods=["GET"]),
         Route("/rest/api/{version}/issueLink/{link_id}", handlers.issue_link, methods=["GET"]),
         *admin_routes(sandbox),
+        # Jira Software's agile API, served by Cloud and Data Center alike (§4.1).
+        Route("/rest/agile/1.0/issue/rank", handlers.rank_issues, methods=["PUT"]),
     ]
     return Starlette(
         routes=routes,
@@ -397,6 +400,7 @@ class _Handlers:
             "BROWSE_PROJECTS": ("Browse Projects", "PROJECT", True),
             "EDIT_ISSUES": ("Edit Issues", "PROJECT", True),
             "ADMINISTER_PROJECTS": ("Administer Projects", "PROJECT", admin),
+            "SCHEDULE_ISSUES": ("Schedule Issues", "PROJECT", self.sandbox.can_schedule),
             "ADMINISTER": ("Administer Jira", "GLOBAL", actor.jira_admin),
         }
         permissions: dict[str, dict[str, Any]] = {}
@@ -688,6 +692,21 @@ class _Handlers:
                         render_issue_link(end, issue, other, base_url=self.base(), api=api)
                     )
         raise ApiError(404, "No issue link with id '" + link_id + "' exists.")
+
+    async def rank_issues(self, request: Request) -> Response:
+        body = await self.json_body(request)
+        try:
+            answer = self.sandbox.rank(body)
+        except RankError as exc:
+            raise ApiError(400, str(exc)) from None
+        except EditRejected as rejected:
+            return JSONResponse(rejected.body, status_code=rejected.status)
+        task = (
+            BackgroundTask(deliver_pending, self.sandbox) if self.sandbox.pending_events else None
+        )
+        if answer is None:
+            return Response(status_code=204, background=task)
+        return JSONResponse(answer, status_code=207, background=task)
 
     async def edit_meta(self, request: Request) -> Response:
         api = self.api(request)

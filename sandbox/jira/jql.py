@@ -333,7 +333,7 @@ _SYSTEM_ALIASES = {
     "createddate": "created",
     "updated": "updated",
     "updateddate": "updated",
-    "rank": "key",
+    "rank": "rank",
 }
 
 
@@ -580,19 +580,27 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def sort_issues(
-    issues: Sequence[StoredIssue], order: tuple[tuple[str, bool], ...]
+    issues: Sequence[StoredIssue],
+    order: tuple[tuple[str, bool], ...],
+    *,
+    rank: Callable[[int], int] | None = None,
 ) -> list[StoredIssue]:
     """Return ``issues`` sorted by ``order``; without ORDER BY, by key descending (newest first).
 
-    Empty values sort last ascending and first descending, as in Jira.
+    Empty values sort last ascending and first descending, as in Jira. ``rank`` gives an
+    issue id's place in the site's Rank order (``ORDER BY Rank``; by id without it).
     """
     result = sorted(issues, key=lambda issue: issue.id, reverse=True)
     for field_id, descending in reversed(order):
-        result.sort(key=lambda issue, f=field_id: _sort_value(issue, f), reverse=descending)  # type: ignore[misc]
+        result.sort(key=lambda issue, f=field_id: _sort_value(issue, f, rank), reverse=descending)  # type: ignore[misc]
     return result
 
 
-def _sort_value(issue: StoredIssue, field_id: str) -> tuple[int, Any]:
+def _sort_value(
+    issue: StoredIssue, field_id: str, rank: Callable[[int], int] | None = None
+) -> tuple[int, Any]:
+    if field_id == "rank":
+        return (0, rank(issue.id) if rank is not None else issue.id)
     if field_id == "key":
         return (0, issue.number)
     if field_id == "priority":

@@ -23,6 +23,7 @@ from .edits import ChangeItem, EditRejected, apply_staged, stage_edit
 from .faults import FaultInjector, Faults
 from .jql import JqlError, Query, parse_jql, sort_issues
 from .model import LinkEnd, StoredIssue
+from .rank import RankError, RankOrder, parse_rank_body, rank_change
 from .render import render_custom
 from .site_fields import OUTPUT_FIELD_IDS, SiteFields
 from .webhooks import WebhookDelivery, build_issue_updated
@@ -95,6 +96,15 @@ class IssueView:
         return sum(1 for e in self.edits if e.notified)
 
 
+@dataclass(frozen=True, slots=True)
+class RankRecord:
+    """One issue a rank request moved: which, by whom, when."""
+
+    key: str
+    actor_account_id: str
+    at: datetime
+
+
 @dataclass
 class Account:
     """The account that the sandbox's credentials sign in as."""
@@ -157,6 +167,14 @@ class JiraSandbox:
         self._by_id: dict[int, StoredIssue] = {i.id: i for i in issues}
         self._search_cache: dict[tuple[str, int, bool], list[StoredIssue]] = {}
         self._event_counter = 0
+        #: Jira Software's Rank order (``rank``); created issues rank last, so by id.
+        self.ranks = RankOrder(sorted(self._by_id))
+        #: Keys the rank endpoint refuses, answered per issue in a 207 (tests of partial
+        #: failure); and whether the account holds *Schedule Issues* (403 without it).
+        self.rank_refused: set[str] = set()
+        self.can_schedule = True
+        #: One entry per issue a rank request moved.
+        self.rank_log: list[RankRecord] = []
 
     # ── construction and persistence ─────────────────────────────────────────────────────
 
@@ -218,6 +236,7 @@ class JiraSandbox:
             "issues": [
                 issue.to_json() for issue in sorted(self._by_id.values(), key=lambda i: i.id)
             ],
+            "rank": list(self.ranks.ids),
         }
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
@@ -242,7 +261,7 @@ class JiraSandbox:
             raise ValueError(
                 f"{path}: not a sandbox Jira state file (format {state.get('format')!r})"
             )
-        return cls(
+        site = cls(
             issues=[StoredIssue.from_json(raw) for raw in state["issues"]],
             project=state["project"],
             dc=bool(state["dc"]) if dc is None else dc,
@@ -256,6 +275,8 @@ class JiraSandbox:
             fields=SiteFields.from_json(state["site_fields"]) if "site_fields" in state else None,
             jira_admin=bool(state.get("jira_admin", True)),
         )
+        site.ranks.set(int(i) for i in state.get("rank", ()) if int(i) in site._by_id)
+        return site
 
     def credentials(self) -> list[tuple[Account, str]]:
         """Who may sign in, with the secret each signs in with (a PAT on Data Center)."""
@@ -335,7 +356,11 @@ class JiraSandbox:
                 "Unbounded JQL queries are not allowed here. "
                 "Please add a search restriction to your query."
             )
-        result = sort_issues([i for i in self._by_id.values() if query.matches(i)], query.order)
+        result = sort_issues(
+            [i for i in self._by_id.values() if query.matches(i)],
+            query.order,
+            rank=self.ranks.position,
+        )
         if len(self._search_cache) >= _SEARCH_CACHE_SIZE:
             self._search_cache.clear()
         self._search_cache[(jql, self.version, require_bounded)] = result
@@ -430,6 +455,64 @@ class JiraSandbox:
             issue.updated = now
         self.version += 1
 
+    def rank(self, body: Any, *, actor: Account | None = None) -> dict[str, Any] | None:
+        """Apply ``PUT /rest/agile/1.0/issue/rank`` (``rank`` module): None when every
+        issue moved (204), else the 207 body; ``RankError`` refuses the whole request."""
+        actor = actor or self.account
+        if not self.can_schedule:
+            raise EditRejected(403, messages=["You do not have permission to rank issues."])
+        request = parse_rank_body(body)
+        anchor_ref = request.after or request.before or ""
+        anchor = self.find(anchor_ref)
+        if anchor is None:
+            raise RankError(f"Issue {anchor_ref} does not exist or you cannot see it.")
+        entries: list[dict[str, Any]] = []
+        moving: list[StoredIssue] = []
+        for ref in request.refs:
+            issue = self.find(ref)
+            if issue is None or issue is anchor or issue.key in self.rank_refused:
+                reason = (
+                    "Issue does not exist or you do not have permission to see it."
+                    if issue is None
+                    else "Cannot rank an issue relative to itself."
+                    if issue is anchor
+                    else "The issue cannot be ranked."
+                )
+                entries.append(
+                    {
+                        "issueId": issue.id if issue else None,
+                        "issueKey": issue.key if issue else ref,
+                        "status": 404 if issue is None else 400,
+                        "errors": [reason],
+                    }
+                )
+                continue
+            entries.append({"issueId": issue.id, "issueKey": issue.key, "status": 200})
+            if issue not in moving:
+                moving.append(issue)
+        was = {i.id: self.ranks.position(i.id) for i in moving}
+        self.ranks.place(
+            [i.id for i in moving],
+            after=anchor.id if request.after else None,
+            before=anchor.id if request.before else None,
+        )
+        now = self.now()
+        for issue in moving:
+            position = self.ranks.position(issue.id)
+            if position == was[issue.id]:
+                continue
+            issue.updated = now
+            self.rank_log.append(RankRecord(issue.key, actor.account_id, now))
+            self._queue_event(issue, [rank_change(position < was[issue.id])], actor, now)
+        self.version += 1
+        if all(e["status"] == 200 for e in entries):
+            return None
+        return {"entries": entries}
+
+    def rank_order(self) -> list[str]:
+        """Every issue key in Rank order, top first (for assertions)."""
+        return [self._by_id[i].key for i in self.ranks.ids]
+
     def human_edit(
         self,
         key: str,
@@ -478,6 +561,8 @@ __all__ = [
     "EditRejected",
     "IssueView",
     "JiraSandbox",
+    "RankError",
+    "RankRecord",
     "RequestLogEntry",
     "WebhookDelivery",
 ]

@@ -129,7 +129,8 @@ def base_image(docker: Docker) -> str:
 def runtime_requirements() -> list[str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     build = project["build-system"]["requires"]
-    return [*project["project"]["dependencies"], *build, "wheel"]
+    extras = project["project"]["optional-dependencies"]["postgres"]  # the image's default
+    return [*project["project"]["dependencies"], *extras, *build, "wheel"]
 
 
 @pytest.fixture(scope="session")

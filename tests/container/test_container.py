@@ -143,6 +143,10 @@ class TestContainer:
         (config_mount,) = [m for m in mounts if m.split()[1] == "/config/priosync.toml"]
         assert config_mount.split()[3].split(",")[0] == "ro"
         assert "Read-only file system" in container.exec("sh", "-c", "touch /app/x", check=False)
+        # PostgreSQL support is built in (the replicas' Deployment runs this image).
+        assert container.exec(
+            "python", "-c", "import sync.postgres, procrastinate; print('pg')"
+        ).split() == ["pg"]
 
         wait_for(
             "the first sync", lambda: container.get("/healthz").json()["snapshot"], within_s=60

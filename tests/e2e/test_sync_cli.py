@@ -263,7 +263,10 @@ class TestSetupCommands:
         assert result.returncode == 0, result.stderr
         assert "discovered 7 of 7 fields from the tracker" in result.stdout
         text = target.read_text()
-        assert 'rank_field = "Backlog rank"' in text
+        # Found, but not proposed: a rank number rewrites every item below a change;
+        # reorder sets the tracker's own order instead.
+        assert '\n# rank_field = "Backlog rank"' in text
+        assert "\nreorder = true" in text
         assert 'explain_field = "Score rationale"' in text
         check = subprocess.run(
             [sys.executable, "-m", "priosync", "check", "--config", str(target)],

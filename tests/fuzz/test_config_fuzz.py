@@ -24,6 +24,7 @@ KEYS = [
     "name", "min_score", "top", "top_percent", "capacity", "kind", "url", "jql", "project",
     "repo", "path", "api_url", "cron", "timezone", "host", "port", "max_body_bytes",
     "accept_unsigned", "report", "notify", "pacing", "concurrency", "token", "cloud_id",
+    "reorder",
 ]  # fmt: skip
 TEXT = st.text(alphabet=string.printable + "\x00\x1b\u2028é×", max_size=40)
 SCALARS = st.one_of(

@@ -49,8 +49,10 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def load_test_config(**server: Any) -> LoadedConfig:
+def load_test_config(outputs: Mapping[str, Any] | None = None, **server: Any) -> LoadedConfig:
     raw = {**CONFIG, "server": {**CONFIG["server"], **server}}
+    if outputs:
+        raw["outputs"] = {**CONFIG["outputs"], **outputs}
     return validate_config(raw, file=Path("service-test.toml"), environ={})
 
 
@@ -149,6 +151,7 @@ async def running_service(
     environ: Mapping[str, str] = ENVIRON,
     wait_for_snapshot: bool = True,
     server: Mapping[str, Any] | None = None,
+    outputs: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> AsyncIterator[Running]:
     """A sandbox Jira and the service on loopback, first full sync done."""
@@ -156,7 +159,7 @@ async def running_service(
     jira_app: ASGIApp = create_jira_app(sandbox)
     if wrap is not None:
         jira_app = wrap(jira_app)
-    loaded = load_test_config(**(server or {}))
+    loaded = load_test_config(outputs, **(server or {}))
     options.setdefault("quiet_s", 0.15)
     options.setdefault("max_delay_s", 2.0)
     app = create_service_app(

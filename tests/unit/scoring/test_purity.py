@@ -12,6 +12,7 @@ ALLOWED_TOP_LEVEL = frozenset(
     {
         "__future__",
         "ast",
+        "bisect",
         "collections",
         "dataclasses",
         "decimal",
