@@ -65,9 +65,11 @@ class OwnedFields:
     #: The managed label prefix, when roadmap buckets are configured.
     label_prefix: str | None
     needs_input_label: str | None
+    #: ``[scoring.freshness] stale_label``.
+    stale_label: str | None = None
 
     @classmethod
-    def from_config(cls, outputs: OutputsConfig) -> OwnedFields:
+    def from_config(cls, outputs: OutputsConfig, *, stale_label: str | None = None) -> OwnedFields:
         names = (
             outputs.score_field,
             outputs.priority_field,
@@ -78,6 +80,7 @@ class OwnedFields:
             fields=frozenset(n.casefold() for n in names if n),
             label_prefix=outputs.label_prefix if outputs.roadmap else None,
             needs_input_label=outputs.needs_input_label,
+            stale_label=stale_label,
         )
 
     def owns_field(self, *names: str | None) -> bool:
@@ -87,7 +90,7 @@ class OwnedFields:
     def owns_label(self, label: str) -> bool:
         if self.label_prefix is not None and label.startswith(self.label_prefix):
             return True
-        return label == self.needs_input_label
+        return label is not None and label in (self.needs_input_label, self.stale_label)
 
 
 # ── what a tracker's webhook module exposes ──────────────────────────────────────────────

@@ -143,7 +143,7 @@ class WebhookReceiver:
         self.auths = auths
         self.queue = queue
         self.metrics = metrics
-        self.owned = OwnedFields.from_config(config.outputs)
+        self.owned = OwnedFields.from_config(config.outputs, stale_label=config.stale_label())
         self.own_actors = frozenset(own_actors)
         self.deliveries = RecentDeliveries(dedupe_capacity)
 

@@ -33,10 +33,12 @@ from reports.text import describe_outputs_change
 from service.metrics import Metrics
 from service.queue import Batch
 from sync.audit import AuditLog
+from sync.input_state import InputState, SqliteInputState
 from sync.pipeline import (
     Reads,
     RunStart,
     apply_and_record,
+    date_reads,
     held_back,
     open_connector,
     plan_reads,
@@ -113,6 +115,7 @@ class Rescorer:
         self._connectors: dict[str, Connector] = {}
         #: Changes the last plan wanted that did not land: (source, key) → target outputs.
         self._pending: dict[ItemId, Outputs] = {}
+        self._inputs: InputState | None = None
 
     @property
     def busy(self) -> bool:
@@ -145,6 +148,7 @@ class Rescorer:
                 environ=self.environ,
                 transports=self.transports,
                 on_result=self._on_result(trigger),
+                now=self.clock(),
             )
         except PriosyncError as exc:
             return self._sync_failed(trigger, started, began, exc)
@@ -201,7 +205,7 @@ class Rescorer:
     async def _rescore(self, batch: Batch, sources: Sequence[str], reads: Reads) -> RunSummary:
         started, began = self.clock(), time.monotonic()
         reads, asked = await self._reread(batch, sources, reads)
-        plan = plan_reads(self.loaded.config, reads)
+        plan = plan_reads(self.loaded.config, reads, now=self.clock())
         wanted = self._caused_by_batch(plan, asked)
         held = held_back(self.loaded.config, reads)
         if held is not None:
@@ -258,7 +262,18 @@ class Rescorer:
             if isinstance(result, BaseException):
                 raise result
             fresh, keys = result
-            reads = replace_items(reads, source, fresh, keys)
+            dated = await date_reads(
+                self.loaded.config,
+                Reads(items={source: fresh}),
+                connectors,
+                state=self._input_state(),
+                now=self.clock(),
+            )
+            if dated.failures:
+                self.metrics.inc("priosync_errors_total", stage="read")
+                log.warning("re-read failed: %s", dated.failures[0].error, extra={"source": source})
+                continue
+            reads = replace_items(reads, source, dated.items[source], keys)
             asked.update((source, k) for k in keys)
             asked.update((source, i.key) for i in fresh)
         return reads, asked
@@ -290,6 +305,14 @@ class Rescorer:
         }
         self.metrics.set("priosync_snapshot_items", sum(len(i) for i in snapshot.items.values()))
         self.ready.set()
+
+    def _input_state(self) -> InputState | None:
+        """What was seen of items' inputs (``[scoring.freshness]``), kept with the audit log."""
+        if self.loaded.config.scoring.freshness is None or self.audit is None:
+            return None
+        if self._inputs is None:
+            self._inputs = SqliteInputState(self.audit.path)
+        return self._inputs
 
     def _open(self, names: Iterable[str]) -> dict[str, Connector]:
         """Connectors for the named sources, opened once and kept for the service's life."""
@@ -338,3 +361,6 @@ class Rescorer:
         async with self._lock:
             connectors, self._connectors = list(self._connectors.values()), {}
             await asyncio.gather(*(c.aclose() for c in connectors), return_exceptions=True)
+            if self._inputs is not None:
+                self._inputs.close()
+                self._inputs = None

@@ -57,6 +57,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     CREATE INDEX IF NOT EXISTS writes_status ON writes(status);
     """,
+    # [scoring.freshness]: what priosync saw of each item's inputs (sync.input_state).
+    """
+    CREATE TABLE IF NOT EXISTS input_sightings (
+        source TEXT NOT NULL,
+        item TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        updated_at TEXT,
+        changed_at TEXT,
+        PRIMARY KEY (source, item)
+    );
+    """,
 )
 
 #: A write's status. ``pending``: recorded before it was sent, outcome not yet known;

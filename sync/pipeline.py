@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Literal
 
 import httpx
@@ -20,8 +21,10 @@ from connectors.base import Connector
 from connectors.file import FileConnector
 from priosync.domain import Change, Outputs, Plan, RankedItem, WorkItem, WriteResult
 from priosync.errors import ConfigError, PriosyncError, WritesHeldBack
-from scoring import score_backlog
+from scoring import METRIC_INPUT, score_backlog
 from sync.audit import AuditLog
+from sync.freshness import date_inputs
+from sync.input_state import InputState, SqliteInputState
 from sync.outcomes import resolve_outcomes
 from sync.plan import PlanRules, plan_changes
 from sync.writer import WriteReport, apply_plan
@@ -75,6 +78,7 @@ def open_connector(
 ) -> Connector:
     """Build the connector for one source; ``transport`` lets the demo and tests use a sandbox."""
     inputs = config.inputs_for(source)
+    history = config.scoring.freshness is not None
     if isinstance(source, FileSource):
         return FileConnector.from_config(source, inputs=inputs, outputs=config.outputs)
     if isinstance(source, JiraSource):
@@ -86,8 +90,9 @@ def open_connector(
             outputs=config.outputs,
             credentials=jira_credentials(source, environ),
             transport=transport,
-            scales=config.scoring.scales,
+            scales=connector_scales(config),
             priority_names=[c.name for c in config.outputs.priority],
+            history=history,
         )
     from connectors.github import ProjectConnector, RepositoryConnector
 
@@ -98,9 +103,19 @@ def open_connector(
         outputs=config.outputs,
         credentials=github_credentials(source, environ),
         transport=transport,
-        scales=config.scoring.scales,
+        scales=connector_scales(config),
         priority_names=[c.name for c in config.outputs.priority],
+        history=history,
     )
+
+
+def connector_scales(config: PriosyncConfig) -> dict[str, dict[str, float]]:
+    """The scales ``check`` compares select options with; the key metric's are its weights."""
+    scales = {name: dict(scale) for name, scale in config.scoring.scales.items()}
+    metrics = config.scoring.metrics
+    if metrics is not None and metrics.field is not None:
+        scales[METRIC_INPUT] = dict(metrics.weights)
+    return scales
 
 
 async def read_all(connectors: Sequence[Connector]) -> Reads:
@@ -117,26 +132,51 @@ async def read_all(connectors: Sequence[Connector]) -> Reads:
     return reads
 
 
-def rank_reads(config: PriosyncConfig, reads: Reads) -> tuple[RankedItem, ...]:
-    """Rank per source (each its own list) or across all sources as one portfolio."""
+def rank_reads(
+    config: PriosyncConfig, reads: Reads, *, now: datetime | None = None
+) -> tuple[RankedItem, ...]:
+    """Rank per source (each its own list) or across all sources as one portfolio.
+
+    ``now`` is the time freshness is judged at (default: the clock, now).
+    """
     spec = config.scoring.to_model_spec()
     tiers = [c.to_cut() for c in config.outputs.priority]
     buckets = [c.to_cut() for c in config.outputs.roadmap]
+    at = now or datetime.now(UTC)
     if config.scoring.ranking == "global":
         everything = [item for items in reads.items.values() for item in items]
-        return score_backlog(everything, spec, tiers=tiers, buckets=buckets)
+        return score_backlog(everything, spec, tiers=tiers, buckets=buckets, now=at)
     ranked: list[RankedItem] = []
     for items in reads.items.values():
-        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets))
+        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets, now=at))
     return tuple(ranked)
 
 
 def rules_of(config: PriosyncConfig) -> PlanRules:
-    return PlanRules.from_config(config.outputs, decimals=config.scoring.decimals)
+    return PlanRules.from_config(
+        config.outputs, decimals=config.scoring.decimals, stale_label=config.stale_label()
+    )
 
 
-def plan_reads(config: PriosyncConfig, reads: Reads) -> Plan:
-    return plan_changes(rank_reads(config, reads), rules_of(config))
+def plan_reads(config: PriosyncConfig, reads: Reads, *, now: datetime | None = None) -> Plan:
+    return plan_changes(rank_reads(config, reads, now=now), rules_of(config))
+
+
+async def date_reads(
+    config: PriosyncConfig,
+    reads: Reads,
+    connectors: Mapping[str, Connector],
+    *,
+    state: InputState | None,
+    now: datetime,
+) -> Reads:
+    """With ``[scoring.freshness]``, the reads with every item's inputs dated
+    (``sync.freshness``); a source whose history could not be read becomes a read failure."""
+    if config.scoring.freshness is None:
+        return reads
+    dated = await date_inputs(reads.items, connectors, state=state, now=now)
+    failures = [SourceFailure(source, error) for source, error in dated.failures.items()]
+    return Reads(items=dated.items, failures=[*reads.failures, *failures])
 
 
 def settle_earlier_writes(audit: AuditLog, reads: Reads, rules: PlanRules) -> int:
@@ -255,15 +295,25 @@ async def run_sync(
     on_result: Callable[[WriteResult], None] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     stop: asyncio.Event | None = None,
+    state: InputState | None = None,
+    now: datetime | None = None,
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
 
     With ``ranking = "global"`` every source is read, because each item's rank depends on
     all of them, but only the selected sources are planned and written. Writes an earlier
     run left with an unknown outcome are resolved from what this run read. ``stop`` (set by
-    a signal) ends the writes early and cleanly (``sync.writer``).
+    a signal) ends the writes early and cleanly (``sync.writer``). ``state`` keeps what was
+    seen of items' inputs for ``[scoring.freshness]`` (default: the audit log's file, when
+    there is one); ``now`` is the time freshness is judged at (default: the clock).
     """
     config = loaded.config
+    at = now or datetime.now(UTC)
+    own_state = (
+        SqliteInputState(audit.path)
+        if state is None and audit is not None and config.scoring.freshness is not None
+        else None
+    )
     sources = select_sources(config, only)
     selected = {s.name for s in sources}
     read_from = list(config.sources) if config.scoring.ranking == "global" else sources
@@ -273,9 +323,10 @@ async def run_sync(
     }
     try:
         reads = await read_all(list(connectors.values()))
+        reads = await date_reads(config, reads, connectors, state=state or own_state, now=at)
         if audit is not None:
             settle_earlier_writes(audit, reads, rules_of(config))
-        plan = for_sources(plan_reads(config, reads), selected)
+        plan = for_sources(plan_reads(config, reads, now=at), selected)
         if on_plan is not None:
             on_plan(plan)
         if not write:
@@ -304,6 +355,8 @@ async def run_sync(
             outcome=applied.outcome,
         )
     finally:
+        if own_state is not None:
+            own_state.close()
         await asyncio.gather(*(c.aclose() for c in connectors.values()))
 
 

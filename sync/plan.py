@@ -5,8 +5,9 @@ after a sync is empty" is one test. What priosync owns on an item:
 
 - the score field (when ``score_field`` is set), compared after rounding;
 - the priority (when ``priority_field`` is set) — the item's tier;
-- labels under ``label_prefix`` (one per roadmap bucket) when buckets are configured, and
-  the ``needs_input_label``; every other label is a person's and is never touched;
+- labels under ``label_prefix`` (one per roadmap bucket) when buckets are configured, the
+  ``needs_input_label``, and ``[scoring.freshness] stale_label`` (on ranked items whose inputs
+  are stale); every other label is a person's and is never touched;
 - the explanation and rank fields when configured.
 
 The explanation field holds the formula, tier and bucket (not the rank, which would change
@@ -22,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from config.models import OutputsConfig
 from priosync.domain import Change, Outputs, Plan, RankedItem, Skipped, WorkItem
-from scoring import explain_ranked, round_half_up
+from scoring import explain_ranked, freshness_text, round_half_up
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +39,13 @@ class PlanRules:
     writes_rank: bool = False
     needs_input_label: str | None = None
     pin_label: str | None = None
+    #: ``[scoring.freshness] stale_label``: on ranked items whose inputs are stale.
+    stale_label: str | None = None
 
     @classmethod
-    def from_config(cls, outputs: OutputsConfig, *, decimals: int) -> PlanRules:
+    def from_config(
+        cls, outputs: OutputsConfig, *, decimals: int, stale_label: str | None = None
+    ) -> PlanRules:
         return cls(
             decimals=decimals,
             label_prefix=outputs.label_prefix,
@@ -51,11 +56,12 @@ class PlanRules:
             writes_rank=outputs.rank_field is not None,
             needs_input_label=outputs.needs_input_label,
             pin_label=outputs.pin_label,
+            stale_label=stale_label,
         )
 
     def owns(self, label: str) -> bool:
         return (self.manage_buckets and label.startswith(self.label_prefix)) or (
-            label == self.needs_input_label
+            label in (self.needs_input_label, self.stale_label) and label is not None
         )
 
     def is_bucket_label(self, label: str) -> bool:
@@ -159,6 +165,9 @@ def _owned_target(r: RankedItem, rules: PlanRules, now: Outputs) -> Outputs:
         labels = frozenset({f"{rules.label_prefix}{r.bucket}"})
     else:
         labels = frozenset()
+    freshness = r.score.freshness
+    if rules.stale_label is not None and freshness is not None and freshness.stale:
+        labels |= {rules.stale_label}
     return Outputs(
         score=r.score.value if rules.writes_score else None,
         priority=(now.priority if pinned or r.tier is None else r.tier)
@@ -174,9 +183,13 @@ def explanation_text(r: RankedItem) -> str:
     """The explanation field: formula, tier and bucket, but not the rank.
 
     The rank (and "of N") moves for every item below a new or rescored one; keeping it out of
-    this field means one new issue does not rewrite the explanation of the whole backlog.
+    this field means one new issue does not rewrite the explanation of the whole backlog. A
+    stale item's remark names the date its inputs last changed, not the days since, for the
+    same reason.
     """
-    return " · ".join(part for part in (r.score.explanation, r.tier, r.bucket) if part)
+    fresh = r.score.freshness
+    stale = freshness_text(fresh, dated=True) if fresh is not None and fresh.stale else None
+    return " · ".join(part for part in (r.score.explanation, r.tier, r.bucket, stale) if part)
 
 
 def reason_for(r: RankedItem, rules: PlanRules) -> str:

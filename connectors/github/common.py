@@ -40,8 +40,11 @@ class GitHubSourceConnector(ABC):
         outputs: OutputsConfig,
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
+        history: bool = False,
     ) -> None:
         self.name = source.name
+        #: ``[scoring.freshness]``: read when input values last changed, where the API tells.
+        self.history = history
         self.source = source
         self.client = client
         self.inputs = dict(inputs)
@@ -65,6 +68,7 @@ class GitHubSourceConnector(ABC):
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
         retry: RetryPolicy | None = None,
+        history: bool = False,
     ) -> Self:
         """Build a connector for one configured source; no request is sent until used."""
         return cls(
@@ -74,6 +78,7 @@ class GitHubSourceConnector(ABC):
             outputs=outputs,
             scales=scales,
             priority_names=priority_names,
+            history=history,
         )
 
     # ── Connector protocol ────────────────────────────────────────────────────────────

@@ -64,6 +64,10 @@ _FIELD_VALUE = """__typename
       ... on ProjectV2ItemFieldTextValue { text }
       ... on ProjectV2ItemFieldSingleSelectValue { name optionId }"""
 
+#: When each value last changed (``ProjectV2ItemFieldValueCommon.updatedAt``).
+_VALUE_DATE = """
+      ... on ProjectV2ItemFieldValueCommon { updatedAt }"""
+
 _CONTENT = f"""content {{
       __typename
       ... on DraftIssue {{ id title }}
@@ -85,15 +89,18 @@ def field_alias(index: int) -> str:
     return f"f{index}"
 
 
-def build_items_query(field_count: int) -> str:
+def build_items_query(field_count: int, *, dates: bool = False) -> str:
     """The item page query asking only for ``field_count`` named fields' values.
 
     Each mapped field is read with ``fieldValueByName(name: $fN)`` under alias ``fN``, so a
-    page carries exactly the values priosync uses, never every field of the project.
+    page carries exactly the values priosync uses, never every field of the project. With
+    ``dates`` (``[scoring.freshness]``) each value also brings its ``updatedAt``
+    (``ProjectV2ItemFieldValueCommon``), in the same pages.
     """
     names = "".join(f", ${field_alias(i)}: String!" for i in range(field_count))
+    value = _FIELD_VALUE + (_VALUE_DATE if dates else "")
     values = "".join(
-        f"\n    {field_alias(i)}: fieldValueByName(name: ${field_alias(i)}) {{\n      {_FIELD_VALUE}\n    }}"
+        f"\n    {field_alias(i)}: fieldValueByName(name: ${field_alias(i)}) {{\n      {value}\n    }}"
         for i in range(field_count)
     )
     return f"""query($project: ID!, $after: String{names}) {{

@@ -19,8 +19,9 @@ from connectors.fields import FieldMap, Role, TrackerField
 from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.fields import read_names
-from priosync.domain import Change, Outputs, RawValue, WorkItem
+from priosync.domain import Change, InputsChanged, Outputs, RawValue, WorkItem
 from priosync.errors import ChangeRejected
+from scoring import METRIC_INPUT
 
 DRAFT_PREFIX = "draft:"
 
@@ -141,6 +142,20 @@ def project_values(node: Mapping[str, Any], fields: FieldMap) -> dict[str, RawVa
     return values
 
 
+def project_inputs_changed(node: Mapping[str, Any], fields: FieldMap) -> datetime | None:
+    """The latest ``updatedAt`` of the item's input values (read with ``dates``), if any."""
+    inputs = {f.name for name, f in fields.inputs.items() if name != METRIC_INPUT}
+    latest: datetime | None = None
+    for index, name in enumerate(read_names(fields)):
+        value = node.get(g.field_alias(index))
+        if name not in inputs or not isinstance(value, Mapping):
+            continue
+        at = parse_timestamp(value.get("updatedAt"))
+        if at is not None and (latest is None or at > latest):
+            latest = at
+    return latest
+
+
 def item_kind(node: Mapping[str, Any]) -> str:
     """``ISSUE``, ``PULL_REQUEST``, ``DRAFT_ISSUE`` or ``REDACTED`` (no access to the content)."""
     content = node.get("content")
@@ -185,6 +200,7 @@ def work_item_from_project_item(
         if isinstance(n, Mapping) and n.get("name")
     }
     values = project_values(node, fields)
+    changed = project_inputs_changed(node, fields)
     if item_kind(node) == "DRAFT_ISSUE":
         key, url = f"{DRAFT_PREFIX}{node['id']}", ""
         handle = ItemHandle(repo=None, number=None, item_id=str(node["id"]))
@@ -209,6 +225,7 @@ def work_item_from_project_item(
         updated_at=parse_timestamp(content.get("updatedAt") or node.get("updatedAt")),
         handle=handle,
         labelable=not handle.is_draft,
+        inputs_changed=InputsChanged(changed) if changed is not None else None,
     )
 
 

@@ -61,7 +61,7 @@ class ProjectConnector(GitHubSourceConnector):
         fields = await self.field_map()
         project = await self.project()
         names = read_names(fields)
-        document = g.build_items_query(len(names))
+        document = g.build_items_query(len(names), dates=self.history)
         items: list[WorkItem] = []
         skipped = 0
         after: str | None = None

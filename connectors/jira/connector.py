@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, TypeAlias, get_args
 
 import httpx
@@ -29,9 +30,11 @@ from connectors.jira import protocol as p
 from connectors.jira.checks import check_source
 from connectors.jira.client import JiraClient
 from connectors.jira.fields import RULES, WHERE, read_field_ids, with_options
+from connectors.jira.history import InputFields
 from connectors.jira.mapping import edit_payload, work_item_from_issue
 from priosync.domain import Change, CheckResult, FieldInfo, WorkItem, WriteResult
 from priosync.errors import AuthFailed, TrackerError
+from scoring import METRIC_INPUT
 
 #: How a Cloud read gets the issues' fields (module docstring). There is no "auto": it was
 #: another name for "bulkfetch", the only choice that never reads stale values.
@@ -71,8 +74,11 @@ class JiraConnector:
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
         read_strategy: ReadStrategy = "bulkfetch",
+        history: bool = False,
     ) -> None:
         self.name = source.name
+        #: ``[scoring.freshness]``: read ``created`` and offer ``inputs_changed``.
+        self.history = history
         self.source = source
         self.http = http
         self.client = JiraClient(http, deployment="dc" if source.deployment == "dc" else "cloud")
@@ -104,6 +110,7 @@ class JiraConnector:
         priority_names: Sequence[str] = (),
         retry: RetryPolicy | None = None,
         read_strategy: ReadStrategy = "bulkfetch",
+        history: bool = False,
     ) -> JiraConnector:
         """Build a connector for one configured source; no request is sent until used.
 
@@ -136,6 +143,7 @@ class JiraConnector:
             scales=scales,
             priority_names=priority_names,
             read_strategy=read_strategy,
+            history=history,
         )
 
     # ── Connector protocol ────────────────────────────────────────────────────────────
@@ -155,7 +163,7 @@ class JiraConnector:
         to the found keys says which of them the source's JQL still holds.
         """
         site = await self.discover()
-        wanted = read_field_ids(site.fields)
+        wanted = read_field_ids(site.fields, history=self.history)
         unique = list(dict.fromkeys(keys))
         if site.deployment == "dc":
             fetched = await self.client.get_issues(unique, fields=wanted)
@@ -199,6 +207,37 @@ class JiraConnector:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def inputs_changed(self, items: Sequence[WorkItem]) -> dict[str, datetime]:
+        """When each issue's input fields last changed, from the changelog (``history``):
+        the bulk fetch on Cloud, searches with the changelog expanded on Data Center.
+
+        An issue without such a change last changed its inputs at creation; one Jira no
+        longer returns (deleted meanwhile) is left out.
+        """
+        site = await self.discover()
+        inputs = [f for name, f in site.fields.inputs.items() if name != METRIC_INPUT]
+        if not items or not inputs:
+            return {}
+        wanted = InputFields.of([(f.id, f.name) for f in inputs])
+        latest: dict[str, datetime | None]
+        if site.deployment == "dc":
+            latest = dict(await self.client.changelogs_dc([i.key for i in items], wanted=wanted))
+        else:
+            by_id = await self.client.changelogs_cloud(
+                [str(i.handle or i.key) for i in items],
+                wanted=wanted,
+                field_ids=[f.id for f in inputs],
+            )
+            latest = {i.key: by_id.get(str(i.handle or i.key)) for i in items}
+        dated: dict[str, datetime] = {}
+        for item in items:
+            if item.key not in latest:
+                continue
+            at = latest[item.key] or item.created_at
+            if at is not None:
+                dated[item.key] = at
+        return dated
 
     async def fields(self) -> list[FieldInfo]:
         """Every Jira field with its type, and the options Jira offers for select fields."""
@@ -273,7 +312,7 @@ class JiraConnector:
     # ── reading and writing ───────────────────────────────────────────────────────────
 
     async def _read_issues(self, jql: str, site: Site) -> list[p.JsonObject]:
-        wanted = read_field_ids(site.fields)
+        wanted = read_field_ids(site.fields, history=self.history)
         if site.deployment == "dc":
             issues = await self.client.search_dc(jql, fields=wanted)
         elif self.read_strategy == "search":

@@ -42,6 +42,7 @@ def work_item_from_issue(
         current=current_outputs(values, fields),
         updated_at=parse_jira_time(values.get("updated")),
         handle=str(issue.get("id") or key),
+        created_at=parse_jira_time(values.get("created")),
     )
 
 

@@ -48,8 +48,18 @@ class TestDocuments:
             g.PROJECT_SIZE_QUERY,
             g.build_items_query(1),
             g.build_items_query(8),
+            g.build_items_query(4, dates=True),
         ],
-        ids=["org-project", "user-project", "viewer", "labels", "size", "items-1", "items-8"],
+        ids=[
+            "org-project",
+            "user-project",
+            "viewer",
+            "labels",
+            "size",
+            "items-1",
+            "items-8",
+            "items-dated",
+        ],
     )
     def test_queries_validate_against_githubs_schema(self, document: str) -> None:
         """Every query is valid against the official public schema."""
