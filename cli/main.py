@@ -31,6 +31,8 @@ from reports.literal import literal
 
 if TYPE_CHECKING:
     from cli.signals import StopOnSignal
+    from config.models import PriosyncConfig
+    from reports.metrics import SourceSplit
     from reports.text import Format as TextFormat
     from sync.pipeline import SyncOutcome
 
@@ -172,15 +174,54 @@ def rank(
 ) -> int:
     """Show the ranked backlog: score and its terms, priority tier, roadmap bucket, missing inputs."""
     from reports.text import render_rank
-    from sync.pipeline import run_sync
 
     setup_logging(verbose)
-    outcome = run(run_sync(load(config), only=source or ()))
+    loaded = load(config)
+    outcome = run(plan_only(loaded, source))
     if fmt == Format.html:
-        write_html(outcome.plan)
+        write_html(outcome.plan, loaded.config)
     else:
-        render_rank(outcome.plan.ranking, text_format(fmt), out_console())
+        render_rank(
+            outcome.plan.ranking,
+            text_format(fmt),
+            out_console(),
+            splits=metric_splits_of(loaded.config, outcome.plan.ranking),
+            with_freshness=loaded.config.scoring.freshness is not None,
+        )
     return report_read_failures(outcome.reads)
+
+
+async def plan_only(loaded: LoadedConfig, source: list[str] | None) -> SyncOutcome:
+    """Read and plan, writing nothing: the state (first sightings, cached history) is read,
+    never written, so `plan` and `rank` agree with what `sync` would do."""
+    from sync.audit import default_state_path
+    from sync.input_state import open_input_state
+    from sync.pipeline import run_sync
+
+    state = None
+    if loaded.config.scoring.freshness is not None:
+        path = loaded.config.state or default_state_path()
+        state = open_input_state(path, readonly=True)
+    try:
+        return await run_sync(loaded, only=source or (), state=state)
+    finally:
+        if state is not None:
+            state.close()
+
+
+def metric_splits_of(config: PriosyncConfig, ranking: Any) -> list[SourceSplit] | None:
+    """How each bucket's capacity splits across the key metrics; None without metrics."""
+    from reports.metrics import metric_splits
+
+    metrics = config.scoring.metrics
+    if metrics is None:
+        return None
+    return metric_splits(
+        ranking,
+        effort_input=config.scoring.effort,
+        targets=metrics.targets,
+        per_source=config.scoring.ranking == "per-source",
+    )
 
 
 @app.command()
@@ -195,11 +236,10 @@ def plan(
     ] = False,
 ) -> int:
     """Read and score, then print the changes a sync would make. Writes nothing."""
-    from sync.pipeline import run_sync
-
     setup_logging(verbose)
-    outcome = run(run_sync(load(config), only=source or ()))
-    show_plan(outcome.plan, fmt, out_console())
+    loaded = load(config)
+    outcome = run(plan_only(loaded, source))
+    show_plan(outcome.plan, fmt, out_console(), config=loaded.config)
     code = report_read_failures(outcome.reads)
     if code == EXIT_OK and detailed_exitcode and outcome.plan.changes:
         return EXIT_PENDING
@@ -232,8 +272,8 @@ def sync(
     loaded = load(config)
     console = out_console()
     if dry_run:
-        outcome = run(run_sync(loaded, only=source or ()))
-        show_plan(outcome.plan, fmt, console)
+        outcome = run(plan_only(loaded, source))
+        show_plan(outcome.plan, fmt, console, config=loaded.config)
         return report_read_failures(outcome.reads)
     audit = AuditLog(state or loaded.config.state or default_state_path())
     progress_console = err_console() if fmt != Format.table else console
@@ -268,7 +308,7 @@ def sync(
     finally:
         audit.close()
     assert outcome.report is not None
-    show_plan(outcome.plan, fmt, console, outcome.report)
+    show_plan(outcome.plan, fmt, console, outcome.report, config=loaded.config)
     if stop.received is not None:
         err_console().print(literal(interrupted_line(outcome, stop), limit=None))
         return stop.exit_code
@@ -306,16 +346,23 @@ def text_format(fmt: Format) -> TextFormat:
     return cast("TextFormat", fmt.value)
 
 
-def show_plan(plan: Any, fmt: Format, console: Console, report: Any = None) -> None:
+def show_plan(
+    plan: Any,
+    fmt: Format,
+    console: Console,
+    report: Any = None,
+    *,
+    config: PriosyncConfig | None = None,
+) -> None:
     from reports.text import render_plan
 
     if fmt == Format.html:
-        write_html(plan)
+        write_html(plan, config)
     else:
         render_plan(plan, text_format(fmt), console, report)
 
 
-def write_html(plan: Any) -> None:
+def write_html(plan: Any, config: PriosyncConfig | None = None) -> None:
     """The self-contained HTML report (ranking, boundaries, pending changes) on stdout."""
     from datetime import UTC, datetime
 
@@ -323,7 +370,10 @@ def write_html(plan: Any) -> None:
 
     names = ", ".join(sorted({r.item.source for r in plan.ranking})) or "backlog"
     generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    sys.stdout.write(render_html(plan, title=f"priosync · {names}", generated_at=generated_at))
+    splits = (metric_splits_of(config, plan.ranking) if config is not None else None) or []
+    sys.stdout.write(
+        render_html(plan, title=f"priosync · {names}", generated_at=generated_at, splits=splits)
+    )
 
 
 def report_read_failures(reads: Any) -> int:

@@ -22,6 +22,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from priosync.domain import Change, Missing, Plan, RankedItem
+from reports.metrics import SourceSplit, split_html
 from reports.text import describe_outputs_change
 from scoring import format_number
 
@@ -65,8 +66,13 @@ tr.cut .ct{color:var(--tier)}tr.cut .cb{color:var(--bucket)}
 """
 
 
-def render_html(plan: Plan, *, title: str, generated_at: str) -> str:
-    """Return the whole report as one HTML document; every tracker string is escaped."""
+def render_html(
+    plan: Plan, *, title: str, generated_at: str, splits: Sequence[SourceSplit] = ()
+) -> str:
+    """Return the whole report as one HTML document; every tracker string is escaped.
+
+    ``splits`` (key metrics configured) adds how each bucket's capacity splits across them.
+    """
     changes = index_changes(plan.changes)
     ranked = [r for r in plan.ranking if r.rank is not None]
     unscored = [r for r in plan.ranking if r.rank is None]
@@ -78,6 +84,7 @@ def render_html(plan: Plan, *, title: str, generated_at: str) -> str:
         f"<h1>{escape(title)}</h1>",
         f"<p class=meta>Generated {escape(generated_at)} by priosync.</p>",
         render_counts(plan, ranked_count=len(ranked)),
+        split_html(splits),  # key metrics (reports.metrics), kept apart from the layout here
         render_ranking(ranked, changes),
         render_needs_input(plan, unscored, changes),
         "</body></html>\n",

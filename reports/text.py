@@ -4,7 +4,9 @@ JSON is a stable interface for scripts:
 
 - ``rank``: ``{"items": [{"key", "title", "url", "source", "rank", "score", "terms",
   "priority", "bucket", "missing"}]}`` — rank 1 is the top; unscored items have ``rank`` and
-  ``score`` null and ``missing`` lists the reasons.
+  ``score`` null and ``missing`` lists the reasons. With ``[scoring.metrics]`` each item also
+  has ``metric`` and the document ``capacity_by_metric`` (``reports.metrics.split_json``);
+  with ``[scoring.freshness]`` each item has ``inputs_changed``, ``inputs_basis``, ``stale``.
 - ``plan`` / ``sync``: ``{"changes": [{"key", "source", "url", "before", "after", "reason"}],
   "unchanged", "skipped": [{"key", "source", "missing"}], "failed": [{"key", "source",
   "error"}], "left": [...keys], "written": n}`` where ``before``/``after`` hold ``score``,
@@ -28,6 +30,7 @@ from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
 from reports.literal import MAX_CELL, literal, one_line
+from reports.metrics import SourceSplit, split_json, split_lines
 from scoring import format_number
 from sync.writer import WriteReport
 
@@ -37,8 +40,11 @@ Format = Literal["table", "json", "markdown", "csv"]
 # ── rank ─────────────────────────────────────────────────────────────────────────────────
 
 
-def rank_rows(ranking: Sequence[RankedItem]) -> list[dict[str, Any]]:
-    return [
+def rank_rows(
+    ranking: Sequence[RankedItem], *, with_metric: bool = False, with_freshness: bool = False
+) -> list[dict[str, Any]]:
+    """One row per item; ``metric`` and ``inputs_changed``/``stale`` only when configured."""
+    rows = [
         {
             "key": r.item.key,
             "title": r.item.title,
@@ -53,28 +59,84 @@ def rank_rows(ranking: Sequence[RankedItem]) -> list[dict[str, Any]]:
         }
         for r in ranking
     ]
+    for row, r in zip(rows, ranking, strict=True):
+        if with_metric:
+            row["metric"] = r.score.metric
+        if with_freshness:
+            row.update(freshness_fields(r))
+    return rows
 
 
-def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) -> None:
-    rows = rank_rows(ranking)
+def freshness_fields(r: RankedItem) -> dict[str, Any]:
+    """``inputs_changed`` (ISO time), ``inputs_basis`` (tracker, first-seen), ``stale``."""
+    fresh = r.score.freshness
+    if fresh is None:
+        return {"inputs_changed": None, "inputs_basis": None, "stale": None}
+    return {
+        "inputs_changed": fresh.changed.at.isoformat(),
+        "inputs_basis": fresh.changed.basis,
+        "stale": fresh.stale,
+    }
+
+
+def render_rank(
+    ranking: Sequence[RankedItem],
+    fmt: Format,
+    console: Console,
+    *,
+    splits: Sequence[SourceSplit] | None = None,
+    with_freshness: bool = False,
+) -> None:
+    """The ranking; with ``splits`` (key metrics configured) each bucket's split follows."""
+    with_metric = splits is not None
+    rows = rank_rows(ranking, with_metric=with_metric, with_freshness=with_freshness)
     if fmt == "json":
-        write_json(console, {"items": rows})
+        document: dict[str, Any] = {"items": rows}
+        if splits is not None:
+            document["capacity_by_metric"] = split_json(splits)
+        write_json(console, document)
         return
     header = ["rank", "key", "title", "score", "terms", "priority", "bucket", "missing"]
-    cells = [
-        [
-            "" if r["rank"] is None else str(r["rank"]),
-            r["key"],
-            r["title"],
-            "" if r["score"] is None else format_number(r["score"]),
-            " ".join(f"{k}={format_number(v)}" for k, v in r["terms"].items()),
-            r["priority"] or "",
-            r["bucket"] or "",
-            "; ".join(r["missing"]),
+    if with_metric:
+        header.append("metric")
+    if with_freshness:
+        header.append("inputs")
+    cells = []
+    for row, r in zip(rows, ranking, strict=True):
+        cell = [
+            "" if row["rank"] is None else str(row["rank"]),
+            row["key"],
+            row["title"],
+            "" if row["score"] is None else format_number(row["score"]),
+            " ".join(f"{k}={format_number(v)}" for k, v in row["terms"].items()),
+            row["priority"] or "",
+            row["bucket"] or "",
+            "; ".join(row["missing"]),
         ]
-        for r in rows
-    ]
+        if with_metric:
+            cell.append(row["metric"] or "")
+        if with_freshness:
+            cell.append(inputs_cell(r))
+        cells.append(cell)
     _render_cells(header, cells, fmt, console, title="Ranked backlog")
+    if splits:
+        lines = split_lines(splits)
+        if fmt == "table":
+            console.print(literal("Capacity by key metric", limit=None))
+            for line in lines:
+                console.print(literal(f"  {line}", limit=None), highlight=False)
+        elif fmt == "markdown":
+            console.file.write("\n**Capacity by key metric**\n\n")
+            console.file.write("".join(f"- {_md(line, limit=None)}\n" for line in lines))
+
+
+def inputs_cell(r: RankedItem) -> str:
+    """``stale 134 d``, ``45 d`` or ``≥ 45 d`` (first seen by priosync); empty when unknown."""
+    fresh = r.score.freshness
+    if fresh is None:
+        return ""
+    age = f"{'≥ ' if fresh.changed.basis == 'first-seen' else ''}{fresh.days} d"
+    return f"stale {age}" if fresh.stale else age
 
 
 # ── plan and sync ────────────────────────────────────────────────────────────────────────
