@@ -1,8 +1,8 @@
 """What priosync remembers about items' inputs between runs, for ``[scoring.freshness]``.
 
 Per item: a digest of its input values, when priosync first saw those values, and the last
-input change the tracker's history gave, cached with the item's ``updated`` time it was read
-at (history is read again only once the item changed). It lives in the audit log's SQLite
+input change the tracker's history gave, cached with that digest (history is read again only
+once the input values changed) and the item's ``updated`` time at that read. It lives in the audit log's SQLite
 file, in the ``input_sightings`` table (``sync.audit.MIGRATIONS``), behind the narrow
 ``InputState`` interface so another store can hold it too.
 """
@@ -30,7 +30,8 @@ class Sighting:
     digest: str
     #: When priosync first saw inputs with this digest.
     first_seen: datetime
-    #: The item's ``updated`` time when ``changed_at`` was read (the cache key).
+    #: The item's ``updated`` time at the last read (kept to explain a cached date; the cache
+    #: key is ``digest``).
     updated_at: datetime | None = None
     #: The last input change by the tracker's record; None when it gave none.
     changed_at: datetime | None = None

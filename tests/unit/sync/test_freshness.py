@@ -1,5 +1,5 @@
-"""Dating inputs between read and score: the tracker's record first, cached in the state by the
-item's updated time, else priosync's first sighting (kept across runs)."""
+"""Dating inputs between read and score: the tracker's record first, cached in the state while
+the input values stay as they were, else priosync's first sighting (kept across runs)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def history_requests(sandbox: JiraSandbox) -> int:
 
 
 class TestCaching:
-    """History is read for items whose updated time or inputs changed since it was cached."""
+    """History is read for items whose input values changed since it was cached."""
 
     async def test_second_run_reads_no_history_and_an_edit_reads_one(self, tmp_path: Path) -> None:
         """Run 1 asks for all 8, run 2 for none, and after a person edits one input, for that one."""
@@ -75,6 +75,31 @@ class TestCaching:
         dated = {i.key: i.inputs_changed for i in third.items["web"]}
         assert dated["WEB-3"] == InputsChanged(edited, "tracker")
         assert dated["WEB-1"] == InputsChanged(sandbox.find("WEB-1").created)  # type: ignore[union-attr]
+
+    async def test_edits_to_other_fields_read_no_history(self, tmp_path: Path) -> None:
+        """A new summary or priosync's own score write moves ``updated`` but no input: the
+        cached date holds and no history is asked for."""
+        sandbox = JiraSandbox.seeded(issues=8, seed=3)
+        state = state_at(tmp_path)
+        connector = jira(sandbox)
+        first = await date_inputs(
+            {"web": await connector.read()}, {"web": connector}, state=state, now=NOW
+        )
+        sandbox.now = lambda: datetime(2025, 5, 2, tzinfo=UTC)
+        sandbox.human_edit("WEB-2", fields={"summary": "Checkout, reworded"})
+        sandbox.human_edit("WEB-4", fields={"customfield_10059": 321.0})
+        again = await date_inputs(
+            {"web": await connector.read()}, {"web": connector}, state=state, now=NOW
+        )
+        await connector.aclose()
+        before = {i.key: i.updated_at for i in first.items["web"]}
+        moved = {i.key for i in again.items["web"] if i.updated_at != before[i.key]}
+        assert moved == {"WEB-2", "WEB-4"}
+        assert again.counts["web"].asked == 0
+        assert history_requests(sandbox) == 1
+        assert {i.key: i.inputs_changed for i in again.items["web"]} == {
+            i.key: i.inputs_changed for i in first.items["web"]
+        }
 
     async def test_a_failed_history_read_fails_the_source(self, tmp_path: Path) -> None:
         """A history answer the connector cannot use is that source's failure, not a guess."""
