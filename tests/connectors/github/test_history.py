@@ -4,7 +4,7 @@ pages as the items (no extra request), as documented on ``ProjectV2ItemFieldValu
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ from connectors.http import RetryPolicy
 from priosync.domain import Change, InputsChanged, Outputs, Plan
 from sandbox.github import GitHubSandbox, create_github_app
 from sandbox.github.graphql_mutations import create_label
+from scoring.freshness import freshness_text
 from sync.audit import AuditLog
 from sync.pipeline import SyncOutcome, run_sync
 from sync.writer import apply_plan
@@ -207,3 +208,83 @@ pacing = { concurrency = 4, reads_per_second = 1000, writes_per_second = 1000 }
         assert third.plan.changes[0].labels_to_remove == {"needs-review"}
         assert third.plan.changes[0].labels_to_add == frozenset()
         assert set(sandbox.issue(repo, int(number)).labels) == persons
+
+
+class TestRepositoryFirstSeen:
+    async def test_dated_by_first_sighting_stale_later_and_fresh_once_a_value_changes(
+        self, tmp_path: Path
+    ) -> None:
+        """Organization issue fields carry no date: the first sync dates inputs by priosync's
+        sighting (nothing stale); 100 days on every ranked issue gets needs-review, said to
+        be first seen; a person changing one issue's Reach makes that one fresh again."""
+        sandbox = GitHubSandbox.seeded(issues=12, seed=8)
+        config = tmp_path / "priosync.toml"
+        config.write_text(
+            """
+[scoring]
+model = "rice"
+inputs = { reach = "Reach", impact = "Impact", confidence = "Confidence", effort = "Effort" }
+scales.impact = { Massive = 3, High = 2, Medium = 1, Low = 0.5, Minimal = 0.25 }
+scales.confidence = { High = 1.0, Medium = 0.8, Low = 0.5 }
+[scoring.freshness]
+review_after_days = 90
+stale_label = "needs-review"
+[outputs]
+score_field = "RICE score"
+[[sources]]
+name = "web"
+kind = "github"
+repo = "acme/web"
+pacing = { concurrency = 4, reads_per_second = 1000, writes_per_second = 1000 }
+""",
+            encoding="utf-8",
+        )
+        env = {"GITHUB_TOKEN": TOKEN}
+        loaded = load_config(config, environ=env)
+        transports = {"web": httpx.ASGITransport(app=create_github_app(sandbox))}
+        start = datetime(2025, 3, 1, tzinfo=UTC)
+
+        async def sync(days: int) -> SyncOutcome:
+            audit = AuditLog(tmp_path / "audit.sqlite3")
+            try:
+                return await run_sync(
+                    loaded,
+                    write=True,
+                    audit=audit,
+                    environ=env,
+                    transports=transports,
+                    now=start + timedelta(days=days),
+                )
+            finally:
+                audit.close()
+
+        first = await sync(0)
+        scored = [r for r in first.plan.ranking if r.rank is not None]
+        assert scored
+        for r in first.plan.ranking:
+            assert r.score.freshness is not None
+            assert r.score.freshness.changed == InputsChanged(start, "first-seen")
+            assert not r.score.freshness.stale
+        assert not any("needs-review" in c.labels_to_add for c in first.plan.changes)
+
+        later = await sync(100)
+        stale = {c.key for c in later.plan.changes if c.labels_to_add == {"needs-review"}}
+        assert stale == {r.item.key for r in later.plan.ranking if r.rank is not None}
+        ranked = next(r for r in later.plan.ranking if r.rank is not None)
+        assert ranked.score.freshness is not None
+        assert ranked.score.freshness.days == 100
+        assert "first seen by priosync" in freshness_text(ranked.score.freshness)
+        assert (await sync(100)).plan.changes == ()
+
+        key = scored[0].item.key
+        number = int(key.rsplit("#", 1)[1])
+        reach = next(f for f in sandbox.state.issue_fields if f.name == "Reach")
+        issue = sandbox.issue_object("web", number)
+        issue.issue_field_values[reach.id] = 4321.0
+        again = await sync(101)
+        mine = [c for c in again.plan.changes if c.key == key]
+        assert len(mine) == 1
+        assert mine[0].labels_to_remove == {"needs-review"}
+        others = [c for c in again.plan.changes if c.key != key]
+        assert all("needs-review" not in c.labels_to_remove for c in others)
+        assert "needs-review" not in sandbox.issue("web", number).labels
