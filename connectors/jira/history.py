@@ -125,13 +125,19 @@ class IssueHistory:
 
 
 def build_dc_history_request(keys: Sequence[str], *, start_at: int = 0) -> ApiRequest:
-    """``POST /rest/api/2/search`` for named issues with their changelogs (Data Center)."""
+    """``POST /rest/api/2/search`` for named issues with their changelogs (Data Center).
+
+    ``validateQuery: false``: with validation on, a key deleted since the read makes the
+    whole search answer 400 ("An issue with key … does not exist"); without it the search
+    returns the issues that still exist, and the missing one simply has no history.
+    """
     body = {
         "jql": build_keys_jql(keys),
         "startAt": start_at,
         "maxResults": min(len(keys), DC_HISTORY_KEYS),
         "fields": ["created"],
         "expand": ["changelog"],
+        "validateQuery": False,
     }
     return ApiRequest("POST", "/rest/api/2/search", json=body)
 
