@@ -217,7 +217,7 @@ class TestRepositoryFirstSeen:
         """Organization issue fields carry no date: the first sync dates inputs by priosync's
         sighting (nothing stale); 100 days on every ranked issue gets needs-review, said to
         be first seen; a person changing one issue's Reach makes that one fresh again."""
-        sandbox = GitHubSandbox.seeded(issues=12, seed=8)
+        sandbox = GitHubSandbox.seeded(issues=6, seed=8)
         config = tmp_path / "priosync.toml"
         config.write_text(
             """
