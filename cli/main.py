@@ -31,6 +31,8 @@ from reports.literal import literal
 
 if TYPE_CHECKING:
     from cli.signals import StopOnSignal
+    from config.models import PriosyncConfig
+    from reports.metrics import SourceSplit
     from reports.text import Format as TextFormat
     from sync.pipeline import SyncOutcome
     from sync.standings import StandingsFile
@@ -176,16 +178,58 @@ def rank(
 ) -> int:
     """Show the ranked backlog: score and its terms, priority tier, roadmap bucket, missing inputs."""
     from reports.text import render_rank
-    from sync.pipeline import run_sync
 
     setup_logging(verbose)
     loaded = load(config)
-    outcome = run(run_sync(loaded, only=source or (), standings=standings_for(loaded, state)))
+    outcome = run(plan_only(loaded, source, state))
     if fmt == Format.html:
         write_html(outcome, loaded, view="rank")
     else:
-        render_rank(outcome.plan.ranking, text_format(fmt), out_console())
+        render_rank(
+            outcome.plan.ranking,
+            text_format(fmt),
+            out_console(),
+            splits=metric_splits_of(loaded.config, outcome.plan.ranking),
+            with_freshness=loaded.config.scoring.freshness is not None,
+        )
     return report_read_failures(outcome.reads)
+
+
+async def plan_only(
+    loaded: LoadedConfig, source: list[str] | None, state: str | Path | None
+) -> SyncOutcome:
+    """Read and plan, writing nothing: the input state (first sightings, cached history) is
+    read, never written, so `plan` and `rank` agree with what `sync` would do."""
+    from sync.input_state import open_input_state
+    from sync.pipeline import run_sync
+    from sync.state import resolve_state
+
+    location = resolve_state(state, loaded.config.state)
+    inputs = None
+    if loaded.config.scoring.freshness is not None and location.path is not None:
+        inputs = open_input_state(location.path, readonly=True)
+    try:
+        return await run_sync(
+            loaded, only=source or (), standings=standings_at(location), state=inputs
+        )
+    finally:
+        if inputs is not None:
+            inputs.close()
+
+
+def metric_splits_of(config: PriosyncConfig, ranking: Any) -> list[SourceSplit] | None:
+    """How each bucket's capacity splits across the key metrics; None without metrics."""
+    from reports.metrics import metric_splits
+
+    metrics = config.scoring.metrics
+    if metrics is None:
+        return None
+    return metric_splits(
+        ranking,
+        effort_input=config.scoring.effort,
+        targets=metrics.targets,
+        per_source=config.scoring.ranking == "per-source",
+    )
 
 
 @app.command()
@@ -201,11 +245,9 @@ def plan(
     state: StateOpt = None,
 ) -> int:
     """Read and score, then print the changes a sync would make. Writes nothing."""
-    from sync.pipeline import run_sync
-
     setup_logging(verbose)
     loaded = load(config)
-    outcome = run(run_sync(loaded, only=source or (), standings=standings_for(loaded, state)))
+    outcome = run(plan_only(loaded, source, state))
     show_plan(outcome, loaded, fmt, out_console())
     code = report_read_failures(outcome.reads)
     if code == EXIT_OK and detailed_exitcode and (outcome.plan.changes or outcome.plan.moves):
@@ -242,7 +284,7 @@ def sync(
     loaded = load(config)
     console = out_console()
     if dry_run:
-        outcome = run(run_sync(loaded, only=source or (), standings=standings_for(loaded, state)))
+        outcome = run(plan_only(loaded, source, state))
         show_plan(outcome, loaded, fmt, console)
         return report_read_failures(outcome.reads)
     location = resolve_state(state, loaded.config.state)
@@ -338,13 +380,6 @@ def show_plan(
         render_plan(outcome.plan, text_format(fmt), console, report)
 
 
-def standings_for(loaded: LoadedConfig, state: str | Path | None) -> StandingsFile | None:
-    """Where the last syncs' standings are kept: beside the audit log (read-only here)."""
-    from sync.state import resolve_state
-
-    return standings_at(resolve_state(state, loaded.config.state))
-
-
 def standings_at(location: StateLocation) -> StandingsFile | None:
     """The standings file beside a SQLite audit log; None for a PostgreSQL state, whose
     database does not keep standings yet (the report then shows no movement)."""
@@ -365,6 +400,7 @@ def write_html(
     plan = outcome.plan
     names = ", ".join(sorted({r.item.source for r in plan.ranking})) or "backlog"
     generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    splits = metric_splits_of(loaded.config, plan.ranking) or []
     page = render_html(
         plan,
         title=f"priosync · {names}",
@@ -372,6 +408,7 @@ def write_html(
         settings=ReportSettings.from_config(loaded.config),
         baseline=outcome.baseline,
         view=view,
+        splits=splits,
     )
     sys.stdout.write(page)
 

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.schedule import build_cron_trigger
-from priosync.domain import Cut, ModelName, ModelSpec
+from priosync.domain import Cut, FreshnessSpec, MetricSpec, ModelName, ModelSpec
 from priosync.errors import ConfigError
-from scoring import DEFAULT_EFFORT_INPUT, MODEL_INPUTS, check_formula
+from scoring import DEFAULT_EFFORT_INPUT, METRIC_INPUT, MODEL_INPUTS, check_formula, input_names
 
 #: Inputs read as fractions ("80%" → 0.8) unless the config says otherwise.
 PERCENT_INPUTS: dict[str, tuple[str, ...]] = {"rice": ("confidence",)}
@@ -128,6 +128,105 @@ def _check_cuts(cuts: list[CutConfig], *, what: str, key: str) -> None:
             )
 
 
+class MetricsConfig(Strict):
+    """``[scoring.metrics]``: the key metric an item moves weighs its score."""
+
+    #: The field (or CSV column) naming the metric: a select or a text field.
+    field: Annotated[str, Field(min_length=1)] | None = None
+    #: Or: labels naming the metric, e.g. "metric:" for ``metric:retention``.
+    label_prefix: Annotated[str, Field(min_length=1)] | None = None
+    #: Metric name → weight (the score is multiplied by it).
+    weights: dict[Annotated[str, Field(min_length=1)], Annotated[float, Field(ge=0)]]
+    #: The weight of an item naming no metric, or "missing" to make naming one required.
+    default: Annotated[float, Field(ge=0)] | Literal["missing"] = 1.0
+    #: Metric name → the share (0–1) of each bucket's capacity it should get, for reports.
+    targets: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+
+    @field_validator("label_prefix")
+    @classmethod
+    def _label_safe(cls, value: str | None) -> str | None:
+        if value is not None and not _LABEL.match(value):
+            raise ValueError("labels cannot contain spaces")
+        return value
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _weight_or_missing(cls, value: object) -> object:
+        if isinstance(value, str) and value != "missing":
+            raise ValueError(f'default is a weight (a number) or "missing", not {value!r}')
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.field is None) == (self.label_prefix is None):
+            raise Problem(
+                "name where the metric comes from: exactly one of field or label_prefix",
+                key="field",
+                expected='field = "Key metric" or label_prefix = "metric:"',
+                found="both" if self.field else "neither",
+            )
+        if not self.weights:
+            raise Problem(
+                "weights are empty", key="weights", expected="{ Revenue = 2.0, Retention = 1.2 }"
+            )
+        folded = [
+            " ".join(n.replace("-", " ").replace("_", " ").split()).casefold() for n in self.weights
+        ]
+        dupes = [n for i, n in enumerate(self.weights) if folded[i] in folded[:i]]
+        if dupes:
+            raise Problem(
+                f"metric names must differ ignoring case; '{dupes[0]}' repeats another",
+                key=f"weights.{dupes[0]}",
+            )
+        for name in self.targets:
+            if name not in self.weights:
+                raise Problem(
+                    "a target names a metric without a weight",
+                    key=f"targets.{name}",
+                    expected=f"one of {', '.join(self.weights)}",
+                    found=repr(name),
+                )
+        total = sum(self.targets.values())
+        if total > 1 + 1e-9:
+            raise Problem(
+                f"targets add up to {total:g}; shares of one bucket cannot exceed 1",
+                key="targets",
+                expected="shares that sum to at most 1 (0.5 = 50 %)",
+                found=f"{total:g}",
+            )
+        return self
+
+    def to_spec(self) -> MetricSpec:
+        return MetricSpec(
+            weights=dict(self.weights),
+            default=None if self.default == "missing" else float(self.default),
+            label_prefix=self.label_prefix,
+            targets=dict(self.targets),
+        )
+
+
+class FreshnessConfig(Strict):
+    """``[scoring.freshness]``: inputs unchanged for long are stale."""
+
+    review_after_days: Annotated[int, Field(gt=0, le=36_500)]
+    #: Added while an item's inputs are stale, removed once one changes.
+    stale_label: Annotated[str, Field(min_length=1)] | None = None
+    #: Multiply the confidence input by this while stale (RICE, ICE, or a formula's).
+    confidence_decay: Annotated[float, Field(gt=0, le=1)] | None = None
+
+    @field_validator("stale_label")
+    @classmethod
+    def _label_safe(cls, value: str | None) -> str | None:
+        if value is not None and not _LABEL.match(value):
+            raise ValueError("labels cannot contain spaces")
+        return value
+
+    def to_spec(self) -> FreshnessSpec:
+        return FreshnessSpec(
+            review_after_days=self.review_after_days, confidence_decay=self.confidence_decay
+        )
+
+
 class ScoringConfig(Strict):
     model: ModelName = "rice"
     decimals: Annotated[int, Field(ge=0, le=6)] = 1
@@ -146,6 +245,10 @@ class ScoringConfig(Strict):
     #: ``lift`` ranks a blocker above what it blocks (Jira "Blocks" links, GitHub issue
     #: dependencies, a Jira CSV export's link columns); ``ignore`` neither reads nor uses them.
     dependencies: Literal["lift", "ignore"] = "lift"
+    #: ``[scoring.metrics]``: weigh each score by the key metric its item moves.
+    metrics: MetricsConfig | None = None
+    #: ``[scoring.freshness]``: flag items whose inputs have not changed for long.
+    freshness: FreshnessConfig | None = None
 
     @model_validator(mode="after")
     def _inputs_fit_model(self) -> Self:
@@ -200,6 +303,21 @@ class ScoringConfig(Strict):
                 expected=f"one of {', '.join(self.inputs)}",
                 found=repr(self.effort_input),
             )
+        if METRIC_INPUT in self.inputs:
+            raise Problem(
+                f"'{METRIC_INPUT}' is reserved for [scoring.metrics] field; name the input "
+                "differently",
+                key=f"inputs.{METRIC_INPUT}",
+            )
+        decay = self.freshness.confidence_decay if self.freshness is not None else None
+        if decay is not None and "confidence" not in input_names(self.to_model_spec()):
+            raise Problem(
+                f"confidence_decay multiplies the confidence input, and model '{self.model}' "
+                "has none",
+                key="freshness.confidence_decay",
+                expected="rice, ice, ice-avg, or a formula with an input named confidence",
+                found=self.model,
+            )
         return self
 
     @property
@@ -220,6 +338,8 @@ class ScoringConfig(Strict):
             formula=self.formula,
             decimals=self.decimals,
             effort_input=self.effort,
+            metrics=self.metrics.to_spec() if self.metrics is not None else None,
+            freshness=self.freshness.to_spec() if self.freshness is not None else None,
         )
 
 
@@ -402,6 +522,8 @@ class FileSource(SourceBase):
     #: Link types read from a Jira CSV export's ``Outward issue link (<type>)`` (blocks) and
     #: ``Inward issue link (<type>)`` (is blocked by) columns, for ``[scoring] dependencies``.
     blocking_link_types: list[LinkTypeName] = Field(default_factory=lambda: ["Blocks"])
+    #: With ``[scoring.freshness]``: the column holding when the inputs last changed (a date).
+    changed_column: str | None = None
 
 
 Source = Annotated[JiraSource | GitHubSource | FileSource, Field(discriminator="kind")]
@@ -508,8 +630,14 @@ class PriosyncConfig(BaseSettings):
                 expected='a field name, e.g. "priority"',
                 found="nothing",
             )
+        self._labels_apart()
+        metric_field = self.scoring.metrics is not None and self.scoring.metrics.field is not None
         for i, source in enumerate(self.sources):
-            unknown = [n for n in source.inputs if n not in self.scoring.inputs]
+            unknown = [
+                n
+                for n in source.inputs
+                if n not in self.scoring.inputs and not (n == METRIC_INPUT and metric_field)
+            ]
             if unknown:
                 raise Problem(
                     "maps an input the model does not take",
@@ -518,6 +646,44 @@ class PriosyncConfig(BaseSettings):
                     found=repr(unknown[0]),
                 )
         return self
+
+    def _labels_apart(self) -> None:
+        """The stale label and metric labels must not be taken for one another or for owned
+        roadmap and needs-input labels (priosync would add or remove the wrong ones)."""
+        outputs, scoring = self.outputs, self.scoring
+        stale = scoring.freshness.stale_label if scoring.freshness is not None else None
+        prefix = scoring.metrics.label_prefix if scoring.metrics is not None else None
+        if stale is not None:
+            if stale.startswith(outputs.label_prefix) or stale in (
+                outputs.needs_input_label,
+                outputs.pin_label,
+            ):
+                raise Problem(
+                    f"'{stale}' is a roadmap, needs-input or pin label; the stale label must "
+                    "differ",
+                    key="scoring.freshness.stale_label",
+                )
+            if prefix is not None and stale.casefold().startswith(prefix.casefold()):
+                raise Problem(
+                    f"'{stale}' starts with the metrics label_prefix '{prefix}'",
+                    key="scoring.freshness.stale_label",
+                )
+        if prefix is not None:
+            owned = [outputs.label_prefix, outputs.needs_input_label, outputs.pin_label]
+            for label in filter(None, owned):
+                if label.casefold().startswith(prefix.casefold()) or prefix.casefold().startswith(
+                    label.casefold()
+                ):
+                    raise Problem(
+                        f"label_prefix '{prefix}' overlaps the label '{label}' priosync "
+                        "manages or honours; pick a prefix apart from it",
+                        key="scoring.metrics.label_prefix",
+                    )
+
+    def stale_label(self) -> str | None:
+        """The label flagging stale items, when configured."""
+        freshness = self.scoring.freshness
+        return freshness.stale_label if freshness is not None else None
 
     @classmethod
     def settings_customise_sources(
@@ -538,5 +704,8 @@ class PriosyncConfig(BaseSettings):
         raise KeyError(name)
 
     def inputs_for(self, source: JiraSource | GitHubSource | FileSource) -> dict[str, str]:
-        """Input name → tracker field for one source: the scoring map with its overrides."""
-        return {**self.scoring.inputs, **source.inputs}
+        """Input name → tracker field for one source: the scoring map with its overrides,
+        and the field naming the key metric (as the reserved input ``METRIC_INPUT``)."""
+        metrics = self.scoring.metrics
+        named = {METRIC_INPUT: metrics.field} if metrics is not None and metrics.field else {}
+        return {**self.scoring.inputs, **named, **source.inputs}

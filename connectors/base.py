@@ -8,6 +8,7 @@ what to write and records what happened.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from priosync.domain import Change, CheckResult, FieldInfo, Move, MoveResult, WorkItem, WriteResult
@@ -68,4 +69,19 @@ class Reorders(Protocol):
         """Apply the moves in the order given, grouping chained ones into requests the way
         the tracker allows; one result per move as it settles. A refused item yields an
         error and the rest go on; a refusal every move would meet raises and stops."""
+        ...
+
+
+@runtime_checkable
+class InputHistory(Protocol):
+    """A connector whose tracker keeps a history of field changes (Jira's changelog).
+
+    Connectors whose reads already carry the dates (field values' ``updatedAt``, a file's
+    date column) set ``WorkItem.inputs_changed`` themselves and need not offer this.
+    """
+
+    async def inputs_changed(self, items: Sequence[WorkItem]) -> dict[str, datetime]:
+        """When each item's mapped inputs last changed, by key: the latest history entry
+        for any input field, else the item's creation. An item the history could not date
+        is left out; a failed history read raises a ``TrackerError``."""
         ...

@@ -26,6 +26,7 @@ from typing import Literal, TypeAlias
 from config.models import OutputsConfig
 from priosync.domain import CheckResult, FieldInfo
 from priosync.errors import FieldMappingError
+from scoring import METRIC_INPUT
 
 FieldKind: TypeAlias = Literal[
     "number", "select", "multiselect", "text", "textarea", "priority", "labels", "date", "other"
@@ -246,13 +247,18 @@ class MappedRef:
 
 def mapped_refs(inputs: Mapping[str, str], outputs: Mapping[Role, str | None]) -> list[MappedRef]:
     """Every configured reference, inputs first, then the configured outputs."""
-    refs = [MappedRef(f"scoring.inputs.{name}", ref, "input", name) for name, ref in inputs.items()]
+    refs = [MappedRef(_setting(name), ref, "input", name) for name, ref in inputs.items()]
     refs += [
         MappedRef(OUTPUT_SETTINGS[role], ref, role)
         for role, ref in outputs.items()
         if ref is not None
     ]
     return refs
+
+
+def _setting(input_name: str) -> str:
+    """The setting naming an input's field (the key metric's is ``scoring.metrics.field``)."""
+    return "scoring.metrics.field" if input_name == METRIC_INPUT else f"scoring.inputs.{input_name}"
 
 
 def field_checks(
@@ -298,6 +304,13 @@ def field_check(
     detail = f"{found.name} ({shown})"
     if mapped.input is not None and found.kind in OPTION_KINDS:
         uncovered = uncovered_options(found, scales.get(mapped.input, {}))
+        if uncovered and mapped.input == METRIC_INPUT:
+            return CheckResult(
+                label,
+                False,
+                f"{detail}: options without a weight: {', '.join(uncovered)}",
+                "add them to [scoring.metrics] weights (items naming them cannot be scored)",
+            )
         if uncovered:
             return CheckResult(
                 label,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from priosync.domain import (
     Change,
     CheckResult,
     FieldInfo,
+    InputsChanged,
     Outputs,
     RawValue,
     WorkItem,
@@ -32,6 +35,11 @@ _KEY_ALIASES = ("key", "issue key", "id")
 _TITLE_ALIASES = ("title", "summary", "name")
 _URL_ALIASES = ("url", "link", "issue url")
 _LABEL_ALIASES = ("labels", "label")
+#: Date formats a ``changed_column`` may use besides ISO 8601: Jira's CSV export
+#: ("06/Jan/25 9:00 AM") and day-first or US dates as spreadsheets write them.
+_DATE_FORMATS = ("%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%d/%b/%y", "%d.%m.%Y", "%m/%d/%Y")
+
+log = logging.getLogger("priosync.file")
 
 
 class FileConnector:
@@ -78,6 +86,9 @@ class FileConnector:
             name: columns.require(field, (), what=f"input '{name}'")
             for name, field in self._inputs.items()
         }
+        changed = self._source.changed_column
+        changed_col = columns.require(changed, (), what="changed_column") if changed else None
+        undated = 0
         owned = {
             "score": columns.find(self._outputs.score_field, ()),
             "priority": columns.find(self._outputs.priority_field, ()),
@@ -97,6 +108,8 @@ class FileConnector:
             if not key:
                 continue
             found = links.get(key, RowLinks())
+            changed_at = parse_date(row.get(changed_col)) if changed_col else None
+            undated += changed_col is not None and changed_at is None
             items.append(
                 WorkItem(
                     key=key,
@@ -118,7 +131,15 @@ class FileConnector:
                     blocks=found.blocks,
                     blocked_by=found.blocked_by,
                     done=found.done,
+                    inputs_changed=InputsChanged(changed_at) if changed_at else None,
                 )
+            )
+        if undated:
+            log.warning(
+                "%s: %d rows have no readable date in column '%s' (ISO 8601, e.g. 2025-01-06)",
+                self.name,
+                undated,
+                changed,
             )
         return items
 
@@ -279,6 +300,26 @@ def _json_rows(text: str, path: Path) -> list[dict[str, RawValue]]:
         fields = record.get("fields") if isinstance(record.get("fields"), Mapping) else {}
         rows.append({**{k: v for k, v in record.items() if k != "fields"}, **fields})
     return rows
+
+
+def parse_date(value: RawValue) -> datetime | None:
+    """A date or time from a cell: ISO 8601 or one of ``_DATE_FORMATS``; naive means UTC."""
+    text = _text(value)
+    if not text:
+        return None
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        for fmt in _DATE_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _text(value: RawValue) -> str:

@@ -75,9 +75,16 @@ class OwnedFields:
     #: the connectors once they resolved their fields: the service fills this set in place.
     field_ids: AbstractSet[str] = frozenset()
 
+    #: ``[scoring.freshness] stale_label``.
+    stale_label: str | None = None
+
     @classmethod
     def from_config(
-        cls, outputs: OutputsConfig, *, field_ids: AbstractSet[str] = frozenset()
+        cls,
+        outputs: OutputsConfig,
+        *,
+        field_ids: AbstractSet[str] = frozenset(),
+        stale_label: str | None = None,
     ) -> OwnedFields:
         names = (
             outputs.score_field,
@@ -93,6 +100,7 @@ class OwnedFields:
             label_prefix=outputs.label_prefix if outputs.roadmap else None,
             needs_input_label=outputs.needs_input_label,
             field_ids=field_ids,
+            stale_label=stale_label,
         )
 
     def owns_field(self, *names: str | None) -> bool:
@@ -104,7 +112,7 @@ class OwnedFields:
     def owns_label(self, label: str) -> bool:
         if self.label_prefix is not None and label.startswith(self.label_prefix):
             return True
-        return label == self.needs_input_label
+        return label is not None and label in (self.needs_input_label, self.stale_label)
 
 
 # ── what a tracker's webhook module exposes ──────────────────────────────────────────────

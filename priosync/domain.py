@@ -20,6 +20,10 @@ RawValue: TypeAlias = str | int | float | bool | list["RawValue"] | None
 
 ModelName: TypeAlias = Literal["rice", "ice", "ice-avg", "wsjf", "formula"]
 
+#: A point in time (timezone-aware). Named here so the pure scoring layer, which imports no
+#: clock module, can take the reference time it is given.
+Timestamp: TypeAlias = datetime
+
 
 # ── scoring rules (built from config, consumed by the pure scoring layer) ────────────────
 
@@ -40,6 +44,33 @@ class ModelSpec:
     decimals: int = 1
     #: The input whose value is an item's size for ``capacity`` buckets (RICE/WSJF effort).
     effort_input: str | None = None
+    #: Weigh each score by the key metric its item moves (``[scoring.metrics]``).
+    metrics: MetricSpec | None = None
+    #: Flag (and optionally discount) items whose inputs are old (``[scoring.freshness]``).
+    freshness: FreshnessSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """The key metrics this quarter and how much each matters: score × the metric's weight."""
+
+    #: Metric name → weight, as configured; names match case-insensitively.
+    weights: Mapping[str, float]
+    #: The weight of an item that names no metric; None makes naming one required.
+    default: float | None = 1.0
+    #: Labels starting with this name the metric (``metric:retention``); None: a field does.
+    label_prefix: str | None = None
+    #: Metric name → the share of each bucket's capacity it should get (0–1), for reports.
+    targets: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FreshnessSpec:
+    """When an item's inputs count as stale, and what that does to its score."""
+
+    review_after_days: int
+    #: Multiply the confidence input by this while stale; None leaves the score alone.
+    confidence_decay: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +149,22 @@ class WorkItem:
     blocked_by: tuple[Link, ...] = ()
     #: Done or closed: such an item blocks nothing and waits for nothing.
     done: bool = False
+    #: When the scoring inputs last changed, where known (read only with ``[scoring.freshness]``).
+    inputs_changed: InputsChanged | None = None
+    #: When the item was created, where the connector read it (inputs set then and never
+    #: changed have no history entry: they last changed at creation).
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InputsChanged:
+    """When an item's scoring inputs last changed, and how priosync knows."""
+
+    at: datetime
+    #: ``tracker``: the tracker's own record (changelog, field values' ``updatedAt``, a
+    #: file's date column); ``first-seen``: the first time priosync saw these input values,
+    #: where the tracker keeps no date (so the inputs are at least this old).
+    basis: Literal["tracker", "first-seen"] = "tracker"
 
 
 # ── what scoring produces ────────────────────────────────────────────────────────────────
@@ -144,6 +191,22 @@ class Score:
     explanation: str = ""
     #: Notes that did not stop scoring ("Impact: list had 2 values, used the first").
     notes: tuple[str, ...] = ()
+    #: The key metric the item moves, spelled as in the weights; None when it names none.
+    metric: str | None = None
+    #: How old the inputs are; None without ``[scoring.freshness]`` or a known date.
+    freshness: Freshness | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How old an item's inputs are at the reference time, and whether that is stale."""
+
+    changed: InputsChanged
+    #: Whole days from ``changed.at`` to the reference time (never negative).
+    days: int
+    stale: bool
+    #: The factor the confidence was multiplied by because the inputs are stale, if any.
+    decay: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from reports.charts import bucket_figure, bucket_load, score_distribution
 from reports.dependency_badge import dependency_badge
 from reports.html_assets import CSP, CSS, SCRIPT
 from reports.literal import DRAFT_PREFIX
+from reports.metrics import SourceSplit, split_html
 from reports.movement import Move, Movement, compare
 from reports.overview import ReportSettings, bucket_use, tier_counts
 from reports.text import describe_outputs_change
@@ -56,8 +57,12 @@ def render_html(
     settings: ReportSettings | None = None,
     baseline: Standings | None = None,
     view: View = "rank",
+    splits: Sequence[SourceSplit] = (),
 ) -> str:
-    """Return the whole report as one HTML document; every tracker string is escaped."""
+    """Return the whole report as one HTML document; every tracker string is escaped.
+
+    ``splits`` (key metrics configured) adds how each bucket's capacity splits across them.
+    """
     settings = settings or ReportSettings()
     changes = index_changes(plan.changes)
     ranked = [r for r in plan.ranking if r.rank is not None]
@@ -75,6 +80,7 @@ def render_html(
         render_movement(movement),
         render_changes(plan) if view == "plan" else "",
         render_overview(plan, ranked, settings),
+        split_html(splits),  # key metrics (reports.metrics), kept apart from the layout here
         render_ranking(plan, ranked, changes, movement),
         render_needs_input(plan, unscored, changes),
         f"<script>{SCRIPT}</script></body></html>\n",

@@ -7,7 +7,9 @@ JSON is a stable interface for scripts (fields are only ever added):
   rank 1 is the top; unscored items have ``rank`` and ``score`` null and ``missing`` lists the
   reasons; ``lifted_by`` lists the keys of the items a lifted blocker blocks
   (``scoring.dependencies``), ``cycle`` the dependency cycle it is in, ``blocked_outside`` open
-  blockers not ranked.
+  blockers not ranked. With ``[scoring.metrics]`` each item also has ``metric`` and the
+  document ``capacity_by_metric`` (``reports.metrics.split_json``); with
+  ``[scoring.freshness]`` each item has ``inputs_changed``, ``inputs_basis``, ``stale``.
 - ``plan`` / ``sync``: ``{"changes": [{"key", "source", "url", "title", "before", "after",
   "reason"}], "unchanged", "skipped": [{"key", "source", "title", "assignee", "missing"}],
   "warnings": [...], "failed": [{"key", "source",
@@ -35,6 +37,7 @@ from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
 from reports.literal import MAX_CELL, literal, one_line, shown_key
+from reports.metrics import SourceSplit, split_json, split_lines
 from reports.moves import move_rows, moves_count, moves_document, moves_summary
 from scoring import dependency_notes, format_number
 from sync.writer import WriteReport
@@ -45,8 +48,11 @@ Format = Literal["table", "json", "markdown", "csv"]
 # ── rank ─────────────────────────────────────────────────────────────────────────────────
 
 
-def rank_rows(ranking: Sequence[RankedItem]) -> list[dict[str, Any]]:
-    return [
+def rank_rows(
+    ranking: Sequence[RankedItem], *, with_metric: bool = False, with_freshness: bool = False
+) -> list[dict[str, Any]]:
+    """One row per item; ``metric`` and ``inputs_changed``/``stale`` only when configured."""
+    rows = [
         {
             "key": r.item.key,
             "title": r.item.title,
@@ -66,12 +72,42 @@ def rank_rows(ranking: Sequence[RankedItem]) -> list[dict[str, Any]]:
         }
         for r in ranking
     ]
+    for row, r in zip(rows, ranking, strict=True):
+        if with_metric:
+            row["metric"] = r.score.metric
+        if with_freshness:
+            row.update(freshness_fields(r))
+    return rows
 
 
-def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) -> None:
-    rows = rank_rows(ranking)
+def freshness_fields(r: RankedItem) -> dict[str, Any]:
+    """``inputs_changed`` (ISO time), ``inputs_basis`` (tracker, first-seen), ``stale``."""
+    fresh = r.score.freshness
+    if fresh is None:
+        return {"inputs_changed": None, "inputs_basis": None, "stale": None}
+    return {
+        "inputs_changed": fresh.changed.at.isoformat(),
+        "inputs_basis": fresh.changed.basis,
+        "stale": fresh.stale,
+    }
+
+
+def render_rank(
+    ranking: Sequence[RankedItem],
+    fmt: Format,
+    console: Console,
+    *,
+    splits: Sequence[SourceSplit] | None = None,
+    with_freshness: bool = False,
+) -> None:
+    """The ranking; with ``splits`` (key metrics configured) each bucket's split follows."""
+    with_metric = splits is not None
+    rows = rank_rows(ranking, with_metric=with_metric, with_freshness=with_freshness)
     if fmt == "json":
-        write_json(console, {"items": rows})
+        document: dict[str, Any] = {"items": rows}
+        if splits is not None:
+            document["capacity_by_metric"] = split_json(splits)
+        write_json(console, document)
         return
     notes = ["; ".join(dependency_notes(r)) for r in ranking]
     if fmt == "csv":
@@ -82,26 +118,54 @@ def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) ->
     with_notes = any(notes)
     if with_notes:
         header.append("dependencies")
-    cells = [
-        [
-            "" if r["rank"] is None else str(r["rank"]),
-            _key_cell(r["key"], r["title"], r["url"], fmt),
-            r["title"],
-            "" if r["score"] is None else format_number(r["score"]),
-            " ".join(f"{k}={format_number(v)}" for k, v in r["terms"].items()),
-            r["priority"] or "",
-            r["bucket"] or "",
-            "; ".join(r["missing"]),
+    if with_metric:
+        header.append("metric")
+    if with_freshness:
+        header.append("inputs")
+    cells = []
+    for row, r, note in zip(rows, ranking, notes, strict=True):
+        cell = [
+            "" if row["rank"] is None else str(row["rank"]),
+            _key_cell(row["key"], row["title"], row["url"], fmt),
+            row["title"],
+            "" if row["score"] is None else format_number(row["score"]),
+            " ".join(f"{k}={format_number(v)}" for k, v in row["terms"].items()),
+            row["priority"] or "",
+            row["bucket"] or "",
+            "; ".join(row["missing"]),
             *([note] if with_notes else []),
         ]
-        for r, note in zip(rows, notes, strict=True)
-    ]
+        if with_metric:
+            cell.append(row["metric"] or "")
+        if with_freshness:
+            cell.append(inputs_cell(r))
+        cells.append(cell)
     _render_cells(header, cells, fmt, console, title="Ranked backlog", raw={1})
+    if splits:
+        lines = split_lines(splits)
+        if fmt == "table":
+            console.print(literal("Capacity by key metric", limit=None))
+            for line in lines:
+                console.print(literal(f"  {line}", limit=None), highlight=False)
+        elif fmt == "markdown":
+            console.file.write("\n**Capacity by key metric**\n\n")
+            console.file.write("".join(f"- {_md(line, limit=None)}\n" for line in lines))
+
+
+def inputs_cell(r: RankedItem) -> str:
+    """``stale 134 d``, ``45 d`` or ``≥ 45 d`` (first seen by priosync); empty when unknown."""
+    fresh = r.score.freshness
+    if fresh is None:
+        return ""
+    age = f"{'≥ ' if fresh.changed.basis == 'first-seen' else ''}{fresh.days} d"
+    return f"stale {age}" if fresh.stale else age
 
 
 #: The CSV's fixed columns; each score term gets a column of its own after ``score``.
 RANK_CSV_COLUMNS = ("rank", "key", "title", "url", "source", "score")
 RANK_CSV_TAIL = ("priority", "bucket", "assignee", "missing", "dependencies")
+#: Columns the CSV gains when ``[scoring.metrics]`` / ``[scoring.freshness]`` are configured.
+RANK_CSV_OPTIONAL = ("metric", "inputs_changed", "inputs_basis", "stale")
 
 
 def write_rank_csv(
@@ -110,11 +174,12 @@ def write_rank_csv(
     """One row per item, one column per score term (reach, impact, …), numbers unformatted;
     ``notes`` are the items' dependency notes, in the rows' order."""
     terms = list(dict.fromkeys(name for r in rows for name in r["terms"]))
-    fixed = set(RANK_CSV_COLUMNS) | set(RANK_CSV_TAIL)
+    optional = [c for c in RANK_CSV_OPTIONAL if rows and c in rows[0]]
+    fixed = set(RANK_CSV_COLUMNS) | set(RANK_CSV_TAIL) | set(optional)
     names = [f"term_{t}" if t in fixed else t for t in terms]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*RANK_CSV_COLUMNS, *names, *RANK_CSV_TAIL])
+    writer.writerow([*RANK_CSV_COLUMNS, *names, *RANK_CSV_TAIL, *optional])
     for r, note in zip(rows, notes, strict=True):
         writer.writerow(
             [
@@ -125,6 +190,7 @@ def write_rank_csv(
                 r["assignee"] or "",
                 "; ".join(r["missing"]),
                 note,
+                *("" if r[c] is None else _csv_value(r[c]) for c in optional),
             ]
         )
     console.file.write(buffer.getvalue())
@@ -132,6 +198,8 @@ def write_rank_csv(
 
 def _csv_value(value: Any) -> str:
     """A number as Python writes it (``266.7``, ``500``), text as it is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from priosync.domain import RankedItem
 from scoring.dependencies import dependency_notes
+from scoring.freshness import freshness_text
 
 __all__ = ["explain_ranked"]
 
@@ -12,7 +13,8 @@ def explain_ranked(r: RankedItem, *, with_tier: bool = False) -> str:
     """Return ``RICE 500×2×0.8/3 = 266.7 · rank 3/140 · now`` for a ranked item.
 
     Dependency notes (``lifted: blocks WEB-12``, a cycle) follow the rank.
-    With ``with_tier`` the tier is shown before the bucket (``· rank 3/140 · High · now``).
+    With ``with_tier`` the tier is shown before the bucket (``· rank 3/140 · High · now``);
+    a stale item ends with ``· stale: inputs unchanged for 134 days``.
     For an unscored item: its missing-input reasons joined with ``"; "``.
     """
     if r.rank is None:
@@ -23,4 +25,6 @@ def explain_ranked(r: RankedItem, *, with_tier: bool = False) -> str:
         parts.append(r.tier)
     if r.bucket:
         parts.append(r.bucket)
+    if r.score.freshness is not None and r.score.freshness.stale:
+        parts.append(freshness_text(r.score.freshness))
     return " · ".join(parts)

@@ -16,7 +16,9 @@ formula model reads exactly ``spec.inputs`` (every one must be present, used or 
 problem is collected — an item with two unreadable inputs gets two ``Missing`` entries. The value
 is rounded half-up (2.25 → 2.3 at one decimal, not banker's 2.2) to ``spec.decimals``; terms
 keep the decoded numbers. Explanations read ``RICE 500×2×0.8/3 = 266.7``, ``ICE 8×7×6 = 336``,
-``ICE (8+7+6)/3 = 7``, ``WSJF (8+5+3)/5 = 3.2``, ``formula reach*impact/effort = 12.5``.
+``ICE (8+7+6)/3 = 7``, ``WSJF (8+5+3)/5 = 3.2``, ``formula reach*impact/effort = 12.5``. A key
+metric's weight multiplies the unrounded value before the one rounding and is shown after it
+(``RICE 500×2×0.8/3 = 266.7 × Retention 1.2 = 320``, ``scoring.metrics``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from scoring.formatting import (
     round_half_up,
 )
 from scoring.formula import check_formula, evaluate_formula
+from scoring.metrics import Weight
 from scoring.values import decode_value
 
 __all__ = ["DEFAULT_EFFORT_INPUT", "MODEL_INPUTS", "input_names", "score_inputs"]
@@ -93,8 +96,19 @@ def input_names(spec: ModelSpec) -> tuple[str, ...]:
     return MODEL_INPUTS.get(spec.model, spec.inputs)
 
 
-def score_inputs(inputs: Mapping[str, RawValue], spec: ModelSpec) -> Score:
-    """Score raw ``inputs`` with ``spec``; problems become ``Score.missing``, never errors."""
+def score_inputs(
+    inputs: Mapping[str, RawValue],
+    spec: ModelSpec,
+    *,
+    factors: Mapping[str, float] | None = None,
+    weight: Weight | None = None,
+) -> Score:
+    """Score raw ``inputs`` with ``spec``; problems become ``Score.missing``, never errors.
+
+    ``factors`` multiply decoded inputs once their bounds are checked (a stale item's
+    confidence decay); ``weight`` multiplies the unrounded result (a key metric's weight),
+    so the value is rounded once, at the end, and the explanation shows the factor.
+    """
     if spec.model not in MODEL_INPUTS and spec.model != "formula":
         return Score(None, missing=(Missing("model", f"Model: unknown model '{spec.model}'"),))
     percent_inputs = spec.percent_inputs | _MODEL_PERCENT_INPUTS.get(spec.model, frozenset())
@@ -115,8 +129,11 @@ def score_inputs(inputs: Mapping[str, RawValue], spec: ModelSpec) -> Score:
             continue
         terms[name] = decoded.value
         missing.extend(_check_bounds(spec.model, name, decoded.value, name in percent_inputs))
+    for name, factor in (factors or {}).items():
+        if name in terms:
+            terms[name] = terms[name] * factor
     if not missing:
-        return _compute(spec, terms, tuple(notes))
+        return _compute(spec, terms, tuple(notes), weight)
     return Score(None, terms=terms, missing=tuple(missing), notes=tuple(notes))
 
 
@@ -128,17 +145,22 @@ def _check_bounds(model: str, name: str, value: float, percent: bool) -> list[Mi
     return [Missing(name, f"{display_name(name)}: must be {rule.wording}, found {shown}")]
 
 
-def _compute(spec: ModelSpec, terms: dict[str, float], notes: tuple[str, ...]) -> Score:
+def _compute(
+    spec: ModelSpec, terms: dict[str, float], notes: tuple[str, ...], weight: Weight | None
+) -> Score:
     if spec.model == "formula":
         raw, error = _compute_formula(spec, terms)
     else:
         raw, error = _COMPUTE[spec.model]([terms[name] for name in MODEL_INPUTS[spec.model]]), None
-    if error is None and not math.isfinite(raw):
+    weighted = raw * weight.value if weight is not None and error is None else raw
+    if error is None and not (math.isfinite(raw) and math.isfinite(weighted)):
         error = Missing("score", f"Score: the result is too large to use ({format_number(raw)})")
     if error is not None:
         return Score(None, terms=terms, missing=(error,), notes=notes)
-    value = round_half_up(raw, spec.decimals)
-    explanation = f"{_describe(spec, terms)} = {format_number(value)}"
+    value = round_half_up(weighted, spec.decimals)
+    explanation = f"{_describe(spec, terms)} = {format_number(round_half_up(raw, spec.decimals))}"
+    if weight is not None and weight.shown:
+        explanation += f" × {weight.label} {format_term(weight.value)} = {format_number(value)}"
     return Score(value, terms=terms, explanation=explanation, notes=notes)
 
 

@@ -156,7 +156,9 @@ class WebhookReceiver:
         self.auths = auths
         self.intake = intake
         self.metrics = metrics
-        self.owned = OwnedFields.from_config(config.outputs, field_ids=owned_field_ids)
+        self.owned = OwnedFields.from_config(
+            config.outputs, field_ids=owned_field_ids, stale_label=config.stale_label()
+        )
         self.own_actors = frozenset(own_actors)
 
     async def jira(self, request: Request) -> Response:

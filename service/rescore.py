@@ -39,10 +39,12 @@ from reports.text import describe_outputs_change
 from service.metrics import Metrics
 from service.queue import Batch
 from sync.audit import AuditLog
+from sync.input_state import AuditInputState, InputState
 from sync.pipeline import (
     Reads,
     RunStart,
     apply_and_record,
+    date_reads,
     held_back,
     open_connector,
     plan_reads,
@@ -135,6 +137,7 @@ class Rescorer:
         self._pending: dict[ItemId, Outputs] = {}
         #: The same for moves: (source, key) → where the move was to put it.
         self._pending_moves: dict[ItemId, Place] = {}
+        self._inputs: InputState | None = None
 
     @property
     def busy(self) -> bool:
@@ -183,6 +186,7 @@ class Rescorer:
                 command=command,
                 standings=self.standings,
                 on_move=self._on_move(trigger),
+                now=self.clock(),
             )
         except PriosyncError as exc:
             return self._sync_failed(trigger, started, began, exc)
@@ -244,7 +248,7 @@ class Rescorer:
         reads, asked = await self._reread(batch, sources, reads)
         if self.settle_dead_runs and self.audit is not None:
             self._settle(reads, asked)
-        plan = plan_reads(self.loaded.config, reads)
+        plan = plan_reads(self.loaded.config, reads, now=self.clock())
         wanted = self._caused_by_batch(plan, asked)
         moves = self._moves_caused(plan)
         held = held_back(self.loaded.config, reads)
@@ -330,7 +334,18 @@ class Rescorer:
             if isinstance(result, BaseException):
                 raise result
             fresh, keys = result
-            reads = replace_items(reads, source, fresh, keys)
+            dated = await date_reads(
+                self.loaded.config,
+                Reads(items={source: fresh}),
+                connectors,
+                state=self._input_state(),
+                now=self.clock(),
+            )
+            if dated.failures:
+                self.metrics.inc("priosync_errors_total", stage="read")
+                log.warning("re-read failed: %s", dated.failures[0].error, extra={"source": source})
+                continue
+            reads = replace_items(reads, source, dated.items[source], keys)
             asked.update((source, k) for k in keys)
             asked.update((source, i.key) for i in fresh)
         return reads, asked
@@ -402,6 +417,14 @@ class Rescorer:
                 self._owned_ids_learned = False  # try again before the next full sync
                 log.warning("could not learn the owned fields' ids: %s", exc)
 
+    def _input_state(self) -> InputState | None:
+        """What was seen of items' inputs (``[scoring.freshness]``), kept with the audit log."""
+        if self.loaded.config.scoring.freshness is None or self.audit is None:
+            return None
+        if self._inputs is None:
+            self._inputs = AuditInputState(self.audit)
+        return self._inputs
+
     def _open(self, names: Iterable[str]) -> dict[str, Connector]:
         """Connectors for the named sources, opened once and kept for the service's life."""
         config = self.loaded.config
@@ -470,3 +493,6 @@ class Rescorer:
         async with self._lock:
             connectors, self._connectors = list(self._connectors.values()), {}
             await asyncio.gather(*(c.aclose() for c in connectors), return_exceptions=True)
+            if self._inputs is not None:
+                self._inputs.close()
+                self._inputs = None

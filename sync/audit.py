@@ -58,6 +58,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     CREATE INDEX IF NOT EXISTS writes_status ON writes(status);
     """,
+    # [scoring.freshness]: what priosync saw of each item's inputs (sync.input_state).
+    """
+    CREATE TABLE IF NOT EXISTS input_sightings (
+        source TEXT NOT NULL,
+        item TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        updated_at TEXT,
+        changed_at TEXT,
+        PRIMARY KEY (source, item)
+    );
+    """,
 )
 
 #: A write's status. ``pending``: recorded before it was sent, outcome not yet known;
@@ -289,6 +301,33 @@ class AuditLog(ABC):
             self._execute(
                 "UPDATE writes SET status = ? WHERE id = ? AND status = 'pending'",
                 (status, record.id),
+            )
+
+    # ── what was seen of items' inputs ([scoring.freshness], sync.input_state) ───────
+
+    def input_sightings(self, source: str) -> list[tuple[str, str, str, str | None, str | None]]:
+        """``(item, digest, first_seen, updated_at, changed_at)`` rows kept for ``source``."""
+        rows = self._execute(
+            "SELECT item, digest, first_seen, updated_at, changed_at FROM input_sightings "
+            "WHERE source = ?",
+            (source,),
+        )
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def record_input_sightings(
+        self, source: str, rows: Sequence[tuple[str, str, str, str | None, str | None]]
+    ) -> None:
+        """Keep these rows for ``source``, replacing what was kept for the same items."""
+        if not rows:
+            return
+        with self._tx():
+            self._executemany(
+                "INSERT INTO input_sightings "
+                "(source, item, digest, first_seen, updated_at, changed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, item) DO UPDATE SET "
+                "digest = excluded.digest, first_seen = excluded.first_seen, "
+                "updated_at = excluded.updated_at, changed_at = excluded.changed_at",
+                [(source, *row) for row in rows],
             )
 
     def pending(

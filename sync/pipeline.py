@@ -36,8 +36,10 @@ from priosync.errors import (
     QueryRejected,
     WritesHeldBack,
 )
-from scoring import score_backlog
+from scoring import METRIC_INPUT, score_backlog
 from sync.audit import AuditLog
+from sync.freshness import date_inputs
+from sync.input_state import AuditInputState, InputState
 from sync.order import has_order, plan_moves, unordered_warning, with_landed_moves
 from sync.outcomes import resolve_moves, resolve_outcomes
 from sync.plan import PlanRules, plan_changes
@@ -94,6 +96,7 @@ def open_connector(
     """Build the connector for one source; ``transport`` lets the demo and tests use a sandbox."""
     inputs = config.inputs_for(source)
     links = config.scoring.dependencies == "lift"
+    history = config.scoring.freshness is not None
     if isinstance(source, FileSource):
         return FileConnector.from_config(
             source, inputs=inputs, outputs=config.outputs, dependencies=links
@@ -107,9 +110,10 @@ def open_connector(
             outputs=config.outputs,
             credentials=jira_credentials(source, environ),
             transport=transport,
-            scales=config.scoring.scales,
+            scales=connector_scales(config),
             priority_names=[c.name for c in config.outputs.priority],
             dependencies=links,
+            history=history,
         )
     from connectors.github import ProjectConnector, RepositoryConnector
 
@@ -120,10 +124,20 @@ def open_connector(
         outputs=config.outputs,
         credentials=github_credentials(source, environ),
         transport=transport,
-        scales=config.scoring.scales,
+        scales=connector_scales(config),
         priority_names=[c.name for c in config.outputs.priority],
         dependencies=links,
+        history=history,
     )
+
+
+def connector_scales(config: PriosyncConfig) -> dict[str, dict[str, float]]:
+    """The scales ``check`` compares select options with; the key metric's are its weights."""
+    scales = {name: dict(scale) for name, scale in config.scoring.scales.items()}
+    metrics = config.scoring.metrics
+    if metrics is not None and metrics.field is not None:
+        scales[METRIC_INPUT] = dict(metrics.weights)
+    return scales
 
 
 async def read_all(connectors: Sequence[Connector]) -> Reads:
@@ -161,28 +175,36 @@ def _address_key(source: Source) -> str:
     return "url" if isinstance(source, JiraSource) and source.url else "cloud_id"
 
 
-def rank_reads(config: PriosyncConfig, reads: Reads) -> tuple[RankedItem, ...]:
-    """Rank per source (each its own list) or across all sources as one portfolio."""
+def rank_reads(
+    config: PriosyncConfig, reads: Reads, *, now: datetime | None = None
+) -> tuple[RankedItem, ...]:
+    """Rank per source (each its own list) or across all sources as one portfolio.
+
+    ``now`` is the time freshness is judged at (default: the clock, now).
+    """
     spec = config.scoring.to_model_spec()
     tiers = [c.to_cut() for c in config.outputs.priority]
     buckets = [c.to_cut() for c in config.outputs.roadmap]
     lift = config.scoring.dependencies == "lift"
+    at = now or datetime.now(UTC)
     if config.scoring.ranking == "global":
         everything = [item for items in reads.items.values() for item in items]
-        return score_backlog(everything, spec, tiers=tiers, buckets=buckets, lift=lift)
+        return score_backlog(everything, spec, tiers=tiers, buckets=buckets, lift=lift, now=at)
     ranked: list[RankedItem] = []
     for items in reads.items.values():
-        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets, lift=lift))
+        ranked.extend(score_backlog(items, spec, tiers=tiers, buckets=buckets, lift=lift, now=at))
     return tuple(ranked)
 
 
 def rules_of(config: PriosyncConfig) -> PlanRules:
-    return PlanRules.from_config(config.outputs, decimals=config.scoring.decimals)
+    return PlanRules.from_config(
+        config.outputs, decimals=config.scoring.decimals, stale_label=config.stale_label()
+    )
 
 
-def plan_reads(config: PriosyncConfig, reads: Reads) -> Plan:
+def plan_reads(config: PriosyncConfig, reads: Reads, *, now: datetime | None = None) -> Plan:
     rules = rules_of(config)
-    plan = plan_changes(rank_reads(config, reads), rules)
+    plan = plan_changes(rank_reads(config, reads, now=now), rules)
     return with_moves(plan, config, reads, rules) if rules.reorder else plan
 
 
@@ -198,6 +220,23 @@ def with_moves(plan: Plan, config: PriosyncConfig, reads: Reads, rules: PlanRule
         moves=plan_moves(plan.ranking, orders, rules),
         warnings=plan.warnings + tuple(unordered),
     )
+
+
+async def date_reads(
+    config: PriosyncConfig,
+    reads: Reads,
+    connectors: Mapping[str, Connector],
+    *,
+    state: InputState | None,
+    now: datetime,
+) -> Reads:
+    """With ``[scoring.freshness]``, the reads with every item's inputs dated
+    (``sync.freshness``); a source whose history could not be read becomes a read failure."""
+    if config.scoring.freshness is None:
+        return reads
+    dated = await date_inputs(reads.items, connectors, state=state, now=now)
+    failures = [SourceFailure(source, error) for source, error in dated.failures.items()]
+    return Reads(items=dated.items, failures=[*reads.failures, *failures])
 
 
 def settle_earlier_writes(audit: AuditLog, reads: Reads, rules: PlanRules) -> int:
@@ -342,6 +381,8 @@ async def run_sync(
     command: str = "sync",
     standings: StandingsFile | None = None,
     on_move: Callable[[MoveResult], None] | None = None,
+    state: InputState | None = None,
+    now: datetime | None = None,
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
 
@@ -352,9 +393,17 @@ async def run_sync(
     all of them, but only the selected sources are planned and written. Writes an earlier
     run left with an unknown outcome are resolved from what this run read. ``stop`` (set by
     a signal) ends the writes early and cleanly (``sync.writer``). ``command`` is how the
-    audit log names the run.
+    audit log names the run. ``state`` keeps what was seen of items' inputs for
+    ``[scoring.freshness]`` (default: the audit log's file, when there is one); ``now`` is the
+    time freshness is judged at (default: the clock).
     """
     config = loaded.config
+    at = now or datetime.now(UTC)
+    own_state = (
+        AuditInputState(audit)
+        if state is None and audit is not None and config.scoring.freshness is not None
+        else None
+    )
     sources = select_sources(config, only)
     selected = {s.name for s in sources}
     read_from = list(config.sources) if config.scoring.ranking == "global" else sources
@@ -364,9 +413,10 @@ async def run_sync(
     }
     try:
         reads = name_config_keys(await read_all(list(connectors.values())), config)
+        reads = await date_reads(config, reads, connectors, state=state or own_state, now=at)
         if audit is not None:
             settle_earlier_writes(audit, reads, rules_of(config))
-        plan = for_sources(plan_reads(config, reads), selected)
+        plan = for_sources(plan_reads(config, reads, now=at), selected)
         baseline = standings.latest() if standings is not None else None
         if on_plan is not None:
             on_plan(plan)
@@ -404,6 +454,8 @@ async def run_sync(
             baseline=baseline,
         )
     finally:
+        if own_state is not None:
+            own_state.close()
         await asyncio.gather(*(c.aclose() for c in connectors.values()))
 
 

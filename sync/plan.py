@@ -5,8 +5,9 @@ after a sync is empty" is one test. What priosync owns on an item:
 
 - the score field (when ``score_field`` is set), compared after rounding;
 - the priority (when ``priority_field`` is set) — the item's tier;
-- labels under ``label_prefix`` (one per roadmap bucket) when buckets are configured, and
-  the ``needs_input_label``; every other label is a person's and is never touched;
+- labels under ``label_prefix`` (one per roadmap bucket) when buckets are configured, the
+  ``needs_input_label``, and ``[scoring.freshness] stale_label`` (on ranked items whose inputs
+  are stale); every other label is a person's and is never touched;
 - the explanation and rank fields when configured.
 
 The explanation field holds the formula, tier and bucket (not the rank, which would change
@@ -26,6 +27,7 @@ from scoring import (
     cycle_warnings,
     dependency_notes,
     explain_ranked,
+    freshness_text,
     lift_change_note,
     round_half_up,
 )
@@ -46,9 +48,13 @@ class PlanRules:
     pin_label: str | None = None
     #: The tracker's own order follows the ranking (``sync.order``).
     reorder: bool = False
+    #: ``[scoring.freshness] stale_label``: on ranked items whose inputs are stale.
+    stale_label: str | None = None
 
     @classmethod
-    def from_config(cls, outputs: OutputsConfig, *, decimals: int) -> PlanRules:
+    def from_config(
+        cls, outputs: OutputsConfig, *, decimals: int, stale_label: str | None = None
+    ) -> PlanRules:
         return cls(
             decimals=decimals,
             label_prefix=outputs.label_prefix,
@@ -60,11 +66,12 @@ class PlanRules:
             needs_input_label=outputs.needs_input_label,
             pin_label=outputs.pin_label,
             reorder=outputs.reorder,
+            stale_label=stale_label,
         )
 
     def owns(self, label: str) -> bool:
         return (self.manage_buckets and label.startswith(self.label_prefix)) or (
-            label == self.needs_input_label
+            label in (self.needs_input_label, self.stale_label) and label is not None
         )
 
     def is_bucket_label(self, label: str) -> bool:
@@ -168,6 +175,9 @@ def _owned_target(r: RankedItem, rules: PlanRules, now: Outputs) -> Outputs:
         labels = frozenset({f"{rules.label_prefix}{r.bucket}"})
     else:
         labels = frozenset()
+    freshness = r.score.freshness
+    if rules.stale_label is not None and freshness is not None and freshness.stale:
+        labels |= {rules.stale_label}
     return Outputs(
         score=r.score.value if rules.writes_score else None,
         priority=(now.priority if pinned or r.tier is None else r.tier)
@@ -183,9 +193,13 @@ def explanation_text(r: RankedItem) -> str:
     """The explanation field: formula, dependency notes, tier and bucket, but not the rank.
 
     The rank (and "of N") moves for every item below a new or rescored one; keeping it out of
-    this field means one new issue does not rewrite the explanation of the whole backlog.
+    this field means one new issue does not rewrite the explanation of the whole backlog. A
+    stale item's remark names the date its inputs last changed, not the days since, for the
+    same reason.
     """
-    parts = (r.score.explanation, *dependency_notes(r), r.tier, r.bucket)
+    fresh = r.score.freshness
+    stale = freshness_text(fresh, dated=True) if fresh is not None and fresh.stale else None
+    parts = (r.score.explanation, *dependency_notes(r), r.tier, r.bucket, stale)
     return " · ".join(part for part in parts if part)
 
 

@@ -119,6 +119,18 @@ MIGRATIONS: tuple[str, ...] = (
         synced_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 3 — [scoring.freshness]: what priosync saw of each item's inputs (sync.input_state).
+    """
+    CREATE TABLE input_sightings (
+        source TEXT NOT NULL,
+        item TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        updated_at TEXT,
+        changed_at TEXT,
+        PRIMARY KEY (source, item)
+    );
+    """,
 )
 
 

@@ -58,8 +58,11 @@ class GitHubSourceConnector(ABC):
         scales: Mapping[str, Mapping[str, float]] | None = None,
         priority_names: Sequence[str] = (),
         dependencies: bool = False,
+        history: bool = False,
     ) -> None:
         self.name = source.name
+        #: ``[scoring.freshness]``: read when input values last changed, where the API tells.
+        self.history = history
         self.source = source
         self.client = client
         self.inputs = dict(inputs)
@@ -86,6 +89,7 @@ class GitHubSourceConnector(ABC):
         priority_names: Sequence[str] = (),
         retry: RetryPolicy | None = None,
         dependencies: bool = False,
+        history: bool = False,
     ) -> Self:
         """Build a connector for one configured source; no request is sent until used."""
         return cls(
@@ -96,6 +100,7 @@ class GitHubSourceConnector(ABC):
             scales=scales,
             priority_names=priority_names,
             dependencies=dependencies,
+            history=history,
         )
 
     # ── Connector protocol ────────────────────────────────────────────────────────────

@@ -74,6 +74,9 @@ BLOCKED_BY = (
 )
 #: ``nodes(ids:)`` takes at most 100 ids a call.
 IDS_PER_NODES_QUERY = 100
+#: When each value last changed (``ProjectV2ItemFieldValueCommon.updatedAt``).
+_VALUE_DATE = """
+      ... on ProjectV2ItemFieldValueCommon { updatedAt }"""
 
 
 def _content(dependencies: bool) -> str:
@@ -111,16 +114,19 @@ def field_alias(index: int) -> str:
     return f"f{index}"
 
 
-def build_items_query(field_count: int, *, dependencies: bool = False) -> str:
+def build_items_query(field_count: int, *, dependencies: bool = False, dates: bool = False) -> str:
     """The item page query asking only for ``field_count`` named fields' values.
 
     Each mapped field is read with ``fieldValueByName(name: $fN)`` under alias ``fN``, so a
     page carries exactly the values priosync uses, never every field of the project. With
-    ``dependencies`` each issue's blockers come in the same page.
+    ``dependencies`` each issue's blockers come in the same page; with ``dates``
+    (``[scoring.freshness]``) each value also brings its ``updatedAt``
+    (``ProjectV2ItemFieldValueCommon``), in the same pages.
     """
     names = "".join(f", ${field_alias(i)}: String!" for i in range(field_count))
+    value = _FIELD_VALUE + (_VALUE_DATE if dates else "")
     values = "".join(
-        f"\n    {field_alias(i)}: fieldValueByName(name: ${field_alias(i)}) {{\n      {_FIELD_VALUE}\n    }}"
+        f"\n    {field_alias(i)}: fieldValueByName(name: ${field_alias(i)}) {{\n      {value}\n    }}"
         for i in range(field_count)
     )
     return f"""query($project: ID!, $after: String{names}) {{
@@ -139,12 +145,13 @@ def build_items_query(field_count: int, *, dependencies: bool = False) -> str:
 }}"""
 
 
-def build_nodes_query(field_count: int, *, dependencies: bool = False) -> str:
+def build_nodes_query(field_count: int, *, dependencies: bool = False, dates: bool = False) -> str:
     """Project items looked up by node id (``nodes``, at most 100 ids), with the same
     selection as an item page, so one item costs one small document, not a Project read."""
     names = "".join(f", ${field_alias(i)}: String!" for i in range(field_count))
+    value = _FIELD_VALUE + (_VALUE_DATE if dates else "")
     values = "".join(
-        f"\n      {field_alias(i)}: fieldValueByName(name: ${field_alias(i)}) {{\n        {_FIELD_VALUE}\n      }}"
+        f"\n      {field_alias(i)}: fieldValueByName(name: ${field_alias(i)}) {{\n        {value}\n      }}"
         for i in range(field_count)
     )
     return f"""query($ids: [ID!]!{names}) {{

@@ -20,8 +20,9 @@ from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.dependencies import blocked_by_links
 from connectors.github.fields import read_names
-from priosync.domain import Change, Outputs, RawValue, WorkItem
+from priosync.domain import Change, InputsChanged, Outputs, RawValue, WorkItem
 from priosync.errors import ChangeRejected
+from scoring import METRIC_INPUT
 
 DRAFT_PREFIX = "draft:"
 
@@ -149,6 +150,20 @@ def project_values(node: Mapping[str, Any], fields: FieldMap) -> dict[str, RawVa
     return values
 
 
+def project_inputs_changed(node: Mapping[str, Any], fields: FieldMap) -> datetime | None:
+    """The latest ``updatedAt`` of the item's input values (read with ``dates``), if any."""
+    inputs = {f.name for name, f in fields.inputs.items() if name != METRIC_INPUT}
+    latest: datetime | None = None
+    for index, name in enumerate(read_names(fields)):
+        value = node.get(g.field_alias(index))
+        if name not in inputs or not isinstance(value, Mapping):
+            continue
+        at = parse_timestamp(value.get("updatedAt"))
+        if at is not None and (latest is None or at > latest):
+            latest = at
+    return latest
+
+
 def item_kind(node: Mapping[str, Any]) -> str:
     """``ISSUE``, ``PULL_REQUEST``, ``DRAFT_ISSUE`` or ``REDACTED`` (no access to the content)."""
     content = node.get("content")
@@ -194,6 +209,7 @@ def work_item_from_project_item(
         if isinstance(n, Mapping) and n.get("name")
     }
     values = project_values(node, fields)
+    changed = project_inputs_changed(node, fields)
     if item_kind(node) == "DRAFT_ISSUE":
         key, url = f"{DRAFT_PREFIX}{node['id']}", ""
         handle = ItemHandle(repo=None, number=None, item_id=str(node["id"]))
@@ -222,6 +238,7 @@ def work_item_from_project_item(
         blocked_by=blocked_by_links(content)[0] if dependencies else (),
         done=dependencies and bool(content.get("closed")),
         assignee=assignee_logins((content.get("assignees") or {}).get("nodes")),
+        inputs_changed=InputsChanged(changed) if changed is not None else None,
     )
 
 

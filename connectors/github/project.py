@@ -70,7 +70,9 @@ class ProjectConnector(GitHubSourceConnector):
         fields = await self.field_map()
         project = await self.project()
         names = read_names(fields)
-        document = g.build_items_query(len(names), dependencies=self.dependencies)
+        document = g.build_items_query(
+            len(names), dependencies=self.dependencies, dates=self.history
+        )
         items: list[WorkItem] = []
         positions: list[str] = []
         skipped = 0
@@ -133,7 +135,9 @@ class ProjectConnector(GitHubSourceConnector):
         fields = await self.field_map()
         project = await self.project()
         names = read_names(fields)
-        document = g.build_nodes_query(len(names), dependencies=self.dependencies)
+        document = g.build_nodes_query(
+            len(names), dependencies=self.dependencies, dates=self.history
+        )
         items: list[WorkItem] = []
         unique = list(dict.fromkeys(item_ids))
         for start in range(0, len(unique), g.PAGE_SIZE):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, TypeAlias, get_args
 
 import httpx
@@ -31,11 +32,13 @@ from connectors.jira import protocol as p
 from connectors.jira.checks import check_source
 from connectors.jira.client import JiraClient
 from connectors.jira.fields import RULES, WHERE, read_field_ids, with_options
+from connectors.jira.history import InputFields
 from connectors.jira.links import LINK_FIELDS
 from connectors.jira.mapping import edit_payload, work_item_from_issue
 from connectors.jira.rank import RankWriter, order_by_rank, without_rank
 from priosync.domain import Change, CheckResult, FieldInfo, Move, MoveResult, WorkItem, WriteResult
 from priosync.errors import AuthFailed, TrackerError
+from scoring import METRIC_INPUT
 
 #: How a Cloud read gets the issues' fields (module docstring). There is no "auto": it was
 #: another name for "bulkfetch", the only choice that never reads stale values.
@@ -76,8 +79,11 @@ class JiraConnector:
         priority_names: Sequence[str] = (),
         read_strategy: ReadStrategy = "bulkfetch",
         dependencies: bool = False,
+        history: bool = False,
     ) -> None:
         self.name = source.name
+        #: ``[scoring.freshness]``: read ``created`` and offer ``inputs_changed``.
+        self.history = history
         self.source = source
         self.http = http
         self.client = JiraClient(http, deployment="dc" if source.deployment == "dc" else "cloud")
@@ -113,6 +119,7 @@ class JiraConnector:
         retry: RetryPolicy | None = None,
         read_strategy: ReadStrategy = "bulkfetch",
         dependencies: bool = False,
+        history: bool = False,
     ) -> JiraConnector:
         """Build a connector for one configured source; no request is sent until used.
 
@@ -146,6 +153,7 @@ class JiraConnector:
             priority_names=priority_names,
             read_strategy=read_strategy,
             dependencies=dependencies,
+            history=history,
         )
 
     # ── Connector protocol ────────────────────────────────────────────────────────────
@@ -227,6 +235,37 @@ class JiraConnector:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def inputs_changed(self, items: Sequence[WorkItem]) -> dict[str, datetime]:
+        """When each issue's input fields last changed, from the changelog (``history``):
+        the bulk fetch on Cloud, searches with the changelog expanded on Data Center.
+
+        An issue without such a change last changed its inputs at creation; one Jira no
+        longer returns (deleted meanwhile) is left out.
+        """
+        site = await self.discover()
+        inputs = [f for name, f in site.fields.inputs.items() if name != METRIC_INPUT]
+        if not items or not inputs:
+            return {}
+        wanted = InputFields.of([(f.id, f.name) for f in inputs])
+        latest: dict[str, datetime | None]
+        if site.deployment == "dc":
+            latest = dict(await self.client.changelogs_dc([i.key for i in items], wanted=wanted))
+        else:
+            by_id = await self.client.changelogs_cloud(
+                [str(i.handle or i.key) for i in items],
+                wanted=wanted,
+                field_ids=[f.id for f in inputs],
+            )
+            latest = {i.key: by_id.get(str(i.handle or i.key)) for i in items}
+        dated: dict[str, datetime] = {}
+        for item in items:
+            if item.key not in latest:
+                continue
+            at = latest[item.key] or item.created_at
+            if at is not None:
+                dated[item.key] = at
+        return dated
 
     async def fields(self) -> list[FieldInfo]:
         """Every Jira field with its type, and the options Jira offers for select fields."""
@@ -318,7 +357,7 @@ class JiraConnector:
 
     def _read_fields(self, site: Site) -> list[str]:
         """The mapped fields, and the links and status when dependencies are on."""
-        wanted = read_field_ids(site.fields)
+        wanted = read_field_ids(site.fields, history=self.history)
         return list(dict.fromkeys([*wanted, *LINK_FIELDS])) if self.dependencies else wanted
 
     def _to_items(self, issues: Sequence[p.JsonObject], site: Site) -> list[WorkItem]:

@@ -82,7 +82,12 @@ def with_options(
     ]
 
 
-def read_field_ids(fields: FieldMap) -> list[str]:
-    """The field ids a read must ask for: these and nothing else (never ``*all``)."""
-    ids = ["summary", "labels", "updated", "assignee", *(f.id for f in fields.mapped())]
+def read_field_ids(fields: FieldMap, *, history: bool = False) -> list[str]:
+    """The field ids a read must ask for: these and nothing else (never ``*all``).
+
+    With ``history`` (``[scoring.freshness]``) also ``created``: inputs never changed since
+    have no changelog entry, so they last changed when the issue was created.
+    """
+    ids = ["summary", "labels", "updated", "assignee", *(["created"] if history else [])]
+    ids += [f.id for f in fields.mapped()]
     return list(dict.fromkeys(ids))

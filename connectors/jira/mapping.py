@@ -59,6 +59,7 @@ def work_item_from_issue(
         blocked_by=blocked_by,
         done=link_types is not None and is_done(values.get("status")),
         assignee=assignee_name(values.get("assignee")),
+        created_at=parse_jira_time(values.get("created")),
     )
 
 

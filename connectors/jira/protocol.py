@@ -361,3 +361,8 @@ def _option_name(option: JsonObject) -> str:
 
 def _malformed(what: str) -> TrackerUnavailable:
     return TrackerUnavailable(f"jira answered with a malformed {what}", tracker=TRACKER)
+
+
+def malformed(what: str) -> TrackerUnavailable:
+    """The error for an answer that does not have the documented shape."""
+    return _malformed(what)

@@ -220,6 +220,26 @@ class GitHubSandbox:
         """Process the next ``count`` requests but drop the connection before the body."""
         self.injector.script(FaultDecision(drop=True), count=count)
 
+    def human_set_value(
+        self, ref: str, field: str, value: float | str, *, at: str, project: int = 1
+    ) -> None:
+        """Set a project field on the item for ``ref`` (``"app#12"``) as a person would in the
+        UI at ``at`` (``2025-01-06T09:00:00Z``): the value's ``updatedAt`` becomes ``at``. A
+        single select takes an option name."""
+        board = self.state.projects[project]
+        item = next((it for it in board.items if it.content_ref == ref), None)
+        found = board.find_field(name=field)
+        if item is None or found is None:
+            raise KeyError(f"{ref} / {field}")
+        if found.data_type == "SINGLE_SELECT":
+            option = next((o for o in found.options if o.name == value), None)
+            if option is None:
+                raise KeyError(f"{field} has no option {value!r}")
+            value = option.id
+        item.values[found.id] = value
+        item.value_updated[found.id] = at
+        item.updated_at = at
+
     def issue_object(self, repo: str, number: int) -> Issue:
         """Return the live issue object (for tests that edit as a person would)."""
         issue = self.state.find_issue(repo, number)

@@ -746,7 +746,9 @@ def _value_created_at(ref: FieldValueRef, ctx: ResolveContext, args: JSON) -> st
 
 @resolves(_VALUE_TYPE_NAMES, "updatedAt")
 def _value_updated_at(ref: FieldValueRef, ctx: ResolveContext, args: JSON) -> str:
-    return ref.item.updated_at
+    """When this value last changed: its own time, not the item's (another field's edit
+    does not touch it)."""
+    return ref.item.value_updated.get(ref.field.id, ref.item.created_at)
 
 
 @resolves("ProjectV2ItemFieldNumberValue", "number")

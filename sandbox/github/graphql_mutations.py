@@ -103,6 +103,7 @@ def _update_item_field(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
     if before != new:
         item.values[field.id] = new
         _item_edited(ctx, project, item, field, before)
+        item.value_updated[field.id] = item.updated_at
     return {"clientMutationId": data.get("clientMutationId"), "projectV2Item": item}
 
 
@@ -111,6 +112,7 @@ def _clear_item_field(_: Any, ctx: ResolveContext, args: JSON) -> JSON:
     data = args["input"]
     project, item, field = _item_and_field(ctx, data)
     before = item.values.pop(field.id, None)
+    item.value_updated.pop(field.id, None)
     if before is not None:
         _item_edited(ctx, project, item, field, before)
     return {"clientMutationId": data.get("clientMutationId"), "projectV2Item": item}

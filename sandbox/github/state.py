@@ -164,6 +164,9 @@ class ProjectItem:
     content_ref: str
     #: Field id → value; fields without a value are absent.
     values: dict[int, FieldValue] = field(default_factory=dict)
+    #: Field id → when its value last changed (the value's ``updatedAt``); a value set when
+    #: the item was added and never changed since has none here (it dates from ``created_at``).
+    value_updated: dict[int, str] = field(default_factory=dict)
     archived: bool = False
     created_at: str = "2024-01-01T00:00:00Z"
     updated_at: str = "2024-01-01T00:00:00Z"

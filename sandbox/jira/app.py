@@ -25,7 +25,8 @@ import json
 import re
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from datetime import datetime
 from typing import Any, Literal
 
 import anyio
@@ -39,6 +40,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import catalog as c
+from . import history as h
 from .edits import EditRejected
 from .faults import Refusal
 from .jql import JqlError
@@ -68,7 +70,13 @@ MAX_BULKFETCH = 100
 _ANONYMOUS_ENDPOINTS = {"GET /serverInfo"}
 _REST = re.compile(r"^/rest/api/([^/]+)(/.*)?$")
 _ISSUE_PATH = re.compile(r"^/issue/(?!bulkfetch$)([^/]+)(/.*)?$")
-_READ_POSTS = {"/search/jql", "/search", "/issue/bulkfetch", "/search/approximate-count"}
+_READ_POSTS = {
+    "/search/jql",
+    "/search",
+    "/issue/bulkfetch",
+    "/search/approximate-count",
+    "/changelog/bulkfetch",
+}
 
 
 class ApiError(Exception):
@@ -110,6 +118,11 @@ def create_jira_app(sandbox: JiraSandbox) -> Starlette:
         ),
         Route("/rest/api/{version}/search", handlers.search_dc, methods=["GET", "POST"]),
         Route("/rest/api/{version}/issue/bulkfetch", handlers.bulk_fetch, methods=["POST"]),
+        Route(
+            "/rest/api/{version}/changelog/bulkfetch",
+            handlers.changelog_bulkfetch,
+            methods=["POST"],
+        ),
         Route("/rest/api/{version}/issue/{key}", handlers.get_issue, methods=["GET"]),
         Route("/rest/api/{version}/issue/{key}", handlers.edit_issue, methods=["PUT"]),
         Route("/rest/api/{version}/issue/{key}/editmeta", handlers.edit_meta, methods=["GET"]),
@@ -561,6 +574,9 @@ class _Handlers:
                 for i in page
             ],
         }
+        if "changelog" in _split(args["expand"]):
+            for rendered in body["issues"]:
+                rendered["changelog"] = self.changelog(str(rendered["key"]))
         _add_names_and_schema(body, fields, _split(args["expand"]), site)
         return JSONResponse(body)
 
@@ -622,17 +638,88 @@ class _Handlers:
             request.query_params.getlist("fields") or None, default="*all", site=site
         )
         expand = _split(request.query_params.get("expand"))
-        return JSONResponse(
-            render_issue(
-                issue,
-                base_url=self.base(),
-                api=api,
-                fields=fields or (),
-                expand=expand,
-                site=site,
-                find=self.sandbox.find,
-            )
+        rendered = render_issue(
+            issue,
+            base_url=self.base(),
+            api=api,
+            fields=fields or (),
+            expand=expand,
+            site=site,
+            find=self.sandbox.find,
         )
+        if "changelog" in expand:
+            rendered["changelog"] = self.changelog(issue.key)
+        return JSONResponse(rendered)
+
+    # history
+
+    def changelog(self, key: str) -> dict[str, Any]:
+        """An issue's ``changelog`` expansion (every history, oldest first)."""
+        return h.render_issue_changelog([h for _, h in self.histories(key)])
+
+    def histories(
+        self, key: str, *, field_ids: Collection[str] | None = None
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """An issue's rendered histories with their times, oldest first."""
+        stored = self.sandbox.find(key)
+        if stored is None:
+            return []
+        rendered = []
+        for record in self.sandbox.histories(stored.key):
+            author = h.render_author(
+                self.sandbox.account_for(record.actor_account_id),
+                base_url=self.base(),
+                dc=self.sandbox.dc,
+            )
+            history = h.History(record.history_id, stored.id, record)
+            found = h.render_history(
+                history, author=author, dc=self.sandbox.dc, field_ids=field_ids
+            )
+            if found is not None:
+                rendered.append((record.at, found))
+        return rendered
+
+    async def changelog_bulkfetch(self, request: Request) -> Response:
+        """``POST /rest/api/3/changelog/bulkfetch`` (``BulkChangelogRequestBean``)."""
+        self.api(request, cloud_only=True)
+        raw = await self.json_body(request)
+        if not isinstance(raw, dict):
+            raise ApiError(400, "The request body must be a JSON object.")
+        unknown = sorted(set(raw) - {"issueIdsOrKeys", "fieldIds", "maxResults", "nextPageToken"})
+        if unknown:
+            raise ApiError(400, f'Unrecognized field "{unknown[0]}".')
+        wanted = raw.get("issueIdsOrKeys")
+        if not isinstance(wanted, list) or not wanted or len(wanted) > h.MAX_ISSUES:
+            raise ApiError(400, f"issueIdsOrKeys must list 1 to {h.MAX_ISSUES} issue ids or keys.")
+        field_ids = raw.get("fieldIds")
+        if field_ids is not None and (
+            not isinstance(field_ids, list)
+            or len(field_ids) > h.MAX_FIELD_IDS
+            or len(set(map(str, field_ids))) != len(field_ids)
+        ):
+            raise ApiError(400, f"fieldIds must list at most {h.MAX_FIELD_IDS} unique ids.")
+        limit = _int_param(raw.get("maxResults"), "maxResults", h.DEFAULT_RESULTS)
+        if not 1 <= limit <= h.MAX_RESULTS:
+            raise ApiError(400, f"maxResults must be between 1 and {h.MAX_RESULTS}.")
+        token_key = json.dumps([wanted, field_ids], sort_keys=True)
+        offset = _decode_token(raw.get("nextPageToken"), token_key)
+        chosen = set(map(str, field_ids)) if field_ids else None
+        issues = {i.id: i for i in (self.sandbox.find(str(w)) for w in wanted) if i is not None}
+        entries = sorted(
+            (
+                (at, issue_id, h)
+                for issue_id, issue in issues.items()
+                for at, h in self.histories(issue.key, field_ids=chosen)
+            ),
+            key=lambda e: (e[0], e[1]),
+        )
+        logs, following = h.page_bulk_changelog(
+            [(issue_id, h) for _, issue_id, h in entries], offset=offset, limit=limit
+        )
+        body: dict[str, Any] = {"issueChangeLogs": logs}
+        if following is not None:
+            body["nextPageToken"] = _encode_token(following, token_key)
+        return JSONResponse(body)
 
     async def edit_issue(self, request: Request) -> Response:
         api = self.api(request)

@@ -85,6 +85,8 @@ TEAM_SELECT = "customfield_10062"
 TEAM_TEXT = "customfield_10063"
 PLATFORMS = "customfield_10064"
 TSHIRT = "customfield_10065"
+#: The key metric an issue moves ([scoring.metrics] field); left empty by the seeded backlog.
+KEY_METRIC = "customfield_10066"
 
 FIELDS: tuple[FieldDef, ...] = (
     FieldDef("summary", "Summary", "summary"),
@@ -120,6 +122,9 @@ FIELDS: tuple[FieldDef, ...] = (
         PLATFORMS, "Platforms", "multiselect", _options(10130, "Web", "iOS", "Android", "API")
     ),
     FieldDef(TSHIRT, "T-shirt size", "textfield"),
+    FieldDef(
+        KEY_METRIC, "Key metric", "select", _options(10140, "Activation", "Retention", "Revenue")
+    ),
 )
 
 FIELDS_BY_ID: dict[str, FieldDef] = {f.id: f for f in FIELDS}

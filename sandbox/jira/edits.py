@@ -44,6 +44,19 @@ class ChangeItem:
             "toString": self.to_string,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChangeItem:
+        """Rebuild an item from :meth:`to_json` output (sandbox state files)."""
+        return cls(
+            field_id=str(data["fieldId"]),
+            field=str(data["field"]),
+            fieldtype=str(data["fieldtype"]),
+            from_=data.get("from"),
+            from_string=data.get("fromString"),
+            to=data.get("to"),
+            to_string=data.get("toString"),
+        )
+
 
 class EditRejected(Exception):
     """The edit is refused; ``status`` and ``body`` are the HTTP answer."""

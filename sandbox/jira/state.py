@@ -67,6 +67,29 @@ class EditRecord:
     notified: bool
     changes: tuple[ChangeItem, ...]
     at: datetime
+    #: The changelog id of an edit that changed something (0 when it changed nothing).
+    history_id: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "actor": self.actor_account_id,
+            "notified": self.notified,
+            "changes": [c.to_json() for c in self.changes],
+            "at": self.at.isoformat(),
+            "history_id": self.history_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EditRecord:
+        return cls(
+            key=str(data["key"]),
+            actor_account_id=str(data["actor"]),
+            notified=bool(data["notified"]),
+            changes=tuple(ChangeItem.from_json(c) for c in data["changes"]),
+            at=datetime.fromisoformat(data["at"]),
+            history_id=int(data["history_id"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +198,7 @@ class JiraSandbox:
         self.can_schedule = True
         #: One entry per issue a rank request moved.
         self.rank_log: list[RankRecord] = []
+        self._history_counter = 0
 
     # ── construction and persistence ─────────────────────────────────────────────────────
 
@@ -237,6 +261,7 @@ class JiraSandbox:
                 issue.to_json() for issue in sorted(self._by_id.values(), key=lambda i: i.id)
             ],
             "rank": list(self.ranks.ids),
+            "history": [r.to_json() for r in self.edit_log if r.history_id],
         }
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
@@ -276,6 +301,8 @@ class JiraSandbox:
             jira_admin=bool(state.get("jira_admin", True)),
         )
         site.ranks.set(int(i) for i in state.get("rank", ()) if int(i) in site._by_id)
+        for raw in state.get("history", []):
+            site._remember(EditRecord.from_json(raw))
         return site
 
     def credentials(self) -> list[tuple[Account, str]]:
@@ -311,6 +338,14 @@ class JiraSandbox:
     def issues(self) -> list[IssueView]:
         """Return the current state of every issue, in key order."""
         return [self._view(i) for i in self.stored_issues()]
+
+    def histories(self, key: str) -> list[EditRecord]:
+        """The edits of one issue that changed something (its changelog), oldest first."""
+        return [r for r in self._edits_by_key.get(key.upper(), ()) if r.history_id]
+
+    def account_for(self, account_id: str) -> Account:
+        """The account behind an edit (priosync's, or the person's)."""
+        return self.human if account_id == self.human.account_id else self.account
 
     def _view(self, stored: StoredIssue) -> IssueView:
         by_id: dict[str, Any] = {
@@ -407,12 +442,23 @@ class JiraSandbox:
             stored.updated = now
             self.version += 1
             self._queue_event(stored, changes, actor, now)
+        if changes:
+            self._history_counter += 1
         record = EditRecord(
-            stored.key, actor.account_id, notify and bool(changes), tuple(changes), now
+            stored.key,
+            actor.account_id,
+            notify and bool(changes),
+            tuple(changes),
+            now,
+            history_id=10000 + self._history_counter if changes else 0,
         )
+        self._remember(record)
+        return record
+
+    def _remember(self, record: EditRecord) -> None:
         self.edit_log.append(record)
         self._edits_by_key.setdefault(record.key, []).append(record)
-        return record
+        self._history_counter = max(self._history_counter, record.history_id - 10000)
 
     def link(self, blocker: str, blocked: str, *, link_type: str = "Blocks") -> int:
         """Link two issues as ``POST /issueLink`` would: ``blocker`` <outward> ``blocked``

@@ -52,6 +52,7 @@ class TestDocuments:
             g.build_nodes_query(2, dependencies=True),
             g.build_items_query(3, dependencies=True),
             g.BLOCKERS_QUERY,
+            g.build_items_query(4, dates=True),
         ],
         ids=[
             "org-project",
@@ -65,6 +66,7 @@ class TestDocuments:
             "nodes-with-blockers",
             "items-with-blockers",
             "blockers",
+            "items-dated",
         ],
     )
     def test_queries_validate_against_githubs_schema(self, document: str) -> None:

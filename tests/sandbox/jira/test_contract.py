@@ -244,3 +244,27 @@ class TestAdministrationContract:
         check(openapi, options, path_pattern=option_path)
         check(openapi, listed, path_pattern=option_path)
         check(openapi, screen, path_pattern="/rest/api/3/screens/addToDefault/{fieldId}")
+
+
+class TestChangelogContract:
+    async def test_changelog_bulkfetch_pages_match_the_contract(
+        self, openapi: OpenAPI, sandbox: JiraSandbox, client: httpx.AsyncClient
+    ) -> None:
+        """Changelog bulk fetch pages (filtered to a field, one changelog a page) match
+        BulkChangelogResponseBean, and the last page has no nextPageToken."""
+        sandbox.human_edit("WEB-1", fields={"customfield_10050": 1234})
+        sandbox.human_edit("WEB-2", fields={"customfield_10050": 4321, "summary": "Renamed"})
+        body = {"issueIdsOrKeys": ["WEB-1", "10002"], "fieldIds": ["customfield_10050"]}
+        first = await client.post("/rest/api/3/changelog/bulkfetch", json={**body, "maxResults": 1})
+        check(openapi, first)
+        token = first.json()["nextPageToken"]
+        second = await client.post(
+            "/rest/api/3/changelog/bulkfetch",
+            json={**body, "maxResults": 1, "nextPageToken": token},
+        )
+        check(openapi, second)
+        assert "nextPageToken" not in second.json()
+        logs = first.json()["issueChangeLogs"] + second.json()["issueChangeLogs"]
+        assert [log["issueId"] for log in logs] == ["10001", "10002"]
+        items = [i for log in logs for h in log["changeHistories"] for i in h["items"]]
+        assert {i["fieldId"] for i in items} == {"customfield_10050"}

@@ -512,3 +512,177 @@ path = "backlog.csv"
         assert error.key == "outputs.priority_field"
         assert "no field to write them to" in str(error)
         assert "source web is written" in str(error)
+
+
+METRICS = """
+[scoring.metrics]
+field = "Key metric"
+weights = { Activation = 1.5, Retention = 1.2, Revenue = 2.0 }
+targets = { Revenue = 0.5 }
+
+[scoring.freshness]
+review_after_days = 90
+stale_label = "needs-review"
+confidence_decay = 0.5
+"""
+
+
+def with_sections(metrics: str = "", freshness: str = "", outputs: str = "") -> str:
+    """BASE with [scoring.metrics], [scoring.freshness] and extra [outputs] lines."""
+    head, rest = BASE.split("[outputs]", 1)
+    sections = (f"[scoring.metrics]\n{metrics}\n" if metrics else "") + (
+        f"[scoring.freshness]\n{freshness}\n" if freshness else ""
+    )
+    return f"{head}{sections}[outputs]\n{outputs}{rest}"
+
+
+WEIGHTS = 'field = "Key metric"\nweights = { Revenue = 2.0, Retention = 1.2 }'
+
+
+class TestMetricsAndFreshness:
+    def test_sections_become_the_model_spec(self, tmp_path: Path) -> None:
+        """Weights, targets, the review period and the decay reach the scoring spec; the
+        metric's field is read as the reserved input and its options checked against weights."""
+        head, rest = BASE.split("[outputs]", 1)
+        config = load_config(
+            write(tmp_path, head + METRICS + "[outputs]" + rest), environ={}
+        ).config
+        spec = config.scoring.to_model_spec()
+        assert spec.metrics is not None
+        assert spec.metrics.weights["Revenue"] == 2.0
+        assert spec.metrics.targets == {"Revenue": 0.5}
+        assert spec.freshness is not None
+        assert (spec.freshness.review_after_days, spec.freshness.confidence_decay) == (90, 0.5)
+        assert config.inputs_for(config.sources[0])["key_metric"] == "Key metric"
+        assert config.stale_label() == "needs-review"
+
+    @pytest.mark.parametrize(
+        ("metrics", "freshness", "outputs", "key", "fragment"),
+        [
+            (
+                'field = "K"\nlabel_prefix = "metric:"\nweights = { A = 1 }',
+                "",
+                "",
+                "scoring.metrics.field",
+                "exactly one of field or label_prefix",
+            ),
+            ('field = "K"\nweights = {}', "", "", "scoring.metrics.weights", "weights are empty"),
+            (
+                'field = "K"\nweights = { Revenue = 1, revenue = 2 }',
+                "",
+                "",
+                "scoring.metrics.weights.revenue",
+                "must differ ignoring case",
+            ),
+            (
+                WEIGHTS + "\ntargets = { Churn = 0.5 }",
+                "",
+                "",
+                "scoring.metrics.targets.Churn",
+                "without a weight",
+            ),
+            (
+                WEIGHTS + "\ntargets = { Revenue = 0.7, Retention = 0.5 }",
+                "",
+                "",
+                "scoring.metrics.targets",
+                "add up to 1.2",
+            ),
+            (WEIGHTS + '\ndefault = "none"', "", "", "scoring.metrics.default", 'or "missing"'),
+            (
+                'field = "K"\nweights = { Revenue = -1 }',
+                "",
+                "",
+                "scoring.metrics.weights.Revenue",
+                "greater than or equal to 0",
+            ),
+            (
+                'label_prefix = "roadmap:metric:"\nweights = { A = 1 }',
+                "",
+                "",
+                "scoring.metrics.label_prefix",
+                "overlaps the label 'roadmap:'",
+            ),
+            (
+                "",
+                "review_after_days = 0",
+                "",
+                "scoring.freshness.review_after_days",
+                "greater than 0",
+            ),
+            (
+                "",
+                'review_after_days = 90\nstale_label = "roadmap:stale"',
+                "",
+                "scoring.freshness.stale_label",
+                "must differ",
+            ),
+            (
+                "",
+                'review_after_days = 90\nstale_label = "needs-scoring"',
+                'needs_input_label = "needs-scoring"\n',
+                "scoring.freshness.stale_label",
+                "must differ",
+            ),
+            (
+                "",
+                "review_after_days = 90\nconfidence_decay = 1.5",
+                "",
+                "scoring.freshness.confidence_decay",
+                "less than or equal to 1",
+            ),
+            (
+                "",
+                "review_after_days = 90\nreview = 30",
+                "",
+                "scoring.freshness.review",
+                "unknown key",
+            ),
+        ],
+        ids=[
+            "field-and-prefix",
+            "no-weights",
+            "twin-names",
+            "unknown-target",
+            "targets-over-one",
+            "bad-default",
+            "negative-weight",
+            "prefix-overlap",
+            "zero-days",
+            "stale-under-prefix",
+            "stale-is-needs-input",
+            "decay-above-one",
+            "typo",
+        ],
+    )
+    def test_bad_sections_name_their_key(
+        self, tmp_path: Path, metrics: str, freshness: str, outputs: str, key: str, fragment: str
+    ) -> None:
+        """Each mistake fails with the full key path and what was wrong."""
+        message = str(load_error(tmp_path, with_sections(metrics, freshness, outputs)))
+        assert key in message, message
+        assert fragment in message, message
+
+    def test_decay_needs_a_confidence_input(self, tmp_path: Path) -> None:
+        """WSJF has no confidence to decay: the decay is refused, naming the model."""
+        text = """
+        [scoring]
+        model = "wsjf"
+        inputs = { business_value = "BV", time_criticality = "TC", risk_reduction = "RR", job_size = "JS" }
+        [scoring.freshness]
+        review_after_days = 90
+        confidence_decay = 0.5
+        """
+        message = str(load_error(tmp_path, text))
+        assert "scoring.freshness.confidence_decay" in message
+        assert "model 'wsjf' has none" in message
+
+    def test_the_metric_input_name_is_reserved(self, tmp_path: Path) -> None:
+        """A formula input called key_metric would be taken for the metric's field."""
+        text = """
+        [scoring]
+        model = "formula"
+        formula = "key_metric * 2"
+        inputs = { key_metric = "Value" }
+        """
+        assert "scoring.inputs.key_metric" in str(load_error(tmp_path, text))

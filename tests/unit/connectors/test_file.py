@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from config import FileSource, OutputsConfig
 from connectors.file import FileConnector
-from priosync.errors import ConfigError
+from priosync.domain import InputsChanged
+from priosync.errors import ConfigError, FieldMappingError
 
 INPUTS = {"reach": "Reach", "impact": "Impact", "confidence": "Confidence", "effort": "Effort"}
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -106,3 +108,40 @@ class TestHostileFiles:
         for path in (Path("/dev/zero"), fifo, tmp_path):
             with pytest.raises(ConfigError, match="not a regular file"):
                 await connector(path).read()
+
+
+class TestDatesAndMetrics:
+    """A date column dates the inputs; a metric column is read as the key metric input."""
+
+    async def test_changed_column_dates_the_inputs(self, tmp_path: Path) -> None:
+        """ISO dates and times, Jira's export format and a blank cell: three dates and none."""
+        path = tmp_path / "backlog.csv"
+        path.write_text(
+            "Issue key,Summary,Reach,Key metric,Reviewed\n"
+            "A-1,One,10,Revenue,2025-01-06\n"
+            "A-2,Two,20,,2025-01-06T09:30:00+01:00\n"
+            "A-3,Three,30,Retention,06/Jan/25 9:00 AM\n"
+            "A-4,Four,40,,\n",
+            encoding="utf-8",
+        )
+        source = FileSource(name="export", kind="file", path=path, changed_column="Reviewed")
+        reader = FileConnector(
+            source,
+            inputs={"reach": "Reach", "key_metric": "Key metric"},
+            outputs=OutputsConfig(),
+        )
+        items = {i.key: i for i in await reader.read()}
+        assert items["A-1"].inputs_changed == InputsChanged(datetime(2025, 1, 6, tzinfo=UTC))
+        assert items["A-2"].inputs_changed == InputsChanged(datetime(2025, 1, 6, 8, 30, tzinfo=UTC))
+        assert items["A-3"].inputs_changed == InputsChanged(datetime(2025, 1, 6, 9, tzinfo=UTC))
+        assert items["A-4"].inputs_changed is None
+        assert items["A-1"].inputs["key_metric"] == "Revenue"
+
+    async def test_a_missing_date_column_is_a_mapping_error(self, tmp_path: Path) -> None:
+        """A changed_column the file lacks is named with the closest columns."""
+        path = tmp_path / "backlog.csv"
+        path.write_text("Issue key,Reach,Reviewd\nA-1,10,2025-01-06\n", encoding="utf-8")
+        source = FileSource(name="export", kind="file", path=path, changed_column="Reviewed")
+        reader = FileConnector(source, inputs={"reach": "Reach"}, outputs=OutputsConfig())
+        with pytest.raises(FieldMappingError, match="closest: Reviewd"):
+            await reader.read()

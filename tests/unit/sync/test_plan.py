@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
-from priosync.domain import Cut, ModelSpec, Outputs, RankedItem, WorkItem
+from priosync.domain import (
+    Cut,
+    FreshnessSpec,
+    InputsChanged,
+    ModelSpec,
+    Outputs,
+    Plan,
+    RankedItem,
+    WorkItem,
+)
 from scoring import score_backlog
 from sync.plan import PlanRules, explanation_text, plan_changes
 
@@ -235,3 +245,50 @@ class TestPlanWarnings:
         plan = plan_changes(ranked(item("WEB-1", None), item("WEB-2", 5)), RULES)
         assert plan.skipped
         assert plan.warnings == ()
+
+
+class TestStaleLabel:
+    """The stale label follows the needs-input label's rules: owned, one by one, nothing else."""
+
+    NOW = datetime(2025, 5, 20, tzinfo=UTC)
+    STALE_SPEC = replace(SPEC, freshness=FreshnessSpec(review_after_days=90))
+    STALE_RULES = replace(RULES, stale_label="needs-review")
+
+    def dated(self, wi: WorkItem, days: int) -> WorkItem:
+        return replace(wi, inputs_changed=InputsChanged(self.NOW - timedelta(days=days)))
+
+    def plan(self, *items: WorkItem) -> Plan:
+        ranking = score_backlog(items, self.STALE_SPEC, tiers=TIERS, buckets=BUCKETS, now=self.NOW)
+        return plan_changes(ranking, self.STALE_RULES)
+
+    def test_added_while_stale_and_removed_once_fresh(self) -> None:
+        """A stale item gains the label (and keeps a person's); once fresh it loses it."""
+        labels = frozenset({"customer", "roadmap:now"})
+        stale = self.dated(item("WEB-1", 10, labels=labels, score=10.0), 134)
+        change = self.plan(stale).changes[0]
+        assert change.labels_to_add == {"needs-review"}
+        assert change.labels_to_remove == frozenset()
+        fresh = self.dated(item("WEB-1", 10, labels=labels | {"needs-review"}, score=10.0), 3)
+        change = self.plan(fresh).changes[0]
+        assert change.labels_to_add == frozenset()
+        assert change.labels_to_remove == {"needs-review"}
+
+    def test_owned_only_when_configured(self) -> None:
+        """The label is priosync's with a stale label configured, a person's otherwise."""
+        assert self.STALE_RULES.owns("needs-review")
+        assert not RULES.owns("needs-review")
+        assert not self.STALE_RULES.owns("needs-review-later")
+
+    def test_unscored_items_lose_it_for_needs_input(self) -> None:
+        """An item missing input asks for input, not a review."""
+        missing = self.dated(item("WEB-1", None, labels=frozenset({"needs-review"})), 200)
+        change = self.plan(missing).changes[0]
+        assert change.labels_to_add == {"needs-scoring"}
+        assert change.labels_to_remove == {"needs-review"}
+
+    def test_a_settled_stale_item_plans_nothing(self) -> None:
+        """Once the label and the dated explanation landed, the next plan is empty."""
+        stale = self.dated(item("WEB-1", 10, score=10.0), 134)
+        first = self.plan(stale).changes[0]
+        settled = replace(stale, current=first.after)
+        assert self.plan(settled).changes == ()
