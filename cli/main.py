@@ -333,11 +333,13 @@ def write_html(plan: Any) -> None:
     """The self-contained HTML report (ranking, boundaries, pending changes) on stdout."""
     from datetime import UTC, datetime
 
-    from reports.html import render_html
+    from reports.html import html_parts
+    from reports.stream import write_lines
 
     names = ", ".join(sorted({r.item.source for r in plan.ranking})) or "backlog"
     generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    sys.stdout.write(render_html(plan, title=f"priosync · {names}", generated_at=generated_at))
+    parts = html_parts(plan, title=f"priosync · {names}", generated_at=generated_at)
+    write_lines(sys.stdout, parts)
 
 
 def report_read_failures(reads: Any) -> int:

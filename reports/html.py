@@ -17,7 +17,7 @@ quick at thousands of items.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from html import escape
 from urllib.parse import urlsplit
 
@@ -68,22 +68,25 @@ tr.cut .ct{color:var(--tier)}tr.cut .cb{color:var(--bucket)}
 
 def render_html(plan: Plan, *, title: str, generated_at: str) -> str:
     """Return the whole report as one HTML document; every tracker string is escaped."""
+    return "".join(html_parts(plan, title=title, generated_at=generated_at))
+
+
+def html_parts(plan: Plan, *, title: str, generated_at: str) -> Iterator[str]:
+    """The report of ``render_html`` in pieces of at most one table segment each, to be
+    written as they are made (a 50,000-item report as one string is 60 MB)."""
     changes = index_changes(plan.changes)
     ranked = [r for r in plan.ranking if r.rank is not None]
     unscored = [r for r in plan.ranking if r.rank is None]
-    parts = [
-        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>",
-        '<meta name=viewport content="width=device-width,initial-scale=1">',
-        "<meta name=color-scheme content=light>",
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f"<p class=meta>Generated {escape(generated_at)} by priosync.</p>",
-        render_counts(plan, ranked_count=len(ranked)),
-        render_ranking(ranked, changes),
-        render_needs_input(plan, unscored, changes),
-        "</body></html>\n",
-    ]
-    return "".join(parts)
+    yield "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+    yield '<meta name=viewport content="width=device-width,initial-scale=1">'
+    yield "<meta name=color-scheme content=light>"
+    yield f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
+    yield f"<h1>{escape(title)}</h1>"
+    yield f"<p class=meta>Generated {escape(generated_at)} by priosync.</p>"
+    yield render_counts(plan, ranked_count=len(ranked))
+    yield from ranking_parts(ranked, changes)
+    yield render_needs_input(plan, unscored, changes)
+    yield "</body></html>\n"
 
 
 def index_changes(changes: Iterable[Change]) -> dict[ItemId, Change]:
@@ -109,8 +112,14 @@ def render_counts(plan: Plan, *, ranked_count: int) -> str:
 
 def render_ranking(ranked: Sequence[RankedItem], changes: Mapping[ItemId, Change]) -> str:
     """The ranked table, cut into segments at every tier or bucket boundary."""
+    return "".join(ranking_parts(ranked, changes))
+
+
+def ranking_parts(ranked: Sequence[RankedItem], changes: Mapping[ItemId, Change]) -> Iterator[str]:
+    """``render_ranking`` in pieces: the head, then row by row."""
     if not ranked:
-        return "<h2>Ranked backlog</h2><p class=none>No item could be scored.</p>"
+        yield "<h2>Ranked backlog</h2><p class=none>No item could be scored.</p>"
+        return
     top = max((r.score.value or 0.0) for r in ranked)
     head = (
         "<h2>Ranked backlog</h2>"
@@ -123,8 +132,10 @@ def render_ranking(ranked: Sequence[RankedItem], changes: Mapping[ItemId, Change
         "<table><thead><tr><th>#</th><th>key</th><th>title</th><th>score</th>"
         "<th>priority</th><th>roadmap</th><th>change (before → after)</th></tr></thead>"
     )
-    body = [render_segment(segment, changes, top=top) for segment in split_segments(ranked)]
-    return head + "".join(body) + "</table>"
+    yield head
+    for segment in split_segments(ranked):
+        yield from segment_parts(segment, changes, top=top)
+    yield "</table>"
 
 
 def split_segments(ranked: Sequence[RankedItem]) -> list[list[RankedItem]]:
@@ -142,14 +153,23 @@ def render_segment(
     segment: Sequence[RankedItem], changes: Mapping[ItemId, Change], *, top: float
 ) -> str:
     """One ``<tbody>``: a boundary row naming the tier and bucket, then the items."""
+    return "".join(segment_parts(segment, changes, top=top))
+
+
+def segment_parts(
+    segment: Sequence[RankedItem], changes: Mapping[ItemId, Change], *, top: float
+) -> Iterator[str]:
+    """``render_segment`` in pieces: the boundary row, then one piece per item."""
     first, last = segment[0], segment[-1]
     span = f"ranks {first.rank}–{last.rank}" if len(segment) > 1 else f"rank {first.rank}"
-    cut = (
-        f"<tr class=cut><td colspan=7><span class=ct>priority {_text(first.tier)}</span> · "
-        f"<span class=cb>roadmap {_text(first.bucket)}</span> · {span}</td></tr>"
+    yield (
+        f"<tbody class=seg><tr class=cut><td colspan=7><span class=ct>priority "
+        f"{_text(first.tier)}</span> · <span class=cb>roadmap {_text(first.bucket)}</span> · "
+        f"{span}</td></tr>"
     )
-    rows = "".join(render_ranked_row(r, changes.get(_id(r)), top=top) for r in segment)
-    return f"<tbody class=seg>{cut}{rows}</tbody>"
+    for r in segment:
+        yield render_ranked_row(r, changes.get(_id(r)), top=top)
+    yield "</tbody>"
 
 
 def render_ranked_row(ranked: RankedItem, change: Change | None, *, top: float) -> str:

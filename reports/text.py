@@ -20,15 +20,15 @@ JSON is a stable interface for scripts:
 from __future__ import annotations
 
 import csv
-import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from rich.console import Console
 from rich.table import Table
 
 from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
+from reports import stream
 from reports.literal import MAX_CELL, literal, one_line
 from scoring import dependency_notes, format_number
 from sync.writer import WriteReport
@@ -40,53 +40,55 @@ Format = Literal["table", "json", "markdown", "csv"]
 
 
 def rank_rows(ranking: Sequence[RankedItem]) -> list[dict[str, Any]]:
-    return [
-        {
-            "key": r.item.key,
-            "title": r.item.title,
-            "url": r.item.url,
-            "source": r.item.source,
-            "rank": r.rank,
-            "score": r.score.value,
-            "terms": dict(r.score.terms),
-            "priority": r.tier,
-            "bucket": r.bucket,
-            "missing": [m.reason for m in r.score.missing],
-            # Dependencies (scoring.dependencies): who lifted it, its cycle, outside blockers.
-            "lifted_by": list(r.lifted_by),
-            "cycle": list(r.cycle),
-            "blocked_outside": list(r.blocked_outside),
-        }
-        for r in ranking
-    ]
+    return [rank_row(r) for r in ranking]
+
+
+def rank_row(r: RankedItem) -> dict[str, Any]:
+    return {
+        "key": r.item.key,
+        "title": r.item.title,
+        "url": r.item.url,
+        "source": r.item.source,
+        "rank": r.rank,
+        "score": r.score.value,
+        "terms": dict(r.score.terms),
+        "priority": r.tier,
+        "bucket": r.bucket,
+        "missing": [m.reason for m in r.score.missing],
+        # Dependencies (scoring.dependencies): who lifted it, its cycle, outside blockers.
+        "lifted_by": list(r.lifted_by),
+        "cycle": list(r.cycle),
+        "blocked_outside": list(r.blocked_outside),
+    }
 
 
 def render_rank(ranking: Sequence[RankedItem], fmt: Format, console: Console) -> None:
-    rows = rank_rows(ranking)
     if fmt == "json":
-        write_json(console, {"items": rows})
+        # Row by row (reports.stream): the whole document would outweigh the ranking.
+        stream.write_json(console.file, {"items": (rank_row(r) for r in ranking)})
         return
     header = ["rank", "key", "title", "score", "terms", "priority", "bucket", "missing"]
-    notes = ["; ".join(dependency_notes(r)) for r in ranking]
     # The dependencies column: always in CSV (a stable shape), elsewhere when there is a note.
-    with_notes = fmt == "csv" or any(notes)
+    with_notes = fmt == "csv" or any(dependency_notes(r) for r in ranking)
     if with_notes:
         header.append("dependencies")
-    cells = [
-        [
-            "" if r["rank"] is None else str(r["rank"]),
-            r["key"],
-            r["title"],
-            "" if r["score"] is None else format_number(r["score"]),
-            " ".join(f"{k}={format_number(v)}" for k, v in r["terms"].items()),
-            r["priority"] or "",
-            r["bucket"] or "",
-            "; ".join(r["missing"]),
-            *([note] if with_notes else []),
-        ]
-        for r, note in zip(rows, notes, strict=True)
-    ]
+    cells = (rank_cells(r, with_notes=with_notes) for r in ranking)
     _render_cells(header, cells, fmt, console, title="Ranked backlog")
+
+
+def rank_cells(r: RankedItem, *, with_notes: bool) -> list[str]:
+    """One ranked item as the table, Markdown and CSV show it."""
+    return [
+        "" if r.rank is None else str(r.rank),
+        r.item.key,
+        r.item.title,
+        "" if r.score.value is None else format_number(r.score.value),
+        " ".join(f"{k}={format_number(v)}" for k, v in r.score.terms.items()),
+        r.tier or "",
+        r.bucket or "",
+        "; ".join(m.reason for m in r.score.missing),
+        *(["; ".join(dependency_notes(r))] if with_notes else []),
+    ]
 
 
 # ── plan and sync ────────────────────────────────────────────────────────────────────────
@@ -102,8 +104,14 @@ def outputs_json(o: Outputs) -> dict[str, Any]:
 
 
 def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, Any]:
+    doc = plan_document_stream(plan, report)
+    return {k: list(v) if isinstance(v, Iterator) else v for k, v in doc.items()}
+
+
+def plan_document_stream(plan: Plan, report: WriteReport | None = None) -> dict[str, Any]:
+    """``plan_document`` with the per-item lists as iterators, for ``stream.write_json``."""
     doc: dict[str, Any] = {
-        "changes": [
+        "changes": (
             {
                 "key": c.key,
                 "source": c.source,
@@ -113,12 +121,12 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
                 "reason": c.reason,
             }
             for c in plan.changes
-        ],
+        ),
         "unchanged": plan.unchanged,
-        "skipped": [
+        "skipped": (
             {"key": s.key, "source": s.source, "missing": [m.reason for m in s.missing]}
             for s in plan.skipped
-        ],
+        ),
         "failed": [],
         "warnings": list(plan.warnings),
     }
@@ -153,7 +161,7 @@ def render_plan(
     plan: Plan, fmt: Format, console: Console, report: WriteReport | None = None
 ) -> None:
     if fmt == "json":
-        write_json(console, plan_document(plan, report))
+        stream.write_json(console.file, plan_document_stream(plan, report))
         return
     if fmt == "table":
         for warning in plan.warnings:
@@ -165,17 +173,20 @@ def render_plan(
     failed = {f.change.key: f.error for f in (report.failed if report else [])}
     left = {c.key for c in (report.left if report else [])}
     header = ["key", "source", "change", "reason"] + (["status"] if report else [])
-    cells = []
-    for c in plan.changes:
-        row = [c.key, c.source, ", ".join(describe_outputs_change(c.before, c.after)), c.reason]
-        if report:
-            row.append(
-                f"failed: {failed[c.key]}"
-                if c.key in failed
-                else ("left" if c.key in left else "written")
-            )
-        cells.append(row)
-    _render_cells(header, cells, fmt, console, title=plan_counts(plan))
+
+    def cells() -> Iterator[list[str]]:
+        for c in plan.changes:
+            change = ", ".join(describe_outputs_change(c.before, c.after))
+            row = [c.key, c.source, change, c.reason]
+            if report:
+                row.append(
+                    f"failed: {failed[c.key]}"
+                    if c.key in failed
+                    else ("left" if c.key in left else "written")
+                )
+            yield row
+
+    _render_cells(header, cells(), fmt, console, title=plan_counts(plan))
     if fmt == "table":
         console.print(literal(plan_summary(plan, report), limit=None))
 
@@ -275,19 +286,22 @@ def write_json(console: Console, document: Mapping[str, Any]) -> None:
 
 
 def _render_cells(
-    header: list[str], cells: list[list[str]], fmt: Format, console: Console, *, title: str
+    header: list[str], cells: Iterable[list[str]], fmt: Format, console: Console, *, title: str
 ) -> None:
+    # CSV and Markdown are written row by row as the rows are made; a rich table measures
+    # every row before it prints the first.
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv.writer(console.file, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(cells)
-        console.file.write(buffer.getvalue())
         return
     if fmt == "markdown":
         lines = [f"**{title}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in cells]
-        console.file.write("\n".join(lines) + "\n")
+        console.file.write("\n".join(lines))
+        stream.write_lines(
+            console.file, ("\n| " + " | ".join(_md(c) for c in row) + " |" for row in cells)
+        )
+        console.file.write("\n")
         return
     table = Table(title=literal(title, limit=None), show_lines=False)
     for name in header:
