@@ -20,6 +20,7 @@ from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.dependencies import blocked_by_links
 from connectors.github.fields import read_names
+from priosync.compact import shared_labels, shared_text
 from priosync.domain import Change, Outputs, RawValue, WorkItem
 from priosync.errors import ChangeRejected
 
@@ -182,7 +183,7 @@ def work_item_from_project_item(
     with ``dependencies`` its blockers (``dependencies.blocked_by_links``) and closed state."""
     content: Mapping[str, Any] = node["content"]
     label_ids = {
-        str(n["name"]): str(n["id"])
+        shared_text(str(n["name"])): shared_text(str(n["id"]))
         for n in (content.get("labels") or {}).get("nodes") or ()
         if isinstance(n, Mapping) and n.get("name")
     }
@@ -207,7 +208,7 @@ def work_item_from_project_item(
         url=url,
         source=source,
         inputs=input_values(values, fields),
-        current=current_outputs(values, fields, frozenset(label_ids)),
+        current=current_outputs(values, fields, shared_labels(label_ids)),
         updated_at=parse_timestamp(content.get("updatedAt") or node.get("updatedAt")),
         handle=handle,
         labelable=not handle.is_draft,
@@ -256,7 +257,7 @@ def work_item_from_issue(
     """A ``WorkItem`` from one REST issue of ``repo`` (``owner/name``); with ``dependencies``
     its closed state (its blockers come from GraphQL: ``RepositoryConnector``)."""
     values = issue_field_values(issue)
-    labels = frozenset(
+    labels = shared_labels(
         str(lb["name"])
         for lb in issue.get("labels") or ()
         if isinstance(lb, Mapping) and lb.get("name")
