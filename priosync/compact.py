@@ -37,3 +37,19 @@ def shared_labels(labels: Iterable[str]) -> frozenset[str]:
     if len(_label_sets) < MAX_SHARED_SETS:
         _label_sets[found] = found
     return found
+
+
+_mappings: dict[frozenset[tuple[str, str]], Mapping[str, str]] = {}
+
+
+def shared_pairs(pairs: Mapping[str, str]) -> Mapping[str, str]:
+    """A read-only view of ``pairs`` (label name → node id), one per distinct content."""
+    if not pairs:
+        return EMPTY_MAPPING
+    key = frozenset(pairs.items())
+    shared = _mappings.get(key)
+    if shared is None:
+        shared = MappingProxyType(dict(pairs))
+        if len(_mappings) < MAX_SHARED_SETS:
+            _mappings[key] = shared
+    return shared

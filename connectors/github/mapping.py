@@ -20,7 +20,7 @@ from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.dependencies import blocked_by_links
 from connectors.github.fields import read_names
-from priosync.compact import shared_labels, shared_text
+from priosync.compact import EMPTY_MAPPING, shared_labels, shared_pairs, shared_text
 from priosync.domain import Change, Outputs, RawValue, WorkItem
 from priosync.errors import ChangeRejected
 
@@ -38,9 +38,9 @@ class ItemHandle:
     #: The Project item's node id (field mutations); None for repository sources.
     item_id: str | None = None
     #: Label name → node id as read on the item (GraphQL removals need ids).
-    label_ids: Mapping[str, str] = field(default_factory=dict)
+    label_ids: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAPPING)
     #: Repository sources: every issue field value as read, by field id (the set to merge into).
-    field_values: Mapping[str, RawValue] = field(default_factory=dict)
+    field_values: Mapping[str, RawValue] = field(default_factory=lambda: EMPTY_MAPPING)
 
     @property
     def is_draft(self) -> bool:
@@ -128,7 +128,8 @@ def project_value(node: Any) -> RawValue:
     if kind == "ProjectV2ItemFieldTextValue":
         return node.get("text") if isinstance(node.get("text"), str) else None
     if kind == "ProjectV2ItemFieldSingleSelectValue":
-        return node.get("name") if isinstance(node.get("name"), str) else None
+        name = node.get("name")
+        return shared_text(name) if isinstance(name, str) else None
     return None
 
 
@@ -192,7 +193,7 @@ def work_item_from_project_item(
         key, url = f"{DRAFT_PREFIX}{node['id']}", ""
         handle = ItemHandle(repo=None, number=None, item_id=str(node["id"]))
     else:
-        repo = str(content["repository"]["nameWithOwner"])
+        repo = shared_text(str(content["repository"]["nameWithOwner"]))
         number = int(content["number"])
         key, url = f"{repo}#{number}", str(content.get("url") or "")
         handle = ItemHandle(
@@ -200,7 +201,7 @@ def work_item_from_project_item(
             number=number,
             content_id=str(content["id"]),
             item_id=str(node["id"]),
-            label_ids=label_ids,
+            label_ids=shared_pairs(label_ids),
         )
     return WorkItem(
         key=key,
@@ -230,7 +231,7 @@ def issue_field_values(issue: Mapping[str, Any]) -> dict[str, RawValue]:
         value = entry.get("value")
         option = entry.get("single_select_option")
         if isinstance(option, Mapping) and option.get("name"):
-            value = option["name"]
+            value = shared_text(str(option["name"]))
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             values[str(entry["issue_field_id"])] = float(value) if isinstance(value, int) else value
     return values

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from priosync import compact
-from priosync.compact import EMPTY_MAPPING, shared_labels, shared_text
+from priosync.compact import EMPTY_MAPPING, shared_labels, shared_pairs, shared_text
 from priosync.domain import WorkItem
 
 
@@ -33,6 +33,24 @@ class TestSharedLabels:
     def test_text_is_interned(self) -> None:
         """An option name read twice is one string."""
         assert shared_text("".join(["Med", "ium"])) is shared_text("Medium")
+
+
+class TestSharedPairs:
+    """Equal label-id maps of different items are one read-only mapping."""
+
+    def test_equal_maps_are_one_read_only_object(self) -> None:
+        """Two items with the same labels share the map; it cannot be changed; empty is shared."""
+        first = shared_pairs({"bug": "LA_1", "roadmap:now": "LA_2"})
+        second = shared_pairs({"roadmap:now": "LA_2", "bug": "LA_1"})
+        assert first is second
+        assert dict(first) == {"bug": "LA_1", "roadmap:now": "LA_2"}
+        assert shared_pairs({}) is EMPTY_MAPPING
+        with pytest.raises(TypeError):
+            first["bug"] = "LA_3"  # type: ignore[index]
+
+    def test_different_maps_stay_apart(self) -> None:
+        """A label with another id is another map."""
+        assert shared_pairs({"bug": "LA_1"}) != shared_pairs({"bug": "LA_9"})
 
 
 class TestEmptyMapping:
