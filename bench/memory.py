@@ -27,10 +27,12 @@ import argparse
 import asyncio
 import gc
 import os
+import resource
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import urllib.request
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import ChildRun, format_count, markdown_table, run_child
+from common import ChildRun, format_count, markdown_table
 from compare_jira import EMAIL, SEED, TOKEN, priosync_config
 
 README = Path(__file__).resolve().parent / "README.md"
@@ -149,12 +151,42 @@ def baseline_argv(url: str) -> list[str]:
     return [sys.executable, str(compare), "baseline", "--url", url]
 
 
+def run_measured(argv: Sequence[str], *, workdir: Path) -> ChildRun:
+    """Run ``argv``; its wall time and peak RSS (``os.wait4``), its output left in files.
+
+    Unlike ``common.run_child`` nothing the child printed is read back: Linux records the
+    peak RSS of the process a child was forked from as the child's own starting point
+    (``exec`` keeps the old address space's high-water mark), so a benchmark that held
+    a 50k-item JSON output in memory would report it for every later child.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    err_path = workdir / "stderr.txt"
+    with (workdir / "stdout.txt").open("w") as out, err_path.open("w") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(argv), env=env_for_children(), stdout=out, stderr=err)  # noqa: S603
+        killer = threading.Timer(CHILD_TIMEOUT_S, proc.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+        wall_s = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with err_path.open() as err:
+        err.seek(max(0, err_path.stat().st_size - 2000))
+        tail = err.read()
+    return ChildRun(proc.returncode, wall_s, usage.ru_maxrss / 1024, "", tail)
+
+
+def own_peak_mib() -> float:
+    """This benchmark's own peak RSS: a floor under every child's figure (see above)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure(
     rows: list[Row], tracker: str, size: int, program: str, command: str, argv: list[str], d: Path
 ) -> None:
-    child = run_child(
-        argv, env=env_for_children(), workdir=d / f"{len(rows)}", timeout_s=CHILD_TIMEOUT_S
-    )
+    child = run_measured(argv, workdir=d / f"{len(rows)}")
     if child.returncode not in (0, 4):
         raise SystemExit(f"{program} {command} exited {child.returncode}:\n{child.stderr[-2000:]}")
     rows.append(Row(tracker, size, program, command, child))
@@ -368,6 +400,7 @@ def main_bench(args: argparse.Namespace) -> None:
     command = ("python bench/memory.py " + " ".join(sys.argv[1:])).strip()
     generated = render(rows, command)
     print("\n" + generated)
+    print(f"(this benchmark's own peak RSS, a floor under every figure: {own_peak_mib():.0f} MiB)")
     if args.readme:
         update_readme(README, generated)
         print(f"wrote {README}")
