@@ -9,16 +9,16 @@ change), the first ``sync`` (pacing lifted), a no-op ``sync``; and, against Jira
 values (its first sync on a fresh sandbox up to ``--baseline-first-max`` issues, its no-op
 sync at every size). ``--service`` also starts ``priosync serve`` on the largest synced
 backlog and reports its RSS once the snapshot is loaded. Outputs are JSON on stdout (to a
-file). Not part of the test suite::
+file, never read back: see ``run_measured``). Not part of the test suite::
 
     .venv/bin/python bench/memory.py [--sizes 1000 10000 50000] [--trackers jira github]
-        [--baseline-first-max 2000] [--github-max-writes 2000] [--service] [--no-readme]
+        [--baseline-first-max 2000] [--github-max-writes 2000] [--service]
 
 ``phases`` runs the pipeline in this process under ``tracemalloc`` and prints, per phase
 (read, score + rank, plan, output), what the phase left allocated, its own peak, and the
 lines that allocated most — where the memory goes::
 
-    .venv/bin/python bench/memory.py phases --tracker jira --size 10000 [--top 8]
+    .venv/bin/python bench/memory.py phases --tracker jira --size 10000 [--top 8] [--rss-only]
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ from typing import Any
 from common import ChildRun, format_count, markdown_table
 from compare_jira import EMAIL, SEED, TOKEN, priosync_config
 
-README = Path(__file__).resolve().parent / "README.md"
-MARKERS = ("<!-- memory:start -->", "<!-- memory:end -->")
 CHILD_TIMEOUT_S = 3600.0
 SANDBOX_START_S = 600.0
 
@@ -229,7 +227,8 @@ def bench_size(
             measure(rows, tracker, size, "priosync", "no-op sync", argv, workdir)
             if tracker == "jira" and size > args.baseline_first_max:
                 measure(rows, tracker, size, "script", "no-op sync", baseline_argv(url), workdir)
-        if args.service and size == max(args.sizes):
+        # serve starts with a full sync: measured where that sync has nothing left to write.
+        if args.service and size == max(args.sizes) and not extra:
             rows.append(measure_service(tracker, size, config, state, workdir))
 
 
@@ -348,17 +347,6 @@ def rss_mib() -> list[str]:
     return [f"{int(fields[k].split()[0]) / 1024:.0f} MiB" for k in ("VmRSS", "VmHWM")]
 
 
-def update_readme(path: Path, generated: str) -> None:
-    """Replace the text between the memory markers (added at the end when absent)."""
-    start, end = MARKERS
-    text = path.read_text()
-    if start not in text:
-        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    path.write_text(f"{head}{start}\n{generated}{end}{tail}")
-
-
 # ── output ───────────────────────────────────────────────────────────────────────────────
 
 
@@ -401,9 +389,6 @@ def main_bench(args: argparse.Namespace) -> None:
     generated = render(rows, command)
     print("\n" + generated)
     print(f"(this benchmark's own peak RSS, a floor under every figure: {own_peak_mib():.0f} MiB)")
-    if args.readme:
-        update_readme(README, generated)
-        print(f"wrote {README}")
 
 
 def main() -> None:
@@ -421,7 +406,6 @@ def main() -> None:
     parser.add_argument("--baseline-first-max", type=int, default=2000)
     parser.add_argument("--github-max-writes", type=int, default=2000)
     parser.add_argument("--service", action="store_true", help="also measure priosync serve")
-    parser.add_argument("--no-readme", dest="readme", action="store_false")
     args = parser.parse_args()
     if args.command == "phases":
         phases(args)
