@@ -151,7 +151,20 @@ def exits_cleanly(func: Callable[..., int]) -> Callable[..., None]:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    """Run ``coro`` to completion; its result comes back outside the event loop's main task.
+
+    On the way out ``asyncio.run`` restores the SIGINT handler, and ``signal.signal`` then
+    builds a ValueError message from the repr of the handler it replaced: a partial holding
+    the main task, whose repr holds the task's result. Were that the ranking, its repr would
+    be the whole backlog as one string (230 MB at 50,000 items, for nothing).
+    """
+    box: list[T] = []
+
+    async def main() -> None:
+        box.append(await coro)
+
+    asyncio.run(main())
+    return box[0]
 
 
 def setup_logging(verbose: bool) -> None:
@@ -394,14 +407,15 @@ def write_html(
     """The self-contained HTML report (movement, roadmap, ranking, changes) on stdout."""
     from datetime import UTC, datetime
 
-    from reports.html import render_html
+    from reports.html import html_parts
     from reports.overview import ReportSettings
+    from reports.stream import write_lines
 
     plan = outcome.plan
     names = ", ".join(sorted({r.item.source for r in plan.ranking})) or "backlog"
     generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     splits = metric_splits_of(loaded.config, plan.ranking) or []
-    page = render_html(
+    parts = html_parts(
         plan,
         title=f"priosync · {names}",
         generated_at=generated_at,
@@ -410,7 +424,7 @@ def write_html(
         view=view,
         splits=splits,
     )
-    sys.stdout.write(page)
+    write_lines(sys.stdout, parts)
 
 
 def report_read_failures(reads: Any) -> int:

@@ -13,7 +13,6 @@ from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.schedule import build_cron_trigger
 from priosync.domain import Cut, FreshnessSpec, MetricSpec, ModelName, ModelSpec
@@ -548,7 +547,10 @@ class ScheduleConfig(Strict):
 
     @model_validator(mode="after")
     def _serve_can_run_it(self) -> Self:
-        # The service's own trigger decides: `check` refuses what `serve` would refuse.
+        # The service's own trigger decides: `check` refuses what `serve` would refuse. The
+        # default (hourly, UTC) always holds, and a cron job's config then loads no scheduler.
+        if self.cron is None and self.timezone == "UTC":
+            return self
         try:
             build_cron_trigger(self.cron or "0 * * * *", self.timezone)
         except ConfigError as exc:
@@ -576,19 +578,23 @@ class ServerConfig(Strict):
     takeover_after_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
 
 
-class PriosyncConfig(BaseSettings):
-    """The whole configuration: the TOML file, overridden by ``PRIOSYNC_<SECTION>__<KEY>``."""
+class PriosyncConfig(BaseModel):
+    """The whole configuration: the TOML file, overridden by ``PRIOSYNC_<SECTION>__<KEY>``.
 
-    model_config = SettingsConfigDict(
+    A plain model, not a pydantic-settings one: ``config.loading`` merges the environment into
+    the file's values itself, and importing pydantic-settings (every provider from AWS to
+    YAML) cost each command 5 MB of memory for nothing.
+    """
+
+    model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         str_strip_whitespace=True,
         strict=True,
         allow_inf_nan=False,
         str_max_length=MAX_TEXT,
-        # The environment is merged into the file's values by ``config.loading`` (which
-        # decodes PRIOSYNC_<SECTION>__<KEY> values and never echoes them); no .env files.
-        env_file=None,
+        # As pydantic-settings did: defaults are validated too.
+        validate_default=True,
     )
 
     scoring: ScoringConfig
@@ -684,18 +690,6 @@ class PriosyncConfig(BaseSettings):
         """The label flagging stale items, when configured."""
         freshness = self.scoring.freshness
         return freshness.stale_label if freshness is not None else None
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Only the values ``config.loading`` passes in: the file with the environment merged.
-        return (init_settings,)
 
     def source(self, name: str) -> JiraSource | GitHubSource | FileSource:
         for s in self.sources:

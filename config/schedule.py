@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped, unused-ignore]
-
 from priosync.errors import ConfigError
 
 #: Cron's weekday numbering: 0 (and 7) is Sunday.
@@ -20,6 +18,9 @@ WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 def build_cron_trigger(cron: str, timezone: str) -> Any:
     """A ``CronTrigger`` for a five-field cron expression; ``ConfigError`` when invalid."""
+    # Imported here: a config without a schedule (every cron job's) needs none of it.
+    from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped, unused-ignore]
+
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):

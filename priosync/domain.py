@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
+from priosync.compact import EMPTY_MAPPING
 from priosync.errors import PriosyncError
 
 #: A value as a tracker holds it, before decoding: a number, a string (a select option's
@@ -142,7 +143,7 @@ class WorkItem:
     ref: str | None = None
     #: Owned fields whose value could not be read as ``current`` says (a score field holding
     #: text): the raw value, so the audit log records exactly what a write replaced.
-    held: Mapping[str, RawValue] = field(default_factory=dict)
+    held: Mapping[str, RawValue] = field(default_factory=lambda: EMPTY_MAPPING)
     #: Dependencies, read only with ``[scoring] dependencies = "lift"``: the items this one
     #: blocks and the items blocking it; either side of a link is enough (``scoring.dependencies``).
     blocks: tuple[Link, ...] = ()

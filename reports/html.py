@@ -23,7 +23,7 @@ only what is on screen and the page stays quick at thousands of items.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from html import escape
 from typing import Literal
 from urllib.parse import urlsplit
@@ -63,29 +63,51 @@ def render_html(
 
     ``splits`` (key metrics configured) adds how each bucket's capacity splits across them.
     """
+    return "".join(
+        html_parts(
+            plan,
+            title=title,
+            generated_at=generated_at,
+            settings=settings,
+            baseline=baseline,
+            view=view,
+            splits=splits,
+        )
+    )
+
+
+def html_parts(
+    plan: Plan,
+    *,
+    title: str,
+    generated_at: str,
+    settings: ReportSettings | None = None,
+    baseline: Standings | None = None,
+    view: View = "rank",
+    splits: Sequence[SourceSplit] = (),
+) -> Iterator[str]:
+    """The report of ``render_html`` in pieces of at most one table row each, to be written
+    as they are made (a 50,000-item report as one string is 60 MB)."""
     settings = settings or ReportSettings()
     changes = index_changes(plan.changes)
     ranked = [r for r in plan.ranking if r.rank is not None]
     unscored = [r for r in plan.ranking if r.rank is None]
     movement = compare(plan.ranking, baseline) if baseline is not None else None
-    parts = [
-        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>",
-        f'<meta http-equiv=Content-Security-Policy content="{CSP}">',
-        '<meta name=viewport content="width=device-width,initial-scale=1">',
-        "<meta name=color-scheme content=light>",
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f"<p class=meta>Generated {escape(generated_at)} by priosync.</p>",
-        render_warnings(plan.warnings),
-        render_movement(movement),
-        render_changes(plan) if view == "plan" else "",
-        render_overview(plan, ranked, settings),
-        split_html(splits),  # key metrics (reports.metrics), kept apart from the layout here
-        render_ranking(plan, ranked, changes, movement),
-        render_needs_input(plan, unscored, changes),
-        f"<script>{SCRIPT}</script></body></html>\n",
-    ]
-    return "".join(parts)
+    yield "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+    yield f'<meta http-equiv=Content-Security-Policy content="{CSP}">'
+    yield '<meta name=viewport content="width=device-width,initial-scale=1">'
+    yield "<meta name=color-scheme content=light>"
+    yield f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+    yield f"<h1>{escape(title)}</h1>"
+    yield f"<p class=meta>Generated {escape(generated_at)} by priosync.</p>"
+    yield render_warnings(plan.warnings)
+    yield render_movement(movement)
+    yield render_changes(plan) if view == "plan" else ""
+    yield render_overview(plan, ranked, settings)
+    yield split_html(splits)  # key metrics (reports.metrics), kept apart from the layout here
+    yield from ranking_parts(plan, ranked, changes, movement)
+    yield render_needs_input(plan, unscored, changes)
+    yield f"<script>{SCRIPT}</script></body></html>\n"
 
 
 def index_changes(changes: Iterable[Change]) -> dict[ItemId, Change]:
@@ -337,9 +359,20 @@ def render_ranking(
     movement: Movement | None,
 ) -> str:
     """The ranked table, cut into segments at every tier or bucket boundary."""
+    return "".join(ranking_parts(plan, ranked, changes, movement))
+
+
+def ranking_parts(
+    plan: Plan,
+    ranked: Sequence[RankedItem],
+    changes: Mapping[ItemId, Change],
+    movement: Movement | None,
+) -> Iterator[str]:
+    """``render_ranking`` in pieces: the head, then row by row."""
     head = "<section id=backlog><h2>Ranked backlog</h2>" + render_filters(plan)
     if not ranked:
-        return head + "<p class=none>No item could be scored.</p></section>"
+        yield head + "<p class=none>No item could be scored.</p></section>"
+        return
     top = max((r.score.value or 0.0) for r in ranked)
     moves = movement.moves if movement is not None else {}
     legend = (
@@ -354,8 +387,10 @@ def render_ranking(
         "<th data-sort=tier>priority</th><th data-sort=bucket>roadmap</th>"
         "<th data-sort=move>moved</th><th>change (before → after)</th></tr></thead>"
     )
-    body = [render_segment(segment, changes, moves, top=top) for segment in split_segments(ranked)]
-    return head + legend + columns + "".join(body) + "</table></section>"
+    yield head + legend + columns
+    for segment in split_segments(ranked):
+        yield from segment_parts(segment, changes, moves, top=top)
+    yield "</table></section>"
 
 
 def split_segments(ranked: Sequence[RankedItem]) -> list[list[RankedItem]]:
@@ -377,16 +412,27 @@ def render_segment(
     top: float,
 ) -> str:
     """One ``<tbody>``: a boundary row naming the tier and bucket, then the items."""
+    return "".join(segment_parts(segment, changes, moves, top=top))
+
+
+def segment_parts(
+    segment: Sequence[RankedItem],
+    changes: Mapping[ItemId, Change],
+    moves: Mapping[ItemId, Move],
+    *,
+    top: float,
+) -> Iterator[str]:
+    """``render_segment`` in pieces: the boundary row, then one piece per item."""
     first, last = segment[0], segment[-1]
     span = f"ranks {first.rank}–{last.rank}" if len(segment) > 1 else f"rank {first.rank}"
-    cut = (
-        f"<tr class=cut><td colspan=8><span class=ct>priority {_text(first.tier)}</span> · "
-        f"<span class=cb>roadmap {_text(first.bucket)}</span> · {span}</td></tr>"
+    yield (
+        f"<tbody class=seg><tr class=cut><td colspan=8><span class=ct>priority "
+        f"{_text(first.tier)}</span> · <span class=cb>roadmap {_text(first.bucket)}</span> · "
+        f"{span}</td></tr>"
     )
-    rows = "".join(
-        render_ranked_row(r, changes.get(_id(r)), moves.get(_id(r)), top=top) for r in segment
-    )
-    return f"<tbody class=seg>{cut}{rows}</tbody>"
+    for r in segment:
+        yield render_ranked_row(r, changes.get(_id(r)), moves.get(_id(r)), top=top)
+    yield "</tbody>"
 
 
 def render_ranked_row(

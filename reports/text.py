@@ -26,16 +26,16 @@ JSON is a stable interface for scripts (fields are only ever added):
 from __future__ import annotations
 
 import csv
-import io
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from rich.console import Console
 from rich.table import Table
 
-from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem
+from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem, WorkItem
+from reports import stream
 from reports.literal import MAX_CELL, literal, one_line, shown_key
 from reports.metrics import SourceSplit, split_json, split_lines
 from reports.moves import move_rows, moves_count, moves_document, moves_summary
@@ -52,32 +52,35 @@ def rank_rows(
     ranking: Sequence[RankedItem], *, with_metric: bool = False, with_freshness: bool = False
 ) -> list[dict[str, Any]]:
     """One row per item; ``metric`` and ``inputs_changed``/``stale`` only when configured."""
-    rows = [
-        {
-            "key": r.item.key,
-            "title": r.item.title,
-            "url": r.item.url,
-            "source": r.item.source,
-            "rank": r.rank,
-            "score": r.score.value,
-            "terms": dict(r.score.terms),
-            "priority": r.tier,
-            "bucket": r.bucket,
-            "missing": [m.reason for m in r.score.missing],
-            "assignee": r.item.assignee,
-            # Dependencies (scoring.dependencies): who lifted it, its cycle, outside blockers.
-            "lifted_by": list(r.lifted_by),
-            "cycle": list(r.cycle),
-            "blocked_outside": list(r.blocked_outside),
-        }
-        for r in ranking
-    ]
-    for row, r in zip(rows, ranking, strict=True):
-        if with_metric:
-            row["metric"] = r.score.metric
-        if with_freshness:
-            row.update(freshness_fields(r))
-    return rows
+    return [rank_row(r, with_metric=with_metric, with_freshness=with_freshness) for r in ranking]
+
+
+def rank_row(
+    r: RankedItem, *, with_metric: bool = False, with_freshness: bool = False
+) -> dict[str, Any]:
+    """One item of ``rank --format json`` (and of the CSV)."""
+    row: dict[str, Any] = {
+        "key": r.item.key,
+        "title": r.item.title,
+        "url": r.item.url,
+        "source": r.item.source,
+        "rank": r.rank,
+        "score": r.score.value,
+        "terms": dict(r.score.terms),
+        "priority": r.tier,
+        "bucket": r.bucket,
+        "missing": [m.reason for m in r.score.missing],
+        "assignee": r.item.assignee,
+        # Dependencies (scoring.dependencies): who lifted it, its cycle, outside blockers.
+        "lifted_by": list(r.lifted_by),
+        "cycle": list(r.cycle),
+        "blocked_outside": list(r.blocked_outside),
+    }
+    if with_metric:
+        row["metric"] = r.score.metric
+    if with_freshness:
+        row.update(freshness_fields(r))
+    return row
 
 
 def freshness_fields(r: RankedItem) -> dict[str, Any]:
@@ -102,17 +105,23 @@ def render_rank(
 ) -> None:
     """The ranking; with ``splits`` (key metrics configured) each bucket's split follows."""
     with_metric = splits is not None
-    rows = rank_rows(ranking, with_metric=with_metric, with_freshness=with_freshness)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for r in ranking:
+            yield rank_row(r, with_metric=with_metric, with_freshness=with_freshness)
+
     if fmt == "json":
-        document: dict[str, Any] = {"items": rows}
+        # Row by row (reports.stream): the whole document would outweigh the ranking.
+        document: dict[str, Any] = {"items": rows()}
         if splits is not None:
             document["capacity_by_metric"] = split_json(splits)
-        write_json(console, document)
+        stream.write_json(console.file, document)
+        return
+    if fmt == "csv":
+        write_rank_csv(ranking, console, with_metric=with_metric, with_freshness=with_freshness)
         return
     notes = ["; ".join(dependency_notes(r)) for r in ranking]
-    if fmt == "csv":
-        write_rank_csv(rows, console, notes=notes)
-        return
+    rows_list = list(rows())
     header = ["rank", "key", "title", "score", "terms", "priority", "bucket", "missing"]
     # The dependencies column only when there is a note (CSV always has it: a stable shape).
     with_notes = any(notes)
@@ -123,7 +132,7 @@ def render_rank(
     if with_freshness:
         header.append("inputs")
     cells = []
-    for row, r, note in zip(rows, ranking, notes, strict=True):
+    for row, r, note in zip(rows_list, ranking, notes, strict=True):
         cell = [
             "" if row["rank"] is None else str(row["rank"]),
             _key_cell(row["key"], row["title"], row["url"], fmt),
@@ -169,18 +178,26 @@ RANK_CSV_OPTIONAL = ("metric", "inputs_changed", "inputs_basis", "stale")
 
 
 def write_rank_csv(
-    rows: Sequence[Mapping[str, Any]], console: Console, *, notes: Sequence[str]
+    ranking: Sequence[RankedItem],
+    console: Console,
+    *,
+    with_metric: bool = False,
+    with_freshness: bool = False,
 ) -> None:
     """One row per item, one column per score term (reach, impact, …), numbers unformatted;
-    ``notes`` are the items' dependency notes, in the rows' order."""
-    terms = list(dict.fromkeys(name for r in rows for name in r["terms"]))
-    optional = [c for c in RANK_CSV_OPTIONAL if rows and c in rows[0]]
+    written row by row."""
+    terms = list(dict.fromkeys(name for r in ranking for name in r.score.terms))
+    optional = [
+        c
+        for c in RANK_CSV_OPTIONAL
+        if (c == "metric" and with_metric) or (c != "metric" and with_freshness)
+    ]
     fixed = set(RANK_CSV_COLUMNS) | set(RANK_CSV_TAIL) | set(optional)
     names = [f"term_{t}" if t in fixed else t for t in terms]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(console.file, lineterminator="\n")
     writer.writerow([*RANK_CSV_COLUMNS, *names, *RANK_CSV_TAIL, *optional])
-    for r, note in zip(rows, notes, strict=True):
+    for item in ranking:
+        r = rank_row(item, with_metric=with_metric, with_freshness=with_freshness)
         writer.writerow(
             [
                 *("" if r[c] is None else _csv_value(r[c]) for c in RANK_CSV_COLUMNS),
@@ -189,11 +206,10 @@ def write_rank_csv(
                 r["bucket"] or "",
                 r["assignee"] or "",
                 "; ".join(r["missing"]),
-                note,
+                "; ".join(dependency_notes(item)),
                 *("" if r[c] is None else _csv_value(r[c]) for c in optional),
             ]
         )
-    console.file.write(buffer.getvalue())
 
 
 def _csv_value(value: Any) -> str:
@@ -203,6 +219,21 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def rank_cells(r: RankedItem, *, with_notes: bool) -> list[str]:
+    """One ranked item as the table, Markdown and CSV show it."""
+    return [
+        "" if r.rank is None else str(r.rank),
+        r.item.key,
+        r.item.title,
+        "" if r.score.value is None else format_number(r.score.value),
+        " ".join(f"{k}={format_number(v)}" for k, v in r.score.terms.items()),
+        r.tier or "",
+        r.bucket or "",
+        "; ".join(m.reason for m in r.score.missing),
+        *(["; ".join(dependency_notes(r))] if with_notes else []),
+    ]
 
 
 # ── plan and sync ────────────────────────────────────────────────────────────────────────
@@ -218,10 +249,18 @@ def outputs_json(o: Outputs) -> dict[str, Any]:
 
 
 def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, Any]:
-    titles = {(r.item.source, r.item.key): r.item.title for r in plan.ranking}
-    assignees = {(r.item.source, r.item.key): r.item.assignee for r in plan.ranking}
+    doc = plan_document_stream(plan, report)
+    return {k: list(v) if isinstance(v, Iterator) else v for k, v in doc.items()}
+
+
+def plan_document_stream(plan: Plan, report: WriteReport | None = None) -> dict[str, Any]:
+    """``plan_document`` with the per-item lists as iterators, for ``stream.write_json``."""
+    wanted = {(s.source, s.key) for s in plan.skipped}
+    held = {(r.item.source, r.item.key): r.item for r in plan.ranking}
+    skipped_items = {k: v for k, v in held.items() if k in wanted}
+    del held
     doc: dict[str, Any] = {
-        "changes": [
+        "changes": (
             {
                 "key": c.key,
                 "source": c.source,
@@ -232,18 +271,18 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
                 "reason": c.reason,
             }
             for c in plan.changes
-        ],
+        ),
         "unchanged": plan.unchanged,
-        "skipped": [
+        "skipped": (
             {
                 "key": s.key,
                 "source": s.source,
-                "title": titles.get((s.source, s.key), ""),
-                "assignee": assignees.get((s.source, s.key)),
+                "title": _item_title(skipped_items.get((s.source, s.key))),
+                "assignee": _item_assignee(skipped_items.get((s.source, s.key))),
                 "missing": [m.reason for m in s.missing],
             }
             for s in plan.skipped
-        ],
+        ),
         "failed": [],
         "warnings": list(plan.warnings),
     }
@@ -257,6 +296,14 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
         doc["stopped"] = {source: str(why) for source, why in report.stopped.items()}
     doc.update(moves_document(plan, report))
     return doc
+
+
+def _item_title(item: WorkItem | None) -> str:
+    return item.title if item is not None else ""
+
+
+def _item_assignee(item: WorkItem | None) -> str | None:
+    return item.assignee if item is not None else None
 
 
 def describe_outputs_change(before: Outputs, after: Outputs) -> list[str]:
@@ -279,7 +326,7 @@ def render_plan(
     plan: Plan, fmt: Format, console: Console, report: WriteReport | None = None
 ) -> None:
     if fmt == "json":
-        write_json(console, plan_document(plan, report))
+        stream.write_json(console.file, plan_document_stream(plan, report))
         return
     if fmt == "table":
         for warning in plan.warnings:
@@ -293,34 +340,36 @@ def render_plan(
     header = ["key", "source", "change", "reason"] + (["status"] if report else [])
     if fmt == "csv":
         header[2:2] = ["url", "title"]
-    cells = []
-    for c in plan.changes:
-        title = c.item.title if c.item is not None else ""
-        row = [
-            _key_cell(c.key, title, c.url, fmt),
-            c.source,
-            ", ".join(describe_outputs_change(c.before, c.after)),
-            c.reason,
-        ]
-        if fmt == "csv":
-            row[2:2] = [c.url, title]
-        if report:
-            row.append(
-                f"failed: {failed[c.key]}"
-                if c.key in failed
-                else ("left" if c.key in left else "written")
-            )
-        cells.append(row)
-    for move, row in zip(plan.moves, move_rows(plan, report), strict=True):
-        title = move.item.title if move.item is not None else ""
-        row[0] = _key_cell(move.key, title, move.url, fmt)
-        if fmt == "csv":
-            row[2:2] = [move.url, title]
-        cells.append(row)
+
+    def cells() -> Iterator[list[str]]:
+        for c in plan.changes:
+            title = c.item.title if c.item is not None else ""
+            row = [
+                _key_cell(c.key, title, c.url, fmt),
+                c.source,
+                ", ".join(describe_outputs_change(c.before, c.after)),
+                c.reason,
+            ]
+            if fmt == "csv":
+                row[2:2] = [c.url, title]
+            if report:
+                row.append(
+                    f"failed: {failed[c.key]}"
+                    if c.key in failed
+                    else ("left" if c.key in left else "written")
+                )
+            yield row
+        for move, row in zip(plan.moves, move_rows(plan, report), strict=True):
+            title = move.item.title if move.item is not None else ""
+            row[0] = _key_cell(move.key, title, move.url, fmt)
+            if fmt == "csv":
+                row[2:2] = [move.url, title]
+            yield row
+
     if fmt == "markdown" and not plan.changes and not plan.moves:
         console.file.write(f"**{plan_counts(plan)}**\n\nNothing to change: {_nothing(plan)}\n")
         return
-    _render_cells(header, cells, fmt, console, title=plan_counts(plan), raw={0})
+    _render_cells(header, cells(), fmt, console, title=plan_counts(plan), raw={0})
     if fmt == "table":
         console.print(literal(plan_summary(plan, report), limit=None))
 
@@ -441,28 +490,32 @@ def _key_cell(key: str, title: str, url: str, fmt: Format) -> str:
 
 def _render_cells(
     header: list[str],
-    cells: list[list[str]],
+    cells: Iterable[list[str]],
     fmt: Format,
     console: Console,
     *,
     title: str,
     raw: Collection[int] = (),
 ) -> None:
-    """``raw``: columns already rendered for Markdown (links), not escaped again."""
+    """``raw``: columns already rendered for Markdown (links), not escaped again. CSV and
+    Markdown are written row by row as the rows are made; a rich table measures every row
+    before it prints the first."""
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv.writer(console.file, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(cells)
-        console.file.write(buffer.getvalue())
         return
     if fmt == "markdown":
         lines = [f"**{title}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += [
-            "| " + " | ".join(c if i in raw else _md(c) for i, c in enumerate(row)) + " |"
-            for row in cells
-        ]
-        console.file.write("\n".join(lines) + "\n")
+        console.file.write("\n".join(lines))
+        stream.write_lines(
+            console.file,
+            (
+                "\n| " + " | ".join(c if i in raw else _md(c) for i, c in enumerate(row)) + " |"
+                for row in cells
+            ),
+        )
+        console.file.write("\n")
         return
     table = Table(title=literal(title, limit=None), show_lines=False)
     for name in header:

@@ -31,6 +31,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from connectors.webhooks import Target
+from priosync.compact import shared_labels
 from priosync.domain import Outputs, WorkItem
 from priosync.errors import PriosyncError
 from service.queue import Batch, QueueStats
@@ -270,7 +271,7 @@ def outputs_from_json(data: Mapping[str, Any]) -> Outputs:
     return Outputs(
         score=data.get("score"),
         priority=data.get("priority"),
-        labels=frozenset(data.get("labels") or ()),
+        labels=shared_labels(data.get("labels") or ()),
         explanation=data.get("explanation"),
         rank=data.get("rank"),
     )

@@ -19,6 +19,7 @@ from config.models import FileSource, GitHubSource, JiraSource, PriosyncConfig
 from config.secrets import github_credentials, jira_credentials
 from connectors.base import Connector
 from connectors.file import FileConnector
+from priosync.compact import shared_labels
 from priosync.domain import (
     Change,
     Move,
@@ -573,7 +574,7 @@ def landed_outputs(now: Outputs, change: Change) -> Outputs:
         for name in ("score", "priority", "explanation", "rank")
     }
     human = now.labels - change.before.labels
-    return Outputs(labels=human | change.after.labels, **values)
+    return Outputs(labels=shared_labels(human | change.after.labels), **values)
 
 
 def replace_items(

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from config.models import OutputsConfig
+from priosync.compact import shared_labels
 from priosync.domain import Change, Outputs, Plan, RankedItem, Skipped, WorkItem
 from scoring import (
     cycle_warnings,
@@ -144,7 +145,7 @@ def owned_now(item: WorkItem, rules: PlanRules) -> Outputs:
         if rules.writes_score and score is not None
         else None,
         priority=current.priority if rules.writes_priority else None,
-        labels=frozenset(label for label in current.labels if rules.owns(label)),
+        labels=shared_labels(label for label in current.labels if rules.owns(label)),
         explanation=current.explanation if rules.writes_explanation else None,
         rank=current.rank if rules.writes_rank else None,
     )
@@ -165,14 +166,14 @@ def _owned_target(r: RankedItem, rules: PlanRules, now: Outputs) -> Outputs:
         return Outputs(
             score=now.score,
             priority=now.priority,
-            labels=frozenset(needs) | (bucket_labels if pinned else frozenset()),
+            labels=shared_labels(needs | (bucket_labels if pinned else frozenset())),
             explanation=now.explanation,
             rank=now.rank,
         )
     if pinned:
         labels = bucket_labels
     elif rules.manage_buckets and r.bucket is not None:
-        labels = frozenset({f"{rules.label_prefix}{r.bucket}"})
+        labels = shared_labels((f"{rules.label_prefix}{r.bucket}",))
     else:
         labels = frozenset()
     freshness = r.score.freshness

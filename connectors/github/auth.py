@@ -16,7 +16,6 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
 import httpx
-import jwt
 
 from config.secrets import BearerCredentials, GitHubAppCredentials
 from connectors.github import protocol as p
@@ -47,6 +46,9 @@ def build_app_jwt(app_id: str, private_key: str, *, now_epoch_s: float) -> str:
     """The app's JWT: ``iss`` the app id, ``iat`` backdated 60 s, ``exp`` 9 min ahead."""
     now = int(now_epoch_s)
     claims = {"iat": now - JWT_BACKDATE_S, "exp": now + JWT_LIFETIME_S, "iss": app_id}
+    # Imported here: PyJWT's RS256 loads cryptography (9 MB resident), which a token needs not.
+    import jwt
+
     return jwt.encode(claims, private_key, algorithm="RS256")
 
 

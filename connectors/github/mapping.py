@@ -20,6 +20,7 @@ from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.dependencies import blocked_by_links
 from connectors.github.fields import read_names
+from priosync.compact import EMPTY_MAPPING, shared_labels, shared_pairs, shared_text
 from priosync.domain import Change, InputsChanged, Outputs, RawValue, WorkItem
 from priosync.errors import ChangeRejected
 from scoring import METRIC_INPUT
@@ -38,9 +39,9 @@ class ItemHandle:
     #: The Project item's node id (field mutations); None for repository sources.
     item_id: str | None = None
     #: Label name → node id as read on the item (GraphQL removals need ids).
-    label_ids: Mapping[str, str] = field(default_factory=dict)
+    label_ids: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAPPING)
     #: Repository sources: every issue field value as read, by field id (the set to merge into).
-    field_values: Mapping[str, RawValue] = field(default_factory=dict)
+    field_values: Mapping[str, RawValue] = field(default_factory=lambda: EMPTY_MAPPING)
 
     @property
     def is_draft(self) -> bool:
@@ -135,7 +136,8 @@ def project_value(node: Any) -> RawValue:
     if kind == "ProjectV2ItemFieldTextValue":
         return node.get("text") if isinstance(node.get("text"), str) else None
     if kind == "ProjectV2ItemFieldSingleSelectValue":
-        return node.get("name") if isinstance(node.get("name"), str) else None
+        name = node.get("name")
+        return shared_text(name) if isinstance(name, str) else None
     return None
 
 
@@ -204,7 +206,7 @@ def work_item_from_project_item(
     with ``dependencies`` its blockers (``dependencies.blocked_by_links``) and closed state."""
     content: Mapping[str, Any] = node["content"]
     label_ids = {
-        str(n["name"]): str(n["id"])
+        shared_text(str(n["name"])): shared_text(str(n["id"]))
         for n in (content.get("labels") or {}).get("nodes") or ()
         if isinstance(n, Mapping) and n.get("name")
     }
@@ -214,7 +216,7 @@ def work_item_from_project_item(
         key, url = f"{DRAFT_PREFIX}{node['id']}", ""
         handle = ItemHandle(repo=None, number=None, item_id=str(node["id"]))
     else:
-        repo = str(content["repository"]["nameWithOwner"])
+        repo = shared_text(str(content["repository"]["nameWithOwner"]))
         number = int(content["number"])
         key, url = f"{repo}#{number}", str(content.get("url") or "")
         handle = ItemHandle(
@@ -222,7 +224,7 @@ def work_item_from_project_item(
             number=number,
             content_id=str(content["id"]),
             item_id=str(node["id"]),
-            label_ids=label_ids,
+            label_ids=shared_pairs(label_ids),
         )
     return WorkItem(
         key=key,
@@ -230,7 +232,7 @@ def work_item_from_project_item(
         url=url,
         source=source,
         inputs=input_values(values, fields),
-        current=current_outputs(values, fields, frozenset(label_ids)),
+        current=current_outputs(values, fields, shared_labels(label_ids)),
         updated_at=parse_timestamp(content.get("updatedAt") or node.get("updatedAt")),
         handle=handle,
         labelable=not handle.is_draft,
@@ -254,7 +256,7 @@ def issue_field_values(issue: Mapping[str, Any]) -> dict[str, RawValue]:
         value = entry.get("value")
         option = entry.get("single_select_option")
         if isinstance(option, Mapping) and option.get("name"):
-            value = option["name"]
+            value = shared_text(str(option["name"]))
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             values[str(entry["issue_field_id"])] = float(value) if isinstance(value, int) else value
     return values
@@ -281,7 +283,7 @@ def work_item_from_issue(
     """A ``WorkItem`` from one REST issue of ``repo`` (``owner/name``); with ``dependencies``
     its closed state (its blockers come from GraphQL: ``RepositoryConnector``)."""
     values = issue_field_values(issue)
-    labels = frozenset(
+    labels = shared_labels(
         str(lb["name"])
         for lb in issue.get("labels") or ()
         if isinstance(lb, Mapping) and lb.get("name")

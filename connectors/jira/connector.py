@@ -27,7 +27,14 @@ import httpx
 from config.models import JiraSource, OutputsConfig
 from config.secrets import BasicCredentials, BearerCredentials
 from connectors.fields import FieldMap, TrackerField, output_refs, resolve_field_map
-from connectors.http import BearerAuth, PacingDefaults, RetryPolicy, TrackerHttp, open_http
+from connectors.http import (
+    BearerAuth,
+    PacingDefaults,
+    RetryPolicy,
+    TrackerHttp,
+    gather_all,
+    open_http,
+)
 from connectors.jira import protocol as p
 from connectors.jira.checks import check_source
 from connectors.jira.client import JiraClient
@@ -165,16 +172,15 @@ class JiraConnector:
         if self.outputs.reorder:
             return await self.read_order()
         site = await self.discover()
-        return self._to_items(await self._read_issues(self.source.jql, site), site)
+        return await self._read_work_items(self.source.jql, site)
 
     async def read_order(self) -> list[WorkItem]:
         """The whole backlog in Jira's Rank order, the source's own ``ORDER BY`` replaced."""
         site = await self.discover()
         try:
-            issues = await self._read_issues(order_by_rank(self.source.jql), site)
+            return await self._read_work_items(order_by_rank(self.source.jql), site)
         except TrackerError as exc:
             raise without_rank(exc) from None
-        return self._to_items(issues, site)
 
     async def apply_moves(self, moves: Sequence[Move]) -> AsyncIterator[MoveResult]:
         """Rank calls of up to 50 chained moves each, one at a time (``rank``)."""
@@ -340,20 +346,33 @@ class JiraConnector:
 
     # ── reading and writing ───────────────────────────────────────────────────────────
 
-    async def _read_issues(self, jql: str, site: Site) -> list[p.JsonObject]:
+    async def _read_work_items(self, jql: str, site: Site) -> list[WorkItem]:
         wanted = self._read_fields(site)
         if site.deployment == "dc":
-            issues = await self.client.search_dc(jql, fields=wanted)
+            items = self._to_items(await self.client.search_dc(jql, fields=wanted), site)
         elif self.read_strategy == "search":
             issues = await self.client.search_cloud(jql, fields=wanted, page_size=p.FIELDS_PAGE_MAX)
+            items = self._to_items(issues, site)
         else:
             found = await self.client.search_cloud(jql, fields=["id"], page_size=p.IDS_PAGE_MAX)
             ids = list(dict.fromkeys(str(i["id"]) for i in found))
-            fetched = {str(i["id"]): i for i in await self.client.bulkfetch(ids, fields=wanted)}
+            del found
+            # Each bulk-fetch page becomes items as it arrives, so its raw JSON goes with it
+            # instead of the whole backlog's JSON being held until the last page (the read's
+            # peak memory was that JSON: 200 MB at 50,000 issues).
+            pages = await gather_all(
+                self._fetch_items(chunk, wanted, site) for chunk in p.chunk(ids, p.BULKFETCH_MAX)
+            )
+            fetched = {str(item.handle): item for page in pages for item in page}
             # Bulk fetch answers in id order; keep the search's order. An issue deleted in
             # between is simply absent, as it would be from a later search.
-            issues = [fetched[i] for i in ids if i in fetched]
-        return list({str(i.get("key")): i for i in issues}.values())
+            items = [fetched[i] for i in ids if i in fetched]
+        return list({item.key: item for item in items}.values())
+
+    async def _fetch_items(
+        self, ids: Sequence[str], wanted: Sequence[str], site: Site
+    ) -> list[WorkItem]:
+        return self._to_items(await self.client.bulkfetch(ids, fields=wanted), site)
 
     def _read_fields(self, site: Site) -> list[str]:
         """The mapped fields, and the links and status when dependencies are on."""

@@ -16,6 +16,7 @@ from typing import Any
 from connectors.fields import FieldMap, TrackerField
 from connectors.jira.links import blocking_links, is_done
 from connectors.jira.protocol import Deployment, JsonObject
+from priosync.compact import EMPTY_MAPPING, shared_labels, shared_text
 from priosync.domain import Change, Outputs, RawValue, WorkItem
 
 #: ``historyMetadata`` names priosync as the edit's generator in the issue history.
@@ -76,20 +77,20 @@ def current_outputs(values: Mapping[str, Any], fields: FieldMap) -> Outputs:
     return Outputs(
         score=_number(_decoded(values, fields.score)),
         priority=_text(_decoded(values, fields.priority)),
-        labels=frozenset(str(label) for label in values.get("labels") or []),
+        labels=shared_labels(str(label) for label in values.get("labels") or []),
         explanation=_text(_decoded(values, fields.explanation)),
         rank=_integer(_number(_decoded(values, fields.rank))),
     )
 
 
-def unreadable_outputs(values: Mapping[str, Any], fields: FieldMap) -> dict[str, RawValue]:
+def unreadable_outputs(values: Mapping[str, Any], fields: FieldMap) -> Mapping[str, RawValue]:
     """Owned number fields holding something that is not a number, as held (for the audit)."""
     held: dict[str, RawValue] = {}
     for role, found in (("score", fields.score), ("rank", fields.rank)):
         raw = _decoded(values, found)
         if raw is not None and _number(raw) is None:
             held[role] = raw
-    return held
+    return held or EMPTY_MAPPING
 
 
 def decode_value(jira_field: TrackerField, raw: Any) -> RawValue:
@@ -107,7 +108,9 @@ def decode_value(jira_field: TrackerField, raw: Any) -> RawValue:
             return adf_to_text(raw)
         for key in ("value", "name", "displayName"):
             if key in raw:
-                return _scalar(raw[key])
+                value = _scalar(raw[key])
+                # Option and priority names repeat across the backlog: one string each.
+                return shared_text(value) if isinstance(value, str) else value
     return str(raw)
 
 

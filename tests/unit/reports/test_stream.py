@@ -1,0 +1,146 @@
+"""Large outputs written as they are made are byte for byte the whole documents."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from priosync.domain import Cut, ModelSpec, Plan, WorkItem, WriteResult
+from priosync.errors import TrackerError
+from reports import stream
+from reports.html import html_parts, render_html
+from reports.text import plan_document, rank_cells, rank_rows, render_plan, render_rank
+from scoring import score_backlog
+from sync.plan import PlanRules, plan_changes
+from sync.writer import WriteReport
+
+SPEC = ModelSpec(
+    model="rice",
+    inputs=("reach", "impact", "confidence", "effort"),
+    scales={"impact": {"High": 2.0, "Low": 0.5}},
+    percent_inputs=frozenset({"confidence"}),
+    decimals=1,
+    effort_input="effort",
+)
+
+
+def sample_plan() -> Plan:
+    """Scored and unscored items, odd titles (quotes, newlines, non-ASCII, markup)."""
+    titles = ["Plain", 'Quote " and \\ slash', "Line\nbreak", "Ünïcödé ✓", "<b>bold</b>", ""]
+    items = [
+        WorkItem(
+            key=f"WEB-{n}",
+            title=titles[n % len(titles)],
+            url=f"https://jira.example/browse/WEB-{n}",
+            source="web",
+            inputs={
+                "reach": 10 * n,
+                "impact": ("High", "Low", "Massive")[n % 3],
+                "confidence": 80,
+                "effort": (n % 4) or None,
+            },
+        )
+        for n in range(1, 40)
+    ]
+    tiers = (Cut("Highest", top=3), Cut("High", min_score=50), Cut("Low"))
+    buckets = (Cut("now", capacity=6), Cut("next", capacity=12), Cut("later"))
+    ranking = score_backlog(items, SPEC, tiers=tiers, buckets=buckets)
+    rules = PlanRules(
+        decimals=1,
+        manage_buckets=True,
+        writes_score=True,
+        writes_priority=True,
+        label_prefix="roadmap:",
+        needs_input_label="needs-scoring",
+    )
+    return plan_changes(ranking, rules)
+
+
+def console(out: io.StringIO) -> Console:
+    return Console(file=out, width=200, color_system=None)
+
+
+def whole(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+class TestWriteJson:
+    """``stream.write_json`` writes what ``json.dump(indent=2)`` writes, iterators as arrays."""
+
+    @pytest.mark.parametrize(
+        "document",
+        [
+            {},
+            {"items": []},
+            {"items": [{"a": 1, "b": [1, {"c": 'ü\n"x"'}], "d": {}, "e": None}], "n": 3},
+            {"n": 1, "nested": {"deep": [[], [1, 2], {"k": "v"}]}, "last": [{}, {"x": 1.5}]},
+        ],
+    )
+    def test_equals_json_dump(self, document: dict[str, Any]) -> None:
+        """Every top-level list given as an iterator gives the same bytes as the list."""
+        lazy = {k: iter(v) if isinstance(v, list) else v for k, v in document.items()}
+        out = io.StringIO()
+        stream.write_json(out, lazy)
+        assert out.getvalue() == whole(document)
+
+
+class TestStreamedReports:
+    """rank, plan and the HTML report on a sample equal the documents built whole."""
+
+    def test_rank_json(self) -> None:
+        """The streamed rank document equals ``{"items": rank_rows(...)}`` dumped whole."""
+        plan = sample_plan()
+        out = io.StringIO()
+        render_rank(plan.ranking, "json", console(out))
+        assert out.getvalue() == whole({"items": rank_rows(plan.ranking)})
+
+    def test_plan_json_with_a_report(self) -> None:
+        """The streamed plan and sync documents equal ``plan_document`` dumped whole."""
+        plan = sample_plan()
+        assert plan.changes
+        assert plan.skipped
+        failed = [WriteResult(plan.changes[2], error=TrackerError("refused", tracker="jira"))]
+        report = WriteReport(
+            written=list(plan.changes[:2]), failed=failed, left=list(plan.changes[3:])
+        )
+        for given in (None, report):
+            out = io.StringIO()
+            render_plan(plan, "json", console(out), given)
+            assert out.getvalue() == whole(plan_document(plan, given))
+
+    def test_rank_csv(self) -> None:
+        """The CSV written row by row equals the CSV built in one buffer."""
+        plan = sample_plan()
+        out = io.StringIO()
+        render_rank(plan.ranking, "csv", console(out))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(
+            [
+                "rank",
+                "key",
+                "title",
+                "score",
+                "terms",
+                "priority",
+                "bucket",
+                "missing",
+                "dependencies",
+            ]
+        )
+        writer.writerows(rank_cells(r, with_notes=True) for r in plan.ranking)
+        assert out.getvalue() == buffer.getvalue()
+        assert len(out.getvalue().splitlines()) > len(plan.ranking)
+
+    def test_html_parts_make_the_report(self) -> None:
+        """The pieces joined are the report, and no piece holds more than one row's worth."""
+        plan = sample_plan()
+        parts = list(html_parts(plan, title="t", generated_at="now"))
+        page = render_html(plan, title="t", generated_at="now")
+        assert "".join(parts) == page
+        assert len(parts) > sum(1 for r in plan.ranking if r.rank is not None)
