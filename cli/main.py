@@ -318,6 +318,7 @@ def sync(
                 on_result=progress.tick,
                 stop=stop.event,
                 standings=standings,
+                with_baseline=False,  # only the HTML report compares, and sync writes none
                 on_move=progress.tick_move,
             )
 

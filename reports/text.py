@@ -221,21 +221,6 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def rank_cells(r: RankedItem, *, with_notes: bool) -> list[str]:
-    """One ranked item as the table, Markdown and CSV show it."""
-    return [
-        "" if r.rank is None else str(r.rank),
-        r.item.key,
-        r.item.title,
-        "" if r.score.value is None else format_number(r.score.value),
-        " ".join(f"{k}={format_number(v)}" for k, v in r.score.terms.items()),
-        r.tier or "",
-        r.bucket or "",
-        "; ".join(m.reason for m in r.score.missing),
-        *(["; ".join(dependency_notes(r))] if with_notes else []),
-    ]
-
-
 # ── plan and sync ────────────────────────────────────────────────────────────────────────
 
 

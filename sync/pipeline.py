@@ -384,11 +384,13 @@ async def run_sync(
     on_move: Callable[[MoveResult], None] | None = None,
     state: InputState | None = None,
     now: datetime | None = None,
+    with_baseline: bool = True,
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
 
     With ``standings``, the last sync's standings come back as the outcome's ``baseline``
-    (what the report compares with), and a writing run records its own afterwards.
+    (what the report compares with; not read when ``with_baseline`` is off), and a writing
+    run records its own afterwards.
 
     With ``ranking = "global"`` every source is read, because each item's rank depends on
     all of them, but only the selected sources are planned and written. Writes an earlier
@@ -418,7 +420,7 @@ async def run_sync(
         if audit is not None:
             settle_earlier_writes(audit, reads, rules_of(config))
         plan = for_sources(plan_reads(config, reads, now=at), selected)
-        baseline = standings.latest() if standings is not None else None
+        baseline = standings.latest() if standings is not None and with_baseline else None
         if on_plan is not None:
             on_plan(plan)
         if not write:

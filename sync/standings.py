@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from priosync.domain import RankedItem
 
@@ -27,7 +27,7 @@ from priosync.domain import RankedItem
 KEEP = 3
 #: A file larger than this is not read (a corrupt or hostile file must not exhaust memory).
 MAX_BYTES = 64 * 1024 * 1024
-VERSION = 1
+VERSION = 2
 
 ItemId = tuple[str, str]
 
@@ -71,7 +71,12 @@ def standings_of(
 
 
 class StandingsFile:
-    """The standings of the last few syncs, in one JSON file."""
+    """The standings of the last few syncs, one JSON object a line, newest first.
+
+    A line is read only when it is needed (``latest`` parses lines until one fits) and a
+    new sync is written row by row, the older lines copied as they are: 50,000 items'
+    standings never sit in memory more than once.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -83,48 +88,72 @@ class StandingsFile:
 
     def load(self) -> list[Standings]:
         """Every sync recorded, newest first; [] when there is no readable file."""
-        try:
-            if not self.path.is_file() or self.path.stat().st_size > MAX_BYTES:
-                return []
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return [_from_json(entry) for entry in data["syncs"]]
-        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
-            return []
+        return list(self._each())
 
     def latest(self, *, before: str | None = None) -> Standings | None:
         """The newest standings, or the newest recorded strictly before ``before``."""
-        for standings in self.load():
+        for standings in self._each():
             if before is None or standings.at < before:
                 return standings
         return None
 
     def record(self, standings: Standings) -> None:
         """Add ``standings`` as the newest and keep the last ``KEEP``; atomic."""
-        kept = [standings, *self.load()][:KEEP]
-        document = {"version": VERSION, "syncs": [_to_json(s) for s in kept]}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(
             dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
         )
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(document, file, ensure_ascii=False, separators=(",", ":"))
+                _write_line(file, standings)
+                for line in self._lines(limit=KEEP - 1):
+                    file.write(line if line.endswith("\n") else line + "\n")
             Path(temporary).replace(self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
 
+    def _lines(self, *, limit: int = KEEP) -> Iterator[str]:
+        """Up to ``limit`` lines of this version, as written; none from a missing, too
+        large or unreadable file."""
+        try:
+            if not self.path.is_file() or self.path.stat().st_size > MAX_BYTES:
+                return
+            with self.path.open(encoding="utf-8") as file:
+                kept = 0
+                for line in file:
+                    if kept >= limit:
+                        return
+                    if line.startswith(_LINE_START):
+                        kept += 1
+                        yield line
+        except (OSError, ValueError):
+            return
 
-def _to_json(standings: Standings) -> dict[str, Any]:
-    return {
-        "at": standings.at,
-        "run_id": standings.run_id,
-        "sources": sorted(standings.sources),
-        "items": [
-            [source, key, s.rank, s.tier, s.bucket, s.score]
-            for (source, key), s in standings.items.items()
-        ],
-    }
+    def _each(self) -> Iterator[Standings]:
+        for line in self._lines():
+            try:
+                yield _from_json(json.loads(line))
+            except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+                continue
+
+
+#: Every line this version writes starts so; anything else (an older file) is not read.
+_LINE_START = f'{{"version":{VERSION},'
+
+
+def _write_line(file: IO[str], standings: Standings) -> None:
+    """One sync as one line, its items written row by row."""
+    head = json.dumps(
+        {"version": VERSION, "at": standings.at, "run_id": standings.run_id,
+         "sources": sorted(standings.sources)},
+        ensure_ascii=False, separators=(",", ":"),
+    )  # fmt: skip
+    file.write(head[:-1] + ',"items":[')
+    for n, ((source, key), s) in enumerate(standings.items.items()):
+        row = [source, key, s.rank, s.tier, s.bucket, s.score]
+        file.write(("," if n else "") + json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+    file.write("]}\n")
 
 
 def _from_json(entry: Mapping[str, Any]) -> Standings:
