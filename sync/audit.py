@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from priosync.domain import Change, Outputs
 from priosync.errors import ConfigError
+from sync.snapshot import SnapshotMeta
 
 #: Versioned migrations, applied in order on open; ``PRAGMA user_version`` says how far a
 #: file has come. A file written by an older priosync is upgraded in place.
@@ -57,6 +58,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN host TEXT;
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     CREATE INDEX IF NOT EXISTS writes_status ON writes(status);
+    """,
+    # The read snapshot an incremental sync starts from (sync.snapshot).
+    """
+    CREATE TABLE IF NOT EXISTS read_snapshot_meta (
+        source TEXT PRIMARY KEY,
+        format INTEGER NOT NULL,
+        signature TEXT NOT NULL,
+        read_at DOUBLE PRECISION NOT NULL,
+        full_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS read_snapshot_items (
+        source TEXT NOT NULL,
+        id TEXT NOT NULL,
+        item TEXT NOT NULL,
+        PRIMARY KEY (source, id)
+    );
     """,
 )
 
@@ -262,6 +279,64 @@ class AuditLog(ABC):
                 "WHERE id = ? AND finished_at IS NULL",
                 [(_now(), run_id) for run_id in run_ids],
             )
+
+    # ── the read snapshot (sync.snapshot) ───────────────────────────────────────────────
+
+    def load_snapshot(self, source: str) -> tuple[SnapshotMeta, list[str]] | None:
+        """One source's snapshot: its meta and each item's JSON form; None when there is none."""
+        rows = self._execute(
+            "SELECT format, signature, read_at, full_at FROM read_snapshot_meta WHERE source = ?",
+            (source,),
+        )
+        if not rows:
+            return None
+        fmt, signature, read_at, full_at = rows[0]
+        meta = SnapshotMeta(source, int(fmt), str(signature), float(read_at), float(full_at))
+        items = self._execute("SELECT item FROM read_snapshot_items WHERE source = ?", (source,))
+        return meta, [str(r[0]) for r in items]
+
+    def save_snapshot(
+        self,
+        meta: SnapshotMeta | None,
+        source: str,
+        *,
+        items: Mapping[str, str],
+        gone: Sequence[str] = (),
+        whole: bool = False,
+    ) -> None:
+        """Store items (id → JSON form) and drop ``gone`` ids, in one transaction.
+
+        ``whole`` replaces the source's every row first (after a full read); ``meta`` None
+        keeps the meta as it is (priosync's own writes folded in after a run).
+        """
+        with self._tx():
+            if whole:
+                self._execute("DELETE FROM read_snapshot_items WHERE source = ?", (source,))
+            elif gone:
+                self._executemany(
+                    "DELETE FROM read_snapshot_items WHERE source = ? AND id = ?",
+                    [(source, i) for i in gone],
+                )
+            if items:
+                self._executemany(
+                    "INSERT INTO read_snapshot_items (source, id, item) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source, id) DO UPDATE SET item = excluded.item",
+                    [(source, i, text) for i, text in items.items()],
+                )
+            if meta is not None:
+                self._execute(
+                    "INSERT INTO read_snapshot_meta (source, format, signature, read_at, full_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+                    "format = excluded.format, signature = excluded.signature, "
+                    "read_at = excluded.read_at, full_at = excluded.full_at",
+                    (meta.source, meta.format, meta.signature, meta.read_at, meta.full_at),
+                )
+
+    def drop_snapshot(self, source: str) -> None:
+        """Forget a source's snapshot (its next sync reads it in full)."""
+        with self._tx():
+            self._execute("DELETE FROM read_snapshot_items WHERE source = ?", (source,))
+            self._execute("DELETE FROM read_snapshot_meta WHERE source = ?", (source,))
 
     def reverts_of(self, run_id: int) -> list[RunRecord]:
         """Finished runs that reverted ``run_id``."""

@@ -119,6 +119,22 @@ MIGRATIONS: tuple[str, ...] = (
         synced_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 3 — the read snapshot an incremental sync starts from (sync.snapshot), per source.
+    """
+    CREATE TABLE read_snapshot_meta (
+        source TEXT PRIMARY KEY,
+        format INTEGER NOT NULL,
+        signature TEXT NOT NULL,
+        read_at DOUBLE PRECISION NOT NULL,
+        full_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE read_snapshot_items (
+        source TEXT NOT NULL,
+        id TEXT NOT NULL,
+        item TEXT NOT NULL,
+        PRIMARY KEY (source, id)
+    );
+    """,
 )
 
 

@@ -13,6 +13,7 @@ from priosync.domain import Outputs, WorkItem
 from sandbox.jira import JiraSandbox, create_jira_app
 from service import create_service_app
 from service.shared_state import item_from_json, item_to_json
+from sync.postgres import MIGRATIONS
 from sync.state import open_audit, parse_state
 from tests.postgres import PostgresServer
 from tests.service.conftest import ENVIRON, SECRET, eventually, load_test_config, serve
@@ -41,10 +42,11 @@ class TestReplicaApp:
                     what="the first sync, run as a job",
                 )
                 with psycopg_connect(location.url) as conn:
-                    conn.execute("DELETE FROM migrations WHERE version = 2")
+                    conn.execute("DELETE FROM migrations WHERE version = %s", (len(MIGRATIONS),))
                 ready = await client.get("/healthz/ready")
                 assert ready.status_code == 503
-                assert "migration 1 of 2" in ready.json()["reason"]
+                behind = f"migration {len(MIGRATIONS) - 1} of {len(MIGRATIONS)}"
+                assert behind in ready.json()["reason"]
                 assert (await client.get("/healthz/live")).status_code == 200
                 assert postgres.url() not in ready.text
         finally:
