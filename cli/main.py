@@ -222,6 +222,14 @@ def sync(
             "--max-writes", min=0, help="Write at most N items; the next run does the rest."
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Read every issue in full, not only those updated since the last sync "
+            "([sync] incremental).",
+        ),
+    ] = False,
 ) -> int:
     """Plan, then write the changes: only what differs, recorded in the audit log."""
     from cli.progress import WriteProgress
@@ -251,6 +259,7 @@ def sync(
                 on_plan=progress.start,
                 on_result=progress.tick,
                 stop=stop.event,
+                full=full,
             )
 
     try:

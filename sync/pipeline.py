@@ -7,9 +7,10 @@ sources* to run it.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
@@ -31,6 +32,9 @@ from sync.audit import AuditLog
 from sync.outcomes import resolve_outcomes
 from sync.plan import PlanRules, plan_changes
 from sync.writer import WriteReport, apply_plan
+
+if TYPE_CHECKING:
+    from sync.incremental import ReadMode
 
 Source = JiraSource | GitHubSource | FileSource
 
@@ -196,6 +200,8 @@ class SyncOutcome:
     run_id: int | None = None
     #: How the writes went; None when nothing was to be written (a plan, a dry run).
     outcome: Outcome | None = None
+    #: How each source was read, when a state store made incremental reads possible.
+    read_modes: list[ReadMode] = field(default_factory=list)
 
 
 #: How a run ended, the same words for a sync, a webhook rescore and a revert. The audit log
@@ -289,6 +295,8 @@ async def run_sync(
     on_plan: Callable[[Plan], None] | None = None,
     stop: asyncio.Event | None = None,
     command: str = "sync",
+    full: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
 
@@ -296,7 +304,9 @@ async def run_sync(
     all of them, but only the selected sources are planned and written. Writes an earlier
     run left with an unknown outcome are resolved from what this run read. ``stop`` (set by
     a signal) ends the writes early and cleanly (``sync.writer``). ``command`` is how the
-    audit log names the run.
+    audit log names the run. With a state store (``audit``) and ``[sync] incremental``,
+    sources are read incrementally where they can be (``sync.incremental``; ``full`` reads
+    them all in full), and the snapshot is kept up to date with what this run wrote.
     """
     config = loaded.config
     sources = select_sources(config, only)
@@ -307,14 +317,21 @@ async def run_sync(
         for s in read_from
     }
     try:
-        reads = name_config_keys(await read_all(list(connectors.values())), config)
+        modes: list[ReadMode] = []
+        if audit is not None and config.sync.incremental:
+            from sync.incremental import read_incrementally
+
+            raw, modes = await read_incrementally(connectors, config, audit, full=full, clock=clock)
+        else:
+            raw = await read_all(list(connectors.values()))
+        reads = name_config_keys(raw, config)
         if audit is not None:
             settle_earlier_writes(audit, reads, rules_of(config))
         plan = for_sources(plan_reads(config, reads), selected)
         if on_plan is not None:
             on_plan(plan)
         if not write:
-            return SyncOutcome(plan=plan, reads=reads)
+            return SyncOutcome(plan=plan, reads=reads, read_modes=modes)
         applied = await apply_and_record(
             plan.changes,
             connectors,
@@ -331,12 +348,19 @@ async def run_sync(
             on_result=on_result,
             stop=stop,
         )
+        if modes and audit is not None and applied.report.written:
+            from sync.incremental import store_written
+
+            store_written(
+                audit, settle_reads(reads, applied.report.written), applied.report.written, modes
+            )
         return SyncOutcome(
             plan=plan,
             reads=reads,
             report=applied.report,
             run_id=applied.run_id,
             outcome=applied.outcome,
+            read_modes=modes,
         )
     finally:
         await asyncio.gather(*(c.aclose() for c in connectors.values()))
