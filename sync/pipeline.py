@@ -344,6 +344,16 @@ async def run_sync(
                 "unchanged": plan.unchanged,
                 "skipped": len(plan.skipped),
                 "read_failures": len(reads.failures),
+                # which runs read incrementally, for history: issues read in full, and the
+                # sources that were read from their snapshot
+                **(
+                    {
+                        "read_in_full": sum(m.fetched for m in modes),
+                        "incremental_sources": sum(m.incremental for m in modes),
+                    }
+                    if modes
+                    else {}
+                ),
             },
             on_result=on_result,
             stop=stop,

@@ -185,6 +185,10 @@ class TestIncrementalEqualsFull:
         quiet = await site.sync(audit)
         counted = site.requests()
         assert quiet.read_modes[0].fetched == 0
+        assert quiet.run_id is not None
+        run = audit.run(quiet.run_id)
+        assert run is not None
+        assert (run.counts["read_in_full"], run.counts["incremental_sources"]) == (0, 1)
         assert quiet.plan.changes == ()
         searches = sum(n for k, n in counted.items() if "/search" in k)
         assert searches == 2, counted
