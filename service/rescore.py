@@ -34,6 +34,7 @@ from reports.text import describe_outputs_change
 from service.metrics import Metrics
 from service.queue import Batch
 from sync.audit import AuditLog
+from sync.incremental import store_written
 from sync.pipeline import (
     Reads,
     RunStart,
@@ -244,7 +245,12 @@ class Rescorer:
             on_result=self._on_result("webhook"),
         )
         report = applied.report
-        self._keep(settle_reads(reads, report.written), plan, report)
+        settled = settle_reads(reads, report.written)
+        self._keep(settled, plan, report)
+        if self.audit is not None and self.loaded.config.sync.incremental and report.written:
+            # the next scheduled sync starts from the stored snapshot: keep it as written
+            kept = [s for s in {c.source for c in report.written} if self.audit.has_snapshot(s)]
+            store_written(self.audit, settled, report.written, kept)
         outcome = applied.outcome
         self.metrics.inc("priosync_rescores_total", outcome=outcome)
         self.metrics.inc("priosync_rescored_items_total", len(asked))

@@ -332,6 +332,9 @@ class AuditLog(ABC):
                     (meta.source, meta.format, meta.signature, meta.read_at, meta.full_at),
                 )
 
+    def has_snapshot(self, source: str) -> bool:
+        return bool(self._execute("SELECT 1 FROM read_snapshot_meta WHERE source = ?", (source,)))
+
     def drop_snapshot(self, source: str) -> None:
         """Forget a source's snapshot (its next sync reads it in full)."""
         with self._tx():

@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from config.models import PriosyncConfig, duration_s
@@ -229,12 +229,11 @@ def _store(store: AuditLog, name: str, read: _Read, *, started: float) -> None:
 
 
 def store_written(
-    store: AuditLog, settled: Reads, written: Sequence[Change], modes: Sequence[ReadMode]
+    store: AuditLog, settled: Reads, written: Sequence[Change], sources: Collection[str]
 ) -> None:
-    """Fold priosync's own landed writes into the stored snapshot (``settled``: the reads
-    with those writes applied, ``pipeline.settle_reads``)."""
-    kept = {m.source for m in modes if m.snapshot}
-    landed = {(c.source, c.key) for c in written if c.source in kept}
+    """Fold priosync's own landed writes into the stored snapshots of ``sources``
+    (``settled``: the reads with those writes applied, ``pipeline.settle_reads``)."""
+    landed = {(c.source, c.key) for c in written if c.source in sources}
     for source in sorted({s for s, _ in landed}):
         rows = {
             snapshot_id(i): item_to_json(i)
@@ -243,3 +242,8 @@ def store_written(
         }
         if rows:
             store.save_snapshot(None, source, items=rows)
+
+
+def snapshot_sources(modes: Sequence[ReadMode]) -> set[str]:
+    """The sources a run keeps a snapshot of."""
+    return {m.source for m in modes if m.snapshot}

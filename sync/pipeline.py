@@ -359,11 +359,10 @@ async def run_sync(
             stop=stop,
         )
         if modes and audit is not None and applied.report.written:
-            from sync.incremental import store_written
+            from sync.incremental import snapshot_sources, store_written
 
-            store_written(
-                audit, settle_reads(reads, applied.report.written), applied.report.written, modes
-            )
+            written = applied.report.written
+            store_written(audit, settle_reads(reads, written), written, snapshot_sources(modes))
         return SyncOutcome(
             plan=plan,
             reads=reads,
