@@ -1,7 +1,8 @@
 """Benchmark: a first and a no-op sync of a GitHub Project, and the write rate reached.
 
 Runs the sandbox GitHub on loopback with injected latency and syncs Project acme/1 with
-``ProjectConnector`` the way ``run_sync`` does (read → plan → apply), twice per size. Prints
+``ProjectConnector`` the way ``run_sync`` does (read → plan → apply), twice per size, after
+a baseline in the same run: a plain httpx script reading the same Project. Prints
 HTTP requests by kind, GraphQL mutations and documents, wall time, and the secondary-limit
 points spent per minute against GitHub's documented ceiling (2,000 points a minute on the
 GraphQL endpoint; a document with mutations costs 5, docs/tracker-apis.md §3.7). Not part of the
@@ -21,7 +22,9 @@ import argparse
 import asyncio
 import time
 from collections import Counter
+from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from config.models import CutConfig, GitHubSource, OutputsConfig, PriosyncConfig
@@ -54,6 +57,67 @@ OUTPUTS = OutputsConfig(
         CutConfig(name="later"),
     ],
 )
+
+
+#: What a careful hand-written script asks for: every field value of each item (it does not
+#: know which ones it needs until it sees their names), and the issue's labels.
+BASELINE_ITEMS = """query($project: ID!, $after: String) {
+  node(id: $project) {
+    ... on ProjectV2 {
+      items(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          id
+          fieldValues(first: 20) {
+            nodes {
+              ... on ProjectV2ItemFieldNumberValue { number field { ... on ProjectV2FieldCommon { name } } }
+              ... on ProjectV2ItemFieldTextValue { text field { ... on ProjectV2FieldCommon { name } } }
+              ... on ProjectV2ItemFieldSingleSelectValue { name field { ... on ProjectV2FieldCommon { name } } }
+            }
+          }
+          content {
+            ... on Issue { number title url labels(first: 100) { nodes { name } } }
+            ... on DraftIssue { title }
+          }
+        }
+      }
+    }
+  }
+}"""
+BASELINE_PROJECT = (
+    "query($owner: String!, $number: Int!) "
+    "{ organization(login: $owner) { projectV2(number: $number) { id } } }"
+)
+
+
+async def baseline_read(url: str) -> tuple[int, int, float]:
+    """The baseline: a plain httpx script reading the same Project, sequentially.
+    (items, requests, seconds). PyGithub has no Projects v2 API, so GraphQL by hand it is."""
+    started = time.perf_counter()
+    headers = {"Authorization": "Bearer sandbox-token"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+
+        async def query(document: str, variables: dict[str, object]) -> dict[str, Any]:
+            response = await client.post(
+                "/graphql", json={"query": document, "variables": variables}
+            )
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+            assert not body.get("errors"), body["errors"]
+            data: dict[str, Any] = body["data"]
+            return data
+
+        data = await query(BASELINE_PROJECT, {"owner": "acme", "number": 1})
+        project = data["organization"]["projectV2"]["id"]
+        requests, items, after = 1, 0, None
+        while True:
+            page = (await query(BASELINE_ITEMS, {"project": project, "after": after}))["node"]
+            requests += 1
+            items += len(page["items"]["nodes"])
+            if not page["items"]["pageInfo"]["hasNextPage"]:
+                break
+            after = page["items"]["pageInfo"]["endCursor"]
+    return items, requests, time.perf_counter() - started
 
 
 async def sync_once(
@@ -118,6 +182,13 @@ async def bench(size: int, latency_ms: float, writes_per_s: float) -> None:
             credentials=BearerCredentials(token=SecretStr("sandbox-token")),
         )
         print(f"{size} items, {latency_ms:.0f} ms latency, {writes_per_s} writes/s:")
+        since = len(sandbox.request_log)
+        items, requests, seconds = await baseline_read(url)
+        print(
+            f"  baseline  read {items} items: requests={requests} wall={seconds:.1f}s "
+            "(plain httpx GraphQL script, fieldValues(first: 20), sequential)"
+        )
+        assert len(sandbox.request_log) - since == requests
         for label in ("first", "no-op"):
             since = len(sandbox.request_log)
             changes, read_s, total_s = await sync_once(connector, config)

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from config import load_config
-from config.models import PriosyncConfig
+from config.models import FileSource, PriosyncConfig
 from priosync.domain import CheckResult
 from priosync.errors import ConfigError, PriosyncError
 from scoring import cycle_warnings
-from sync.pipeline import open_connector, rank_reads, read_all, select_sources
+from sync.pacing import estimate
+from sync.pipeline import Reads, open_connector, plan_reads, rank_reads, read_all, select_sources
 
 
 async def check_everything(config_path: Path | None, only: Sequence[str]) -> list[CheckResult]:
@@ -48,16 +49,17 @@ async def check_everything(config_path: Path | None, only: Sequence[str]) -> lis
         finally:
             await connector.aclose()
     if sources and all(r.ok for r in results):
-        results.extend(await dependency_checks(loaded.config, [s.name for s in sources]))
+        names = [s.name for s in sources]
+        reads = await read_for_checks(loaded.config, names)
+        if reads is not None:
+            results.extend(dependency_checks(loaded.config, reads, names))
+            results.extend(write_time_checks(loaded.config, reads, names))
     return results
 
 
-async def dependency_checks(config: PriosyncConfig, only: Sequence[str]) -> list[CheckResult]:
-    """With dependencies on, read and rank the backlog once: each dependency cycle is a
-    problem line (its links are ignored for ordering), else one line saying how many
-    blockers are lifted. A source that cannot be read is reported by its own checks."""
-    if config.scoring.dependencies != "lift":
-        return []
+async def read_for_checks(config: PriosyncConfig, only: Sequence[str]) -> Reads | None:
+    """The backlog read once for the checks that need it; None when a source cannot be read
+    (its own checks report why)."""
     read_from = list(config.sources) if config.scoring.ranking == "global" else None
     sources = read_from or select_sources(config, only)
     connectors = [open_connector(s, config) for s in sources]
@@ -65,7 +67,32 @@ async def dependency_checks(config: PriosyncConfig, only: Sequence[str]) -> list
         reads = await read_all(connectors)
     finally:
         await asyncio.gather(*(c.aclose() for c in connectors))
-    if reads.failures:
+    return None if reads.failures else reads
+
+
+def write_time_checks(
+    config: PriosyncConfig, reads: Reads, only: Sequence[str]
+) -> list[CheckResult]:
+    """For each writable source, how long a sync now (the first one, say) takes to write
+    its plan at the configured pacing (``sync.pacing``)."""
+    plan = plan_reads(config, reads)
+    lines = []
+    for name in only:
+        source = config.source(name)
+        if isinstance(source, FileSource):
+            continue
+        changes = [c for c in plan.changes if c.source == name]
+        detail = estimate(source, changes).describe()
+        lines.append(CheckResult(what=f"{name}: write time", ok=True, detail=detail))
+    return lines
+
+
+def dependency_checks(
+    config: PriosyncConfig, reads: Reads, only: Sequence[str]
+) -> list[CheckResult]:
+    """With dependencies on, rank the backlog: each dependency cycle is a problem line (its
+    links are ignored for ordering), else one line saying how many blockers are lifted."""
+    if config.scoring.dependencies != "lift":
         return []
     ranking = [r for r in rank_reads(config, reads) if r.item.source in only]
     cycles = cycle_warnings(ranking)

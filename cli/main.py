@@ -286,6 +286,14 @@ def sync(
             "run does the rest.",
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Read every issue in full, not only those updated since the last sync "
+            "([sync] incremental).",
+        ),
+    ] = False,
 ) -> int:
     """Plan, then write the changes: only what differs, recorded in the audit log."""
     from cli.progress import WriteProgress
@@ -320,6 +328,7 @@ def sync(
                 standings=standings,
                 with_baseline=False,  # only the HTML report compares, and sync writes none
                 on_move=progress.tick_move,
+                full=full,
             )
 
     try:

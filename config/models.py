@@ -578,6 +578,30 @@ class ServerConfig(Strict):
     takeover_after_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
 
 
+#: A duration as the config writes it: a whole number and a unit, ``90s``, ``10m``, ``24h``, ``7d``.
+Duration = Annotated[str, Field(pattern=r"^[0-9]{1,7}[smhd]$")]
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_s(value: str) -> int:
+    """Seconds in a ``Duration`` (``"24h"`` → 86400)."""
+    return int(value[:-1]) * _UNIT_S[value[-1]]
+
+
+class SyncConfig(Strict):
+    """How a scheduled sync reads (``sync.incremental``): docs/tracker-apis.md §1.13."""
+
+    #: With a state store (``priosync sync``, the service's schedule): read the list of ids
+    #: and the full fields only of issues updated since the last sync, the rest from the
+    #: stored snapshot. Sources that cannot be read so (GitHub, files) are read in full.
+    incremental: bool = True
+    #: A full read at least this often (and on ``sync --full``).
+    full_every: Duration = "24h"
+    #: How far before the last sync's read an incremental read looks back: covers the search
+    #: index's lag, clock skew between replicas and the minute resolution of JQL dates.
+    overlap: Duration = "10m"
+
+
 class PriosyncConfig(BaseModel):
     """The whole configuration: the TOML file, overridden by ``PRIOSYNC_<SECTION>__<KEY>``.
 
@@ -602,6 +626,7 @@ class PriosyncConfig(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     schedule: ScheduleConfig = ScheduleConfig()
     server: ServerConfig = ServerConfig()
+    sync: SyncConfig = SyncConfig()
     #: Where the audit log (and the service's shared state) lives: a SQLite file path, or a
     #: ``postgresql://user@host/db`` URL whose password comes from the environment
     #: (``PGPASSWORD``, or the whole URL in ``PRIOSYNC_STATE``). Default: the user's state

@@ -39,6 +39,7 @@ from reports.text import describe_outputs_change
 from service.metrics import Metrics
 from service.queue import Batch
 from sync.audit import AuditLog
+from sync.incremental import store_written
 from sync.input_state import AuditInputState, InputState
 from sync.pipeline import (
     Reads,
@@ -266,7 +267,12 @@ class Rescorer:
             on_move=self._on_move("webhook"),
         )
         report = applied.report
-        self._keep(settle_reads(reads, report.written, report.moved), plan, report)
+        settled = settle_reads(reads, report.written, report.moved)
+        self._keep(settled, plan, report)
+        if self.audit is not None and self.loaded.config.sync.incremental and report.written:
+            # the next scheduled sync starts from the stored snapshot: keep it as written
+            kept = [s for s in {c.source for c in report.written} if self.audit.has_snapshot(s)]
+            store_written(self.audit, settled, report.written, kept)
         outcome = applied.outcome
         self.metrics.inc("priosync_rescores_total", outcome=outcome)
         self.metrics.inc("priosync_rescored_items_total", len(asked))

@@ -12,7 +12,7 @@ import os
 import socket
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from priosync.domain import Change, Move, Outputs, Place
 from priosync.errors import ConfigError
+from sync.snapshot import SnapshotMeta
 
 #: Versioned migrations, applied in order on open; ``PRAGMA user_version`` says how far a
 #: file has come. A file written by an older priosync is upgraded in place.
@@ -68,6 +69,22 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT,
         changed_at TEXT,
         PRIMARY KEY (source, item)
+    );
+    """,
+    # The read snapshot an incremental sync starts from (sync.snapshot).
+    """
+    CREATE TABLE IF NOT EXISTS read_snapshot_meta (
+        source TEXT PRIMARY KEY,
+        format INTEGER NOT NULL,
+        signature TEXT NOT NULL,
+        read_at DOUBLE PRECISION NOT NULL,
+        full_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS read_snapshot_items (
+        source TEXT NOT NULL,
+        id TEXT NOT NULL,
+        item TEXT NOT NULL,
+        PRIMARY KEY (source, id)
     );
     """,
 )
@@ -194,7 +211,12 @@ class AuditLog(ABC):
         """Run one statement; the rows it returns (none for most writes)."""
 
     @abstractmethod
-    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement per row; ``rows`` may be made as they are consumed."""
+
+    def _iterate(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """The rows of one query as they are read (by default: all of them at once)."""
+        return iter(self._execute(sql, args))
 
     @abstractmethod
     def _insert(self, sql: str, args: Sequence[Any]) -> int:
@@ -354,6 +376,68 @@ class AuditLog(ABC):
                 [(_now(), run_id) for run_id in run_ids],
             )
 
+    # ── the read snapshot (sync.snapshot) ───────────────────────────────────────────────
+
+    def load_snapshot(self, source: str) -> tuple[SnapshotMeta, Iterator[str]] | None:
+        """One source's snapshot: its meta and each item's JSON form, read as it is iterated
+        (50,000 items' JSON is more than the items); None when there is none."""
+        rows = self._execute(
+            "SELECT format, signature, read_at, full_at FROM read_snapshot_meta WHERE source = ?",
+            (source,),
+        )
+        if not rows:
+            return None
+        fmt, signature, read_at, full_at = rows[0]
+        meta = SnapshotMeta(source, int(fmt), str(signature), float(read_at), float(full_at))
+        items = self._iterate("SELECT item FROM read_snapshot_items WHERE source = ?", (source,))
+        return meta, (str(r[0]) for r in items)
+
+    def save_snapshot(
+        self,
+        meta: SnapshotMeta | None,
+        source: str,
+        *,
+        items: Iterable[tuple[str, str]],
+        gone: Sequence[str] = (),
+        whole: bool = False,
+    ) -> None:
+        """Store items ((id, JSON form) pairs, made as they are stored) and drop ``gone``
+        ids, in one transaction.
+
+        ``whole`` replaces the source's every row first (after a full read); ``meta`` None
+        keeps the meta as it is (priosync's own writes folded in after a run).
+        """
+        with self._tx():
+            if whole:
+                self._execute("DELETE FROM read_snapshot_items WHERE source = ?", (source,))
+            elif gone:
+                self._executemany(
+                    "DELETE FROM read_snapshot_items WHERE source = ? AND id = ?",
+                    [(source, i) for i in gone],
+                )
+            self._executemany(
+                "INSERT INTO read_snapshot_items (source, id, item) VALUES (?, ?, ?) "
+                "ON CONFLICT (source, id) DO UPDATE SET item = excluded.item",
+                ((source, i, text) for i, text in items),
+            )
+            if meta is not None:
+                self._execute(
+                    "INSERT INTO read_snapshot_meta (source, format, signature, read_at, full_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+                    "format = excluded.format, signature = excluded.signature, "
+                    "read_at = excluded.read_at, full_at = excluded.full_at",
+                    (meta.source, meta.format, meta.signature, meta.read_at, meta.full_at),
+                )
+
+    def has_snapshot(self, source: str) -> bool:
+        return bool(self._execute("SELECT 1 FROM read_snapshot_meta WHERE source = ?", (source,)))
+
+    def drop_snapshot(self, source: str) -> None:
+        """Forget a source's snapshot (its next sync reads it in full)."""
+        with self._tx():
+            self._execute("DELETE FROM read_snapshot_items WHERE source = ?", (source,))
+            self._execute("DELETE FROM read_snapshot_meta WHERE source = ?", (source,))
+
     def reverts_of(self, run_id: int) -> list[RunRecord]:
         """Finished runs that reverted ``run_id``."""
         return [
@@ -485,8 +569,13 @@ class SqliteAuditLog(AuditLog):
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._db.execute(sql, tuple(args)).fetchall()
 
-    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._db.executemany(sql, [tuple(r) for r in rows])
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._db.executemany(sql, (tuple(r) for r in rows))
+
+    def _iterate(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        cursor = self._db.execute(sql, tuple(args))
+        while rows := cursor.fetchmany(500):
+            yield from rows
 
     def _insert(self, sql: str, args: Sequence[Any]) -> int:
         row_id = self._db.execute(sql, tuple(args)).lastrowid

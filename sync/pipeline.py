@@ -7,10 +7,11 @@ sources* to run it.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
@@ -46,6 +47,9 @@ from sync.outcomes import resolve_moves, resolve_outcomes
 from sync.plan import PlanRules, plan_changes
 from sync.standings import Standings, StandingsFile, standings_of
 from sync.writer import WriteReport, apply_plan
+
+if TYPE_CHECKING:
+    from sync.incremental import ReadMode
 
 Source = JiraSource | GitHubSource | FileSource
 
@@ -269,6 +273,8 @@ class SyncOutcome:
     outcome: Outcome | None = None
     #: Where items stood after the last sync before this run (None: none recorded).
     baseline: Standings | None = None
+    #: How each source was read, when a state store made incremental reads possible.
+    read_modes: list[ReadMode] = field(default_factory=list)
 
 
 #: How a run ended, the same words for a sync, a webhook rescore and a revert. The audit log
@@ -385,6 +391,8 @@ async def run_sync(
     state: InputState | None = None,
     now: datetime | None = None,
     with_baseline: bool = True,
+    full: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> SyncOutcome:
     """Read, rank and plan every selected source; with ``write``, apply and record the plan.
 
@@ -397,8 +405,11 @@ async def run_sync(
     run left with an unknown outcome are resolved from what this run read. ``stop`` (set by
     a signal) ends the writes early and cleanly (``sync.writer``). ``command`` is how the
     audit log names the run. ``state`` keeps what was seen of items' inputs for
-    ``[scoring.freshness]`` (default: the audit log's file, when there is one); ``now`` is the
-    time freshness is judged at (default: the clock).
+    ``[scoring.freshness]`` (default: the audit log's store, when there is one); ``now`` is the
+    time freshness is judged at (default: the clock). With a state store (``audit``) and
+    ``[sync] incremental``, sources are read incrementally where they can be
+    (``sync.incremental``; ``full`` reads them all in full), and the snapshot is kept up to
+    date with what this run wrote.
     """
     config = loaded.config
     at = now or datetime.now(UTC)
@@ -415,7 +426,14 @@ async def run_sync(
         for s in read_from
     }
     try:
-        reads = name_config_keys(await read_all(list(connectors.values())), config)
+        modes: list[ReadMode] = []
+        if audit is not None and config.sync.incremental:
+            from sync.incremental import read_incrementally
+
+            raw, modes = await read_incrementally(connectors, config, audit, full=full, clock=clock)
+        else:
+            raw = await read_all(list(connectors.values()))
+        reads = name_config_keys(raw, config)
         reads = await date_reads(config, reads, connectors, state=state or own_state, now=at)
         if audit is not None:
             settle_earlier_writes(audit, reads, rules_of(config))
@@ -424,7 +442,7 @@ async def run_sync(
         if on_plan is not None:
             on_plan(plan)
         if not write:
-            return SyncOutcome(plan=plan, reads=reads, baseline=baseline)
+            return SyncOutcome(plan=plan, reads=reads, baseline=baseline, read_modes=modes)
         applied = await apply_and_record(
             plan.changes,
             connectors,
@@ -437,6 +455,16 @@ async def run_sync(
                 "unchanged": plan.unchanged,
                 "skipped": len(plan.skipped),
                 "read_failures": len(reads.failures),
+                # which runs read incrementally, for history: issues read in full, and the
+                # sources that were read from their snapshot
+                **(
+                    {
+                        "read_in_full": sum(m.fetched for m in modes),
+                        "incremental_sources": sum(m.incremental for m in modes),
+                    }
+                    if modes
+                    else {}
+                ),
             },
             on_result=on_result,
             stop=stop,
@@ -448,6 +476,16 @@ async def run_sync(
             standings.record(
                 standings_of(plan.ranking, at=_utc_now(), sources=read, run_id=applied.run_id)
             )
+        if modes and audit is not None and applied.report.written:
+            from sync.incremental import snapshot_sources, store_written
+
+            written = applied.report.written
+            store_written(
+                audit,
+                settle_reads(reads, written, applied.report.moved),
+                written,
+                snapshot_sources(modes),
+            )
         return SyncOutcome(
             plan=plan,
             reads=reads,
@@ -455,6 +493,7 @@ async def run_sync(
             run_id=applied.run_id,
             outcome=applied.outcome,
             baseline=baseline,
+            read_modes=modes,
         )
     finally:
         if own_state is not None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
@@ -129,6 +129,22 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT,
         changed_at TEXT,
         PRIMARY KEY (source, item)
+    );
+    """,
+    # 4 — the read snapshot an incremental sync starts from (sync.snapshot), per source.
+    """
+    CREATE TABLE read_snapshot_meta (
+        source TEXT PRIMARY KEY,
+        format INTEGER NOT NULL,
+        signature TEXT NOT NULL,
+        read_at DOUBLE PRECISION NOT NULL,
+        full_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE read_snapshot_items (
+        source TEXT NOT NULL,
+        id TEXT NOT NULL,
+        item TEXT NOT NULL,
+        PRIMARY KEY (source, id)
     );
     """,
 )
@@ -265,10 +281,10 @@ class PostgresAuditLog(AuditLog):
         cursor = self._conn.execute(_pg(sql), tuple(args))
         return cursor.fetchall() if cursor.description is not None else []
 
-    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self._reconnect_if_broken()
         with self._conn.cursor() as cursor:
-            cursor.executemany(_pg(sql), [tuple(r) for r in rows])
+            cursor.executemany(_pg(sql), (tuple(r) for r in rows))
 
     def _insert(self, sql: str, args: Sequence[Any]) -> int:
         rows = self._execute(sql + " RETURNING id", args)

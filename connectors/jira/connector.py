@@ -17,8 +17,9 @@ fields sequentially (kept for comparison: ``bench/jira_read.py``). Data Center p
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, TypeAlias, get_args
 
@@ -35,6 +36,7 @@ from connectors.http import (
     gather_all,
     open_http,
 )
+from connectors.incremental import SinceRead
 from connectors.jira import protocol as p
 from connectors.jira.checks import check_source
 from connectors.jira.client import JiraClient
@@ -43,7 +45,16 @@ from connectors.jira.history import InputFields
 from connectors.jira.links import LINK_FIELDS
 from connectors.jira.mapping import edit_payload, work_item_from_issue
 from connectors.jira.rank import RankWriter, order_by_rank, without_rank
-from priosync.domain import Change, CheckResult, FieldInfo, Move, MoveResult, WorkItem, WriteResult
+from priosync.domain import (
+    Change,
+    CheckResult,
+    FieldInfo,
+    Link,
+    Move,
+    MoveResult,
+    WorkItem,
+    WriteResult,
+)
 from priosync.errors import AuthFailed, TrackerError
 from scoring import METRIC_INPUT
 
@@ -214,6 +225,95 @@ class JiraConnector:
         else:
             found = await self.client.search_cloud(jql, fields=["id"], page_size=p.IDS_PAGE_MAX)
         return {str(i["id"]) for i in found}
+
+    async def read_signature(self) -> str:
+        """Deployment, site and the resolved field ids: an incremental read trusts a
+        snapshot only when these are what it was read with."""
+        site = await self.discover()
+        roles = {
+            role: (f.id, f.kind, f.type_name)
+            for role, f in [*site.fields.inputs.items(), *site.fields.outputs().items()]
+        }
+        return json.dumps(
+            [site.deployment, site.site_url, roles, self._read_fields(site)], sort_keys=True
+        )
+
+    async def read_since(self, known: Mapping[str, WorkItem], minutes: int) -> SinceRead:
+        """The backlog from an ids-only search of the JQL, the issues updated in the last
+        ``minutes`` (or not in ``known``) read in full, every other issue as ``known`` has it.
+
+        Cloud bulk-fetches the issues to read, as ``read`` does; Data Center reads the
+        updated ones with a search carrying fields and any other new id with one GET each.
+        """
+        site = await self.discover()
+        wanted = self._read_fields(site)
+        since_jql = p.updated_since_jql(self.source.jql, minutes)
+        # The ids come in the order a full read returns items: Jira's Rank with ``reorder``.
+        order_jql = order_by_rank(self.source.jql) if self.outputs.reorder else self.source.jql
+        try:
+            ids = list(dict.fromkeys(await self._ids_in_order(order_jql, site)))
+        except TrackerError as exc:
+            raise without_rank(exc) if self.outputs.reorder else exc from None
+        if site.deployment == "dc":
+            recent = await self.client.search_dc(since_jql, fields=wanted)
+            fresh = {str(i["id"]): i for i in recent}
+            joined = [i for i in ids if i not in fresh and i not in known]
+            if joined:
+                fresh.update(
+                    {str(i["id"]): i for i in await self.client.get_issues(joined, fields=wanted)}
+                )
+        else:
+            recent_ids = set(await self._ids_in_order(since_jql, site))
+            need = [i for i in ids if i in recent_ids or i not in known]
+            fresh = {str(i["id"]): i for i in await self.client.bulkfetch(need, fields=wanted)}
+        if self.dependencies:
+            fresh.update(await self._linked_elsewhere(ids, fresh, known, site, wanted))
+        # An id read in full that is no longer in the list (it left between the searches) is
+        # left out, as a full read would; one the fetch missed (deleted in between) too.
+        fetched = [fresh[i] for i in ids if i in fresh]
+        mapped = dict(
+            zip([str(i["id"]) for i in fetched], self._to_items(fetched, site), strict=True)
+        )
+        items = [mapped.get(i) or known[i] for i in ids if i in mapped or i in known]
+        if self.dependencies:
+            items = relinked(items, fresh=mapped)
+        unique = list({item.key: item for item in items}.values())
+        return SinceRead(items=unique, fetched=frozenset(mapped))
+
+    async def _linked_elsewhere(
+        self,
+        ids: Sequence[str],
+        fresh: Mapping[str, p.JsonObject],
+        known: Mapping[str, WorkItem],
+        site: Site,
+        wanted: Sequence[str],
+    ) -> dict[str, p.JsonObject]:
+        """Kept issues linked to an issue outside the backlog, read in full: that issue's
+        status (closed, say) changes its ``updated``, not theirs (and a moved or deleted
+        issue's old key is outside too)."""
+        keys = {str(i.get("key")) for i in fresh.values()}
+        keys |= {known[i].key for i in ids if i not in fresh and i in known}
+        stale = [
+            i
+            for i in ids
+            if i not in fresh
+            and i in known
+            and any(link.key not in keys for link in (*known[i].blocks, *known[i].blocked_by))
+        ]
+        if not stale:
+            return {}
+        if site.deployment == "dc":
+            found = await self.client.get_issues(stale, fields=wanted)
+        else:
+            found = await self.client.bulkfetch(stale, fields=wanted)
+        return {str(i["id"]): i for i in found}
+
+    async def _ids_in_order(self, jql: str, site: Site) -> list[str]:
+        if site.deployment == "dc":
+            found = await self.client.search_dc(jql, fields=["id"])
+        else:
+            found = await self.client.search_cloud(jql, fields=["id"], page_size=p.IDS_PAGE_MAX)
+        return [str(i["id"]) for i in found]
 
     async def apply(self, changes: Sequence[Change]) -> AsyncIterator[WriteResult]:
         """One PUT per change, paced and concurrent after the first; results as they settle.
@@ -401,6 +501,25 @@ class JiraConnector:
         except TrackerError as exc:
             return WriteResult(change, error=exc)
         return WriteResult(change)
+
+
+def relinked(items: Sequence[WorkItem], *, fresh: Mapping[str, WorkItem]) -> list[WorkItem]:
+    """Kept items (not in ``fresh``) with each link's ``done`` from the linked item as read
+    now: a blocker closing moves its own ``updated``, not that of the issues it blocks.
+    Every link of a kept item points into ``items`` (``_linked_elsewhere``)."""
+    done = {i.key: i.done for i in items}
+    out = []
+    for item in items:
+        if not (isinstance(item.handle, str) and item.handle in fresh):
+            item = replace(
+                item,
+                blocks=tuple(Link(k.key, done=done.get(k.key, k.done)) for k in item.blocks),
+                blocked_by=tuple(
+                    Link(k.key, done=done.get(k.key, k.done)) for k in item.blocked_by
+                ),
+            )
+        out.append(item)
+    return out
 
 
 def api_base_url(source: JiraSource) -> str:

@@ -239,6 +239,19 @@ def restrict_jql(jql: str, keys: Sequence[str]) -> str:
     return f"{narrowed} {order.strip()}" if order else narrowed
 
 
+def updated_since_jql(jql: str, minutes: int) -> str:
+    """The source's JQL narrowed to issues updated in the last ``minutes``; ``ORDER BY`` kept.
+
+    A relative date (``"-15m"``) is measured from the server's own clock, in no time zone,
+    so neither clock skew nor the searching user's time zone can shift it (an absolute date
+    in JQL is read in the user's time zone, to the minute: docs/tracker-apis.md §1.13).
+    """
+    match = _ORDER_BY.search(jql)
+    where, order = (jql[: match.start()], jql[match.start() :]) if match else (jql, "")
+    narrowed = f'({where.strip()}) AND updated >= "-{max(int(minutes), 1):d}m"'
+    return f"{narrowed} {order.strip()}" if order else narrowed
+
+
 def chunk(values: Sequence[str], size: int) -> list[list[str]]:
     """Split into consecutive lists of at most ``size``."""
     return [list(values[i : i + size]) for i in range(0, len(values), size)]

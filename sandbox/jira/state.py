@@ -9,6 +9,7 @@ happened. Credentials are never written to the state file.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,8 @@ HUMAN_TOKEN = "sandbox-human-token"  # noqa: S105
 HUMAN_PAT = "sandbox-human-pat"
 #: The silent cap on DC ``/rest/api/2/search`` maxResults (``jira.search.views.default.max``).
 DEFAULT_DC_MAX_RESULTS = 1000
+#: A query whose answer moves with the clock: a relative date or a date function.
+_CLOCK_DEPENDENT = re.compile(r"[-+]\d+\s*[wdhm]\b|\b(now|startOf\w*|endOf\w*)\s*\(", re.IGNORECASE)
 _SEARCH_CACHE_SIZE = 8
 
 
@@ -380,9 +383,13 @@ class JiraSandbox:
     def search(self, jql: str, *, require_bounded: bool) -> list[StoredIssue]:
         """Return the issues ``jql`` matches, in its order; raise JqlError if not understood.
 
-        Results are cached per query until the next edit, so paging a large result is cheap.
+        Results are cached per query until the next edit, so paging a large result is cheap;
+        a query with a relative date (``updated >= "-15m"``) only while the clock stands still.
         """
-        cached = self._search_cache.get((jql, self.version, require_bounded))
+        key = (jql, self.version, require_bounded)
+        if _CLOCK_DEPENDENT.search(jql):
+            key = (f"{jql}\0{self.now().isoformat()}", self.version, require_bounded)
+        cached = self._search_cache.get(key)
         if cached is not None:
             return cached
         query = self.parse(jql)
@@ -398,7 +405,7 @@ class JiraSandbox:
         )
         if len(self._search_cache) >= _SEARCH_CACHE_SIZE:
             self._search_cache.clear()
-        self._search_cache[(jql, self.version, require_bounded)] = result
+        self._search_cache[key] = result
         return result
 
     def parse(self, jql: str) -> Query:
@@ -494,6 +501,29 @@ class JiraSandbox:
             raise ValueError(f"no status {status!r}")
         issue.status = status
         self._touch(issue)
+
+    def create_issue(self, issue: StoredIssue) -> None:
+        """Add an issue as ``POST /issue`` would: created and updated now."""
+        if self.find(issue.key) is not None or issue.id in self._by_id:
+            raise ValueError(f"{issue.key} (id {issue.id}) exists")
+        issue.created = issue.updated = self.now()
+        self._issues[issue.key] = issue
+        self._by_id[issue.id] = issue
+        self.version += 1
+
+    def delete_issue(self, key: str) -> None:
+        """Delete an issue as ``DELETE /issue/{key}`` does; its links leave the other ends."""
+        issue = self.find(key)
+        if issue is None:
+            raise KeyError(key)
+        del self._issues[issue.key]
+        del self._by_id[issue.id]
+        ends = {end.id for end in issue.links}
+        for other in self._by_id.values():
+            if any(end.id in ends for end in other.links):
+                other.links = [end for end in other.links if end.id not in ends]
+                other.updated = self.now()
+        self.version += 1
 
     def _touch(self, *issues: StoredIssue) -> None:
         now = self.now()

@@ -177,6 +177,17 @@ class TestSetupCommands:
         assert any("credentials" in line for line in lines)
         assert all(line.startswith("ok") for line in lines)
 
+    def test_check_says_how_long_the_sync_would_write(self, site: Site) -> None:
+        """check reads the backlog once and says how many items a sync would write now and
+        how long that takes at the pacing (25 writes/s by default); after a sync, none."""
+        before = site.run("check")
+        line = next(x for x in before.stdout.splitlines() if "write time" in x)
+        assert "at 25 writes/s" in line, line
+        assert "about" in line
+        assert site.run("sync").returncode == 0
+        after = site.run("check")
+        assert "nothing to write" in after.stdout
+
     def test_check_names_unknown_field_with_closest(self, site: Site) -> None:
         """A mapped field the site lacks is a problem line naming the closest fields; exit 1."""
         env_run = site.run("check", swap=('reach = "Reach"', 'reach = "Reech"'))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from sandbox.jira import catalog
+from sync.audit import SqliteAuditLog
+from sync.snapshot import item_from_json
 
 from .conftest import eventually, running_service
 
@@ -139,3 +142,34 @@ class TestFirstSync:
             assert svc.metric("priosync_syncs_total", trigger="start", outcome="read-failed") == 1
             assert svc.metric("priosync_syncs_total", trigger="retry", outcome="ok") == 1
             assert svc.bot_edits()
+
+
+class TestStoredSnapshot:
+    async def test_a_webhook_write_lands_in_the_stored_snapshot(self, tmp_path: Path) -> None:
+        """With a state store, the start-up sync stores the read snapshot, and what a webhook
+        rescore writes is folded into it, so the next scheduled sync starts from the truth."""
+        audit = SqliteAuditLog(tmp_path / "state.sqlite3")
+        try:
+            async with running_service(audit=audit) as svc:
+                assert audit.has_snapshot("web")
+                low = max(
+                    (r for r in svc.ranking().values() if r.rank is not None),
+                    key=lambda r: r.rank,
+                )
+                svc.sandbox.human_edit(
+                    low.item.key, fields={catalog.REACH: 1_000_000, catalog.EFFORT: 1}
+                )
+                await svc.deliver()
+                await eventually(
+                    lambda: svc.sandbox.issue(low.item.key).priority == "Highest",
+                    what="the rescored values in the sandbox",
+                )
+                await svc.settled()
+                stored = audit.load_snapshot("web")
+                assert stored is not None
+                items = {i.key: i for i in map(item_from_json, stored[1])}
+                written = svc.sandbox.issue(low.item.key).fields[catalog.RICE_SCORE]
+                assert items[low.item.key].current.score == written
+                assert items[low.item.key].current.priority == "Highest"
+        finally:
+            audit.close()
