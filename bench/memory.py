@@ -225,6 +225,9 @@ def bench_size(
         measure(rows, tracker, size, "priosync", first, argv, workdir)
         if not extra:
             measure(rows, tracker, size, "priosync", "no-op sync", argv, workdir)
+            if tracker == "jira":  # the incremental read above; the same sync read in full
+                full = priosync_argv("sync", config, state, "--full")
+                measure(rows, tracker, size, "priosync", "no-op sync --full", full, workdir)
             if tracker == "jira" and size > args.baseline_first_max:
                 measure(rows, tracker, size, "script", "no-op sync", baseline_argv(url), workdir)
         # serve starts with a full sync: measured where that sync has nothing left to write.

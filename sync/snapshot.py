@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from priosync.compact import EMPTY_MAPPING, shared_labels, shared_text
 from priosync.domain import InputsChanged, Link, Outputs, WorkItem
 
 #: The version of the JSON form; a stored snapshot of another version is read again in full.
@@ -92,16 +93,17 @@ def item_from_json(text: str) -> WorkItem:
         data = json.loads(text)
         current = data["current"]
         updated = data["updated_at"]
+        held = _mapping(data["held"])
         return WorkItem(
             key=_text(data["key"]),
             title=_text(data["title"]),
             url=_text(data["url"]),
-            source=_text(data["source"]),
-            inputs=_mapping(data["inputs"]),
+            source=shared_text(_text(data["source"])),
+            inputs=_inputs(data["inputs"]),
             current=Outputs(
                 score=current["score"],
-                priority=current["priority"],
-                labels=frozenset(_text(label) for label in current["labels"]),
+                priority=_shared(current["priority"]),
+                labels=shared_labels(_text(label) for label in current["labels"]),
                 explanation=current["explanation"],
                 rank=current["rank"],
             ),
@@ -109,7 +111,7 @@ def item_from_json(text: str) -> WorkItem:
             labelable=bool(data["labelable"]),
             handle=data["handle"],
             ref=data["ref"],
-            held=_mapping(data["held"]),
+            held=held or EMPTY_MAPPING,
             blocks=tuple(Link(_text(k), done=bool(d)) for k, d in data["blocks"]),
             blocked_by=tuple(Link(_text(k), done=bool(d)) for k, d in data["blocked_by"]),
             done=bool(data["done"]),
@@ -125,6 +127,17 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected text, found {type(value).__name__}")
     return value
+
+
+def _shared(value: Any) -> Any:
+    """Text many items hold alike (an option name, a priority) as one object."""
+    return shared_text(value) if isinstance(value, str) else value
+
+
+def _inputs(value: Any) -> dict[str, Any]:
+    """The inputs with their names and option names shared, as the connectors map them:
+    json gives every item its own copy of each."""
+    return {shared_text(k): _shared(v) for k, v in _mapping(value).items()}
 
 
 def _optional_text(value: Any) -> str | None:

@@ -254,44 +254,52 @@ class JiraConnector:
             ids = list(dict.fromkeys(await self._ids_in_order(order_jql, site)))
         except TrackerError as exc:
             raise without_rank(exc) if self.outputs.reorder else exc from None
+        # Issues read in full become items as their page arrives (by Jira id): after a sync
+        # that wrote most of the backlog, most of it is read again here.
         if site.deployment == "dc":
-            recent = await self.client.search_dc(since_jql, fields=wanted)
-            fresh = {str(i["id"]): i for i in recent}
-            joined = [i for i in ids if i not in fresh and i not in known]
+            mapped = self._by_id(await self.client.search_dc(since_jql, fields=wanted), site)
+            joined = [i for i in ids if i not in mapped and i not in known]
             if joined:
-                fresh.update(
-                    {str(i["id"]): i for i in await self.client.get_issues(joined, fields=wanted)}
-                )
+                found = await self.client.get_issues(joined, fields=wanted)
+                mapped.update(self._by_id(found, site))
         else:
             recent_ids = set(await self._ids_in_order(since_jql, site))
             need = [i for i in ids if i in recent_ids or i not in known]
-            fresh = {str(i["id"]): i for i in await self.client.bulkfetch(need, fields=wanted)}
+            mapped = await self._fetch_by_id(need, wanted, site)
         if self.dependencies:
-            fresh.update(await self._linked_elsewhere(ids, fresh, known, site, wanted))
+            mapped.update(await self._linked_elsewhere(ids, mapped, known, site, wanted))
         # An id read in full that is no longer in the list (it left between the searches) is
         # left out, as a full read would; one the fetch missed (deleted in between) too.
-        fetched = [fresh[i] for i in ids if i in fresh]
-        mapped = dict(
-            zip([str(i["id"]) for i in fetched], self._to_items(fetched, site), strict=True)
-        )
+        mapped = {i: mapped[i] for i in ids if i in mapped}
         items = [mapped.get(i) or known[i] for i in ids if i in mapped or i in known]
         if self.dependencies:
             items = relinked(items, fresh=mapped)
         unique = list({item.key: item for item in items}.values())
         return SinceRead(items=unique, fetched=frozenset(mapped))
 
+    def _by_id(self, issues: Sequence[p.JsonObject], site: Site) -> dict[str, WorkItem]:
+        return {str(item.handle): item for item in self._to_items(issues, site)}
+
+    async def _fetch_by_id(
+        self, ids: Sequence[str], wanted: Sequence[str], site: Site
+    ) -> dict[str, WorkItem]:
+        pages = await gather_all(
+            self._fetch_items(chunk, wanted, site) for chunk in p.chunk(ids, p.BULKFETCH_MAX)
+        )
+        return {str(item.handle): item for page in pages for item in page}
+
     async def _linked_elsewhere(
         self,
         ids: Sequence[str],
-        fresh: Mapping[str, p.JsonObject],
+        fresh: Mapping[str, WorkItem],
         known: Mapping[str, WorkItem],
         site: Site,
         wanted: Sequence[str],
-    ) -> dict[str, p.JsonObject]:
+    ) -> dict[str, WorkItem]:
         """Kept issues linked to an issue outside the backlog, read in full: that issue's
         status (closed, say) changes its ``updated``, not theirs (and a moved or deleted
         issue's old key is outside too)."""
-        keys = {str(i.get("key")) for i in fresh.values()}
+        keys = {i.key for i in fresh.values()}
         keys |= {known[i].key for i in ids if i not in fresh and i in known}
         stale = [
             i
@@ -303,10 +311,8 @@ class JiraConnector:
         if not stale:
             return {}
         if site.deployment == "dc":
-            found = await self.client.get_issues(stale, fields=wanted)
-        else:
-            found = await self.client.bulkfetch(stale, fields=wanted)
-        return {str(i["id"]): i for i in found}
+            return self._by_id(await self.client.get_issues(stale, fields=wanted), site)
+        return await self._fetch_by_id(stale, wanted, site)
 
     async def _ids_in_order(self, jql: str, site: Site) -> list[str]:
         if site.deployment == "dc":
@@ -510,7 +516,10 @@ def relinked(items: Sequence[WorkItem], *, fresh: Mapping[str, WorkItem]) -> lis
     done = {i.key: i.done for i in items}
     out = []
     for item in items:
-        if not (isinstance(item.handle, str) and item.handle in fresh):
+        kept = not (isinstance(item.handle, str) and item.handle in fresh)
+        links = (*item.blocks, *item.blocked_by)
+        # A new item only where a link's state changed: 50,000 copies would double the read.
+        if kept and any(done.get(k.key, k.done) != k.done for k in links):
             item = replace(
                 item,
                 blocks=tuple(Link(k.key, done=done.get(k.key, k.done)) for k in item.blocks),
