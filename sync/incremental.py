@@ -23,7 +23,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from config.models import PriosyncConfig, duration_s
 from connectors.base import Connector
@@ -31,7 +31,7 @@ from connectors.incremental import IncrementalReader
 from priosync.domain import Change, WorkItem
 from priosync.errors import PriosyncError, QueryRejected
 from sync.audit import AuditLog
-from sync.pipeline import Reads, SourceFailure
+from sync.pipeline import Reads, SourceFailure, landed_outputs
 from sync.snapshot import (
     FORMAT,
     SnapshotMeta,
@@ -240,6 +240,22 @@ def store_written(
             (snapshot_id(i), item_to_json(i))
             for i in settled.items.get(source, [])
             if (source, i.key) in landed and storable(i)
+        )
+        store.save_snapshot(None, source, items=rows)
+
+
+def store_landed(
+    store: AuditLog, reads: Reads, written: Sequence[Change], sources: Collection[str]
+) -> None:
+    """``store_written`` for the reads as they were before the writes: each landed item's
+    outputs are settled one at a time as it is stored, not the whole backlog copied first
+    (a first sync writes nearly every item)."""
+    landed = {(c.source, c.key): c for c in written if c.source in sources}
+    for source in sorted({s for s, _ in landed}):
+        rows = (
+            (snapshot_id(i), item_to_json(replace(i, current=landed_outputs(i.current, change))))
+            for i in reads.items.get(source, [])
+            if (change := landed.get((source, i.key))) is not None and storable(i)
         )
         store.save_snapshot(None, source, items=rows)
 

@@ -477,15 +477,9 @@ async def run_sync(
                 standings_of(plan.ranking, at=_utc_now(), sources=read, run_id=applied.run_id)
             )
         if modes and audit is not None and applied.report.written:
-            from sync.incremental import snapshot_sources, store_written
+            from sync.incremental import snapshot_sources, store_landed
 
-            written = applied.report.written
-            store_written(
-                audit,
-                settle_reads(reads, written, applied.report.moved),
-                written,
-                snapshot_sources(modes),
-            )
+            store_landed(audit, reads, applied.report.written, snapshot_sources(modes))
         return SyncOutcome(
             plan=plan,
             reads=reads,
