@@ -6,7 +6,6 @@ implements ``IncrementalReader``; the others (GitHub, files) are always read in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -29,7 +28,9 @@ class IncrementalReader(Protocol):
         under another signature is not used."""
         ...
 
-    async def read_since(self, known: Mapping[str, WorkItem], minutes: int) -> SinceRead:
+    async def read_since(self, known: dict[str, WorkItem], minutes: int) -> SinceRead:
         """The backlog: the ids the query holds now, each read in full if it was updated in
-        the last ``minutes`` or is not in ``known`` (by id), else taken from ``known``."""
+        the last ``minutes`` or is not in ``known`` (by id), else taken from ``known``.
+        Items read again are dropped from ``known`` before they are fetched, so the stored
+        copy and the fresh one are never held together."""
         ...

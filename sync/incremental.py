@@ -140,6 +140,7 @@ async def _read_one(
         # +1: JQL compares to the minute, so a partial minute is a whole one.
         minutes = math.ceil(window_s / 60) + 1
         try:
+            stored_ids = frozenset(known)  # read_since lets go of what it reads again
             since = await connector.read_since(known, minutes)
         except QueryRejected as exc:
             unsure = f"the tracker refused the narrowed query ({exc})"
@@ -159,7 +160,7 @@ async def _read_one(
                 len(since.items),
                 minutes,
             )
-            gone = frozenset(known) - ids
+            gone = stored_ids - ids
             return _Read(
                 since.items,
                 mode,

@@ -238,7 +238,7 @@ class JiraConnector:
             [site.deployment, site.site_url, roles, self._read_fields(site)], sort_keys=True
         )
 
-    async def read_since(self, known: Mapping[str, WorkItem], minutes: int) -> SinceRead:
+    async def read_since(self, known: dict[str, WorkItem], minutes: int) -> SinceRead:
         """The backlog from an ids-only search of the JQL, the issues updated in the last
         ``minutes`` (or not in ``known``) read in full, every other issue as ``known`` has it.
 
@@ -258,6 +258,8 @@ class JiraConnector:
         # that wrote most of the backlog, most of it is read again here.
         if site.deployment == "dc":
             mapped = self._by_id(await self.client.search_dc(since_jql, fields=wanted), site)
+            for i in mapped:
+                known.pop(i, None)
             joined = [i for i in ids if i not in mapped and i not in known]
             if joined:
                 found = await self.client.get_issues(joined, fields=wanted)
@@ -265,6 +267,11 @@ class JiraConnector:
         else:
             recent_ids = set(await self._ids_in_order(since_jql, site))
             need = [i for i in ids if i in recent_ids or i not in known]
+            # After a sync that wrote most of the backlog most of it is read again: let the
+            # stored copies go first (one deleted in between is then left out, as a full
+            # read leaves it out).
+            for i in need:
+                known.pop(i, None)
             mapped = await self._fetch_by_id(need, wanted, site)
         if self.dependencies:
             mapped.update(await self._linked_elsewhere(ids, mapped, known, site, wanted))
