@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import subprocess
@@ -31,7 +30,7 @@ import httpx
 
 from bench.common import markdown_table
 from sandbox.jira import Faults, JiraSandbox, catalog, create_jira_app
-from sandbox.jira.webhooks import build_issue_updated, sign_body
+from sandbox.jira.webhooks import signed_edit
 from sandbox.loopback import serve_in_thread
 from tests.replicas.cluster import SECRET, Replica, free_port, wait_ready
 
@@ -74,25 +73,14 @@ class Site:
 
     def edit(self, key: str, reach: int) -> tuple[bytes, dict[str, str]]:
         """A person changes an issue's reach; the signed webhook Jira would send for it."""
-        record = self.sandbox.human_edit(key, fields={catalog.REACH: reach})
-        stored = self.sandbox.find(key)
-        assert stored is not None
         self.events += 1
-        payload = build_issue_updated(
+        return signed_edit(
             self.sandbox,
-            stored,
-            list(record.changes),
-            actor=self.sandbox.human,
-            at=record.at,
+            key,
+            {catalog.REACH: reach},
+            secret=SECRET,
             changelog_id=str(70000 + self.events),
         )
-        body = json.dumps(payload).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Atlassian-Webhook-Identifier": f"{70000 + self.events}-{stored.id}",
-            "X-Hub-Signature": sign_body(SECRET, body),
-        }
-        return body, headers
 
     def first_write_after(self, key: str, at: datetime) -> datetime | None:
         bot = self.sandbox.account.account_id

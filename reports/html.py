@@ -352,16 +352,6 @@ def render_filters(plan: Plan) -> str:
     )
 
 
-def render_ranking(
-    plan: Plan,
-    ranked: Sequence[RankedItem],
-    changes: Mapping[ItemId, Change],
-    movement: Movement | None,
-) -> str:
-    """The ranked table, cut into segments at every tier or bucket boundary."""
-    return "".join(ranking_parts(plan, ranked, changes, movement))
-
-
 def ranking_parts(
     plan: Plan,
     ranked: Sequence[RankedItem],
@@ -402,17 +392,6 @@ def split_segments(ranked: Sequence[RankedItem]) -> list[list[RankedItem]]:
         else:
             segments.append([item])
     return segments
-
-
-def render_segment(
-    segment: Sequence[RankedItem],
-    changes: Mapping[ItemId, Change],
-    moves: Mapping[ItemId, Move],
-    *,
-    top: float,
-) -> str:
-    """One ``<tbody>``: a boundary row naming the tier and bucket, then the items."""
-    return "".join(segment_parts(segment, changes, moves, top=top))
 
 
 def segment_parts(

@@ -235,14 +235,7 @@ def store_written(
 ) -> None:
     """Fold priosync's own landed writes into the stored snapshots of ``sources``
     (``settled``: the reads with those writes applied, ``pipeline.settle_reads``)."""
-    landed = {(c.source, c.key) for c in written if c.source in sources}
-    for source in sorted({s for s, _ in landed}):
-        rows = (
-            (snapshot_id(i), item_to_json(i))
-            for i in settled.items.get(source, [])
-            if (source, i.key) in landed and storable(i)
-        )
-        store.save_snapshot(None, source, items=rows)
+    _store_landed_items(store, settled, written, sources, settle=False)
 
 
 def store_landed(
@@ -251,10 +244,26 @@ def store_landed(
     """``store_written`` for the reads as they were before the writes: each landed item's
     outputs are settled one at a time as it is stored, not the whole backlog copied first
     (a first sync writes nearly every item)."""
+    _store_landed_items(store, reads, written, sources, settle=True)
+
+
+def _store_landed_items(
+    store: AuditLog,
+    reads: Reads,
+    written: Sequence[Change],
+    sources: Collection[str],
+    *,
+    settle: bool,
+) -> None:
     landed = {(c.source, c.key): c for c in written if c.source in sources}
     for source in sorted({s for s, _ in landed}):
         rows = (
-            (snapshot_id(i), item_to_json(replace(i, current=landed_outputs(i.current, change))))
+            (
+                snapshot_id(i),
+                item_to_json(
+                    replace(i, current=landed_outputs(i.current, change)) if settle else i
+                ),
+            )
             for i in reads.items.get(source, [])
             if (change := landed.get((source, i.key))) is not None and storable(i)
         )

@@ -79,6 +79,38 @@ def build_issue_updated(
     }
 
 
+def delivery(event: dict[str, Any], *, secret: str | None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers Jira sends ``event`` with, signed when there is a secret."""
+    body = json.dumps(event).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Atlassian Webhook HTTP Client",
+        "X-Atlassian-Webhook-Identifier": f"{event['changelog']['id']}-{event['issue']['id']}",
+    }
+    if secret:
+        headers["X-Hub-Signature"] = sign_body(secret, body)
+    return body, headers
+
+
+def signed_edit(
+    sandbox: JiraSandbox, key: str, fields: dict[str, Any], *, secret: str, changelog_id: str
+) -> tuple[bytes, dict[str, str]]:
+    """A person edits ``key``; the signed ``jira:issue_updated`` delivery Jira would send,
+    for harnesses that post it themselves (benchmarks, replica tests)."""
+    record = sandbox.human_edit(key, fields=fields)
+    stored = sandbox.find(key)
+    assert stored is not None
+    event = build_issue_updated(
+        sandbox,
+        stored,
+        list(record.changes),
+        actor=sandbox.human,
+        at=record.at,
+        changelog_id=changelog_id,
+    )
+    return delivery(event, secret=secret)
+
+
 async def deliver_pending(sandbox: JiraSandbox) -> None:
     """POST every queued event to the sandbox's webhook URL, oldest first."""
     url = sandbox.webhook_url
@@ -94,15 +126,8 @@ async def deliver_pending(sandbox: JiraSandbox) -> None:
 async def _deliver_one(
     sandbox: JiraSandbox, client: httpx.AsyncClient, url: str, event: dict[str, Any]
 ) -> None:
-    body = json.dumps(event).encode()
-    event_id = f"{event['changelog']['id']}-{event['issue']['id']}"
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "Atlassian Webhook HTTP Client",
-        "X-Atlassian-Webhook-Identifier": event_id,
-    }
-    if sandbox.webhook_secret:
-        headers["X-Hub-Signature"] = sign_body(sandbox.webhook_secret, body)
+    body, headers = delivery(event, secret=sandbox.webhook_secret)
+    event_id = headers["X-Atlassian-Webhook-Identifier"]
     try:
         response = await client.post(url, content=body, headers=headers)
     except httpx.HTTPError as error:

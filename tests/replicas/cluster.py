@@ -11,7 +11,6 @@ Used by ``test_replicas.py`` and by ``bench/replicas.py``.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -28,7 +27,7 @@ import psycopg
 
 from sandbox.jira import JiraSandbox, catalog, create_jira_app
 from sandbox.jira.faults import Faults
-from sandbox.jira.webhooks import build_issue_updated, sign_body
+from sandbox.jira.webhooks import signed_edit
 from sandbox.loopback import bind_free_socket, serve_in_thread
 from tests.postgres import PASSWORD, PostgresServer
 
@@ -159,25 +158,14 @@ class Cluster:
 
     def edit(self, key: str, reach: int) -> tuple[bytes, dict[str, str]]:
         """A person changes an issue's reach; the signed webhook Jira would send for it."""
-        record = self.sandbox.human_edit(key, fields={catalog.REACH: reach})
-        stored = self.sandbox.find(key)
-        assert stored is not None
         self._events += 1
-        payload = build_issue_updated(
+        return signed_edit(
             self.sandbox,
-            stored,
-            list(record.changes),
-            actor=self.sandbox.human,
-            at=record.at,
+            key,
+            {catalog.REACH: reach},
+            secret=SECRET,
             changelog_id=str(90000 + self._events),
         )
-        body = json.dumps(payload).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Atlassian-Webhook-Identifier": f"{90000 + self._events}-{stored.id}",
-            "X-Hub-Signature": sign_body(SECRET, body),
-        }
-        return body, headers
 
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.url, autocommit=True, options="-c search_path=priosync") as c:
