@@ -886,6 +886,14 @@ def sandbox_github(
     ] = None,
     webhook_url: Annotated[str | None, webhook_option("PRIOSYNC_GITHUB_WEBHOOK_SECRET")] = None,
     bare: Annotated[bool, BARE_OPTION] = False,
+    points_per_hour: Annotated[
+        int,
+        typer.Option(
+            help="Hourly budget of GraphQL points and of REST requests (github.com gives a "
+            "personal token 5,000 each); raise it to read a large Project many times an hour.",
+            min=1,
+        ),
+    ] = 5000,
 ) -> int:
     """A local GitHub (REST + GraphQL) with an organization, repositories and a Project."""
     from sandbox.github import run_github_sandbox
@@ -902,6 +910,7 @@ def sandbox_github(
         webhook_url=webhook_url,
         webhook_secret=os.environ.get("PRIOSYNC_GITHUB_WEBHOOK_SECRET") or None,
         bare=bare,
+        points_per_hour=points_per_hour,
     )
     return EXIT_OK
 

@@ -10,6 +10,7 @@ import uvicorn
 from service.server import GracefulServer
 
 from .app import GitHubSandbox, create_github_app
+from .limits import RateLimitPolicy
 
 #: Printed at start and documented: a local sandbox's token, not a secret.
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105
@@ -24,15 +25,23 @@ def build_sandbox(
     token: str,
     state_path: Path | None,
     bare: bool = False,
+    points_per_hour: int | None = None,
 ) -> GitHubSandbox:
     """Return the sandbox from ``state_path`` when that file exists, else a seeded one.
 
-    ``bare`` seeds it without priosync's output fields and labels (``priosync setup``).
+    ``bare`` seeds it without priosync's output fields and labels (``priosync setup``);
+    ``points_per_hour`` replaces github.com's hourly budgets (GraphQL points and REST
+    requests, 5,000 each for a personal token) — benchmarks of large Projects read more.
     """
+    limits = (
+        RateLimitPolicy(graphql_points_per_hour=points_per_hour, rest_per_hour=points_per_hour)
+        if points_per_hour is not None
+        else None
+    )
     if state_path is not None and state_path.exists():
-        return GitHubSandbox.load(state_path, token=token)
+        return GitHubSandbox.load(state_path, token=token, limits=limits)
     return GitHubSandbox.seeded(
-        issues=issues, seed=seed, org=org, repos=repos, token=token, bare=bare
+        issues=issues, seed=seed, org=org, repos=repos, token=token, bare=bare, limits=limits
     )
 
 
@@ -50,6 +59,7 @@ def run_github_sandbox(
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     bare: bool = False,
+    points_per_hour: int | None = None,
 ) -> None:
     """Seed (or load ``state_path``), print the URLs and token, serve until interrupted,
     then save the state to ``state_path`` when one was given.
@@ -65,6 +75,7 @@ def run_github_sandbox(
         token=token or DEFAULT_TOKEN,
         state_path=state_path,
         bare=bare,
+        points_per_hour=points_per_hour,
     )
     sandbox.webhook_url = webhook_url
     sandbox.webhook_secret = webhook_secret

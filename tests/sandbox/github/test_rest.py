@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from sandbox.github import GitHubSandbox, RateLimitPolicy, create_github_app
+from sandbox.github.serve import build_sandbox
 
 Check = Callable[[httpx.Response], None]
 
@@ -224,6 +225,23 @@ class TestRateLimits:
         assert statuses == [200, 200, 403]
         assert last.headers["x-ratelimit-remaining"] == "0"
         assert sandbox.request_log[-1].outcome == "primary-limit"
+
+    async def test_hourly_budget_from_the_command_line(self) -> None:
+        """`priosync sandbox github --points-per-hour N` sets both hourly budgets (benchmarks
+        read a 50,000-item Project several times an hour)."""
+        sandbox = build_sandbox(
+            issues=10, seed=7, org="acme", repos=("app",), token="t", state_path=None,
+            points_per_hour=50_000,
+        )  # fmt: skip
+        transport = httpx.ASGITransport(app=create_github_app(sandbox))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://s", headers={"Authorization": "token t"}
+        ) as c:
+            rest = await c.get("/repos/acme/app/issues/1")
+            graphql = await c.post("/graphql", json={"query": "{ viewer { login } }"})
+        assert rest.headers["x-ratelimit-limit"] == "50000"
+        assert graphql.headers["x-ratelimit-resource"] == "graphql"
+        assert graphql.headers["x-ratelimit-limit"] == "50000"
 
     async def test_secondary_limit_counts_write_points(self) -> None:
         """Writes cost 5 points: with 12 points a minute the third write gets 429 + retry-after."""
