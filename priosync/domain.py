@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
-from priosync.compact import EMPTY_MAPPING
+from priosync.compact import EMPTY_MAPPING, compact_row, shared_text
 from priosync.errors import PriosyncError
 
 #: A value as a tracker holds it, before decoding: a number, a string (a select option's
@@ -156,6 +156,13 @@ class WorkItem:
     #: changed have no history entry: they last changed at creation).
     created_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        # Held compactly whatever the connector built: the inputs as a priosync.compact.Row,
+        # and the assignee shared with the other items of the same person.
+        object.__setattr__(self, "inputs", compact_row(self.inputs))
+        if self.assignee:
+            object.__setattr__(self, "assignee", shared_text(self.assignee))
+
 
 @dataclass(frozen=True, slots=True)
 class InputsChanged:
@@ -196,6 +203,9 @@ class Score:
     metric: str | None = None
     #: How old the inputs are; None without ``[scoring.freshness]`` or a known date.
     freshness: Freshness | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", compact_row(self.terms))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from priosync import compact
 from priosync.compact import EMPTY_MAPPING, shared_labels, shared_pairs, shared_text
-from priosync.domain import WorkItem
+from priosync.domain import Score, WorkItem
 
 
 class TestSharedLabels:
@@ -64,3 +66,49 @@ class TestEmptyMapping:
         assert a.held == {}
         with pytest.raises(TypeError):
             a.held["score"] = 1  # type: ignore[index]
+
+
+class TestRow:
+    """An item's inputs and its score's terms are rows: a mapping, half a dict's size."""
+
+    def test_a_row_is_the_mapping_it_was_built_from(self) -> None:
+        """Lookups, order, equality both ways, ``in``, ``get`` and ``dict()`` are a dict's."""
+        values = {"reach": 500.0, "impact": "High", "effort": 2.0}
+        row = compact.Row(values)
+        assert row == values
+        assert values == row
+        assert list(row) == ["reach", "impact", "effort"]
+        assert row["impact"] == "High"
+        assert "reach" in row
+        assert "confidence" not in row
+        assert row.get("confidence") is None
+        assert dict(row) == values
+        assert repr(row) == repr(values)
+        with pytest.raises(KeyError, match="confidence"):
+            row["confidence"]
+        with pytest.raises(TypeError):
+            row["reach"] = 1.0  # type: ignore[index]
+
+    def test_rows_with_the_same_names_share_them(self) -> None:
+        """Two items' inputs built from fresh strings hold one tuple of names."""
+        a = compact.Row({"re" + "ach": 1.0, "effort": 2.0})
+        b = compact.Row({"".join(["rea", "ch"]): 3.0, "effort": 4.0})
+        assert a._names is b._names
+
+    def test_smaller_than_a_dict(self) -> None:
+        """What the row saves per item (measured, not assumed)."""
+        values = {"reach": 500.0, "impact": 2.0, "confidence": 0.8, "effort": 2.0}
+        row = compact.Row(values)
+        assert sys.getsizeof(row) + sys.getsizeof(row._values) < sys.getsizeof(values) * 0.7
+
+    def test_items_and_scores_hold_rows_and_share_assignees(self) -> None:
+        """Whatever mapping a connector passes, the item keeps a row; empty is the shared one."""
+        a = WorkItem(
+            key="A-1", title="", url="", source="s", inputs={"reach": 1.0}, assignee="Ada " + "L"
+        )
+        b = WorkItem(key="A-2", title="", url="", source="s", inputs={}, assignee="".join("Ada L"))
+        assert isinstance(a.inputs, compact.Row)
+        assert a.inputs == {"reach": 1.0}
+        assert b.inputs is EMPTY_MAPPING
+        assert a.assignee is b.assignee
+        assert isinstance(Score(1.0, terms={"reach": 1.0}).terms, compact.Row)
