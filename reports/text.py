@@ -28,9 +28,11 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from itertools import islice
+from typing import Any, Final, Literal
 from urllib.parse import quote, urlsplit
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -43,6 +45,9 @@ from scoring import dependency_notes, format_number
 from sync.writer import WriteReport
 
 Format = Literal["table", "json", "markdown", "csv"]
+
+#: Rows a table is printed in at a time (see ``_render_cells``).
+TABLE_CHUNK: Final = 500
 
 
 # ── rank ─────────────────────────────────────────────────────────────────────────────────
@@ -121,7 +126,6 @@ def render_rank(
         write_rank_csv(ranking, console, with_metric=with_metric, with_freshness=with_freshness)
         return
     notes = ["; ".join(dependency_notes(r)) for r in ranking]
-    rows_list = list(rows())
     header = ["rank", "key", "title", "score", "terms", "priority", "bucket", "missing"]
     # The dependencies column only when there is a note (CSV always has it: a stable shape).
     with_notes = any(notes)
@@ -131,25 +135,12 @@ def render_rank(
         header.append("metric")
     if with_freshness:
         header.append("inputs")
-    cells = []
-    for row, r, note in zip(rows_list, ranking, notes, strict=True):
-        cell = [
-            "" if row["rank"] is None else str(row["rank"]),
-            _key_cell(row["key"], row["title"], row["url"], fmt),
-            row["title"],
-            "" if row["score"] is None else format_number(row["score"]),
-            " ".join(f"{k}={format_number(v)}" for k, v in row["terms"].items()),
-            row["priority"] or "",
-            row["bucket"] or "",
-            "; ".join(row["missing"]),
-            *([note] if with_notes else []),
-        ]
-        if with_metric:
-            cell.append(row["metric"] or "")
-        if with_freshness:
-            cell.append(inputs_cell(r))
-        cells.append(cell)
-    _render_cells(header, cells, fmt, console, title="Ranked backlog", raw={1})
+
+    def cells() -> Iterator[list[str]]:
+        for row, r, note in zip(rows(), ranking, notes, strict=True):
+            yield _rank_cells(row, r, note, fmt, with_notes, with_metric, with_freshness)
+
+    _render_cells(header, cells(), fmt, console, title="Ranked backlog", raw={1})
     if splits:
         lines = split_lines(splits)
         if fmt == "table":
@@ -159,6 +150,34 @@ def render_rank(
         elif fmt == "markdown":
             console.file.write("\n**Capacity by key metric**\n\n")
             console.file.write("".join(f"- {_md(line, limit=None)}\n" for line in lines))
+
+
+def _rank_cells(
+    row: Mapping[str, Any],
+    r: RankedItem,
+    note: str,
+    fmt: Format,
+    with_notes: bool,
+    with_metric: bool,
+    with_freshness: bool,
+) -> list[str]:
+    """One ranked item as the table and Markdown show it."""
+    cell = [
+        "" if row["rank"] is None else str(row["rank"]),
+        _key_cell(row["key"], row["title"], row["url"], fmt),
+        row["title"],
+        "" if row["score"] is None else format_number(row["score"]),
+        " ".join(f"{k}={format_number(v)}" for k, v in row["terms"].items()),
+        row["priority"] or "",
+        row["bucket"] or "",
+        "; ".join(row["missing"]),
+        *([note] if with_notes else []),
+    ]
+    if with_metric:
+        cell.append(row["metric"] or "")
+    if with_freshness:
+        cell.append(inputs_cell(r))
+    return cell
 
 
 def inputs_cell(r: RankedItem) -> str:
@@ -502,12 +521,40 @@ def _render_cells(
         )
         console.file.write("\n")
         return
-    table = Table(title=literal(title, limit=None), show_lines=False)
-    for name in header:
-        table.add_column(name, overflow="fold")
-    for row in cells:
-        table.add_row(*(literal(c) for c in row))
-    console.print(table)
+    rows = iter(cells)
+    first = list(islice(rows, TABLE_CHUNK))
+    if len(first) < TABLE_CHUNK:
+        table = Table(title=literal(title, limit=None), show_lines=False)
+        for name in header:
+            table.add_column(name, overflow="fold")
+        for row in first:
+            table.add_row(*(literal(c) for c in row))
+        console.print(table)
+        return
+    # A rich table measures every row before it prints the first (50,000 rows: ~440 MiB).
+    # A long one is printed TABLE_CHUNK rows at a time, each chunk with the column widths the
+    # first chunk needed (later text folds within them), without the outer frame so the
+    # chunks read as one table.
+    widths = [
+        max(cell_len(one_line(c)) for c in (name, *(row[i] for row in first)))
+        for i, name in enumerate(header)
+    ]
+    chunk: list[list[str]] = first
+    heading = True
+    while chunk:
+        table = Table(
+            title=literal(title, limit=None) if heading else None,
+            show_header=heading,
+            show_edge=False,
+            show_lines=False,
+        )
+        for name, width in zip(header, widths, strict=True):
+            table.add_column(name, width=width, overflow="fold")
+        for row in chunk:
+            table.add_row(*(literal(c) for c in row))
+        console.print(table)
+        heading = False
+        chunk = list(islice(rows, TABLE_CHUNK))
 
 
 def _md(text: str, *, limit: int | None = MAX_CELL) -> str:

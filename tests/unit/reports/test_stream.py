@@ -8,11 +8,12 @@ import json
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 
 from priosync.domain import Cut, ModelSpec, Plan, WorkItem, WriteResult
 from priosync.errors import TrackerError
-from reports import stream
+from reports import stream, text
 from reports.html import html_parts, render_html
 from reports.text import (
     RANK_CSV_COLUMNS,
@@ -143,3 +144,43 @@ class TestStreamedReports:
         page = render_html(plan, title="t", generated_at="now")
         assert "".join(parts) == page
         assert len(parts) > sum(1 for r in plan.ranking if r.rank is not None)
+
+
+class TestLongTables:
+    """A table longer than ``TABLE_CHUNK`` rows is printed a chunk at a time, as one table."""
+
+    @pytest.mark.parametrize("what", ["rank", "plan"])
+    def test_every_row_once_in_order_one_header_aligned(
+        self, what: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """39 items in chunks of 7: each key once in rank order, the header and title once,
+        and every line of the body as wide as the header (the chunks share column widths)."""
+        monkeypatch.setattr(text, "TABLE_CHUNK", 7)
+        plan = sample_plan()
+        out = io.StringIO()
+        if what == "rank":
+            render_rank(plan.ranking, "table", console(out))
+            keys = [r.item.key for r in plan.ranking]
+            title = "Ranked backlog"
+        else:
+            render_plan(plan, "table", console(out))
+            keys = [c.key for c in plan.changes]
+            title = text.plan_counts(plan)
+        lines = out.getvalue().splitlines()
+        assert len(keys) > 3 * 7
+        # the title is centred above the table (a plan's counts are repeated under it)
+        assert sum(line.startswith(" ") and line.strip() == title for line in lines) == 1
+        headers = [n for n, line in enumerate(lines) if "┃" in line]
+        assert len(headers) == 1
+        body = [line for line in lines[headers[0] + 2 :] if "│" in line]
+        assert {cell_len(line) for line in body} == {cell_len(lines[headers[0]])}
+        column = 1 if what == "rank" else 0
+        found = [c for c in (line.split("│")[column].strip() for line in body) if c]
+        assert found == keys
+
+    def test_a_short_table_is_one_framed_table(self) -> None:
+        """Below the chunk size the table is rich's own, frame included."""
+        out = io.StringIO()
+        render_rank(sample_plan().ranking, "table", console(out))
+        assert out.getvalue().lstrip().startswith("Ranked backlog")
+        assert "┏" in out.getvalue()
