@@ -3,13 +3,14 @@
 Per tracker (Jira Cloud, GitHub Projects) and size, a sandbox is seeded and served by
 ``priosync sandbox …`` in a process of its own, so its memory is never counted. Then each
 command runs as a subprocess and its peak RSS is its own (``os.wait4`` rusage, as
-``/usr/bin/time -v`` reports it): ``rank``, ``plan`` (the first plan: nearly every item to
-change), the first ``sync`` (pacing lifted), a no-op ``sync``; and, against Jira, the plain
-``jira``-library script of ``compare_jira.py`` reading the same fields and writing the same
-values (its first sync on a fresh sandbox up to ``--baseline-first-max`` issues, its no-op
-sync at every size). ``--service`` also starts ``priosync serve`` on the largest synced
-backlog and reports its RSS once the snapshot is loaded. Outputs are JSON on stdout (to a
-file, never read back: see ``run_measured``). Not part of the test suite::
+``/usr/bin/time -v`` reports it): ``rank`` (as JSON, and as the default table), ``plan``
+(the first plan: nearly every item to change), the first ``sync`` (pacing lifted), a no-op
+``sync``; and, against Jira, the plain ``jira``-library script of ``compare_jira.py``
+reading the same fields and writing the same values (its first sync on a fresh sandbox up
+to ``--baseline-first-max`` issues, its no-op sync at every size). ``--service`` also
+starts ``priosync serve`` on the largest synced backlog and reports its RSS once the
+snapshot is loaded. Outputs are JSON on stdout (to a file, never read back: see
+``run_measured``). Not part of the test suite::
 
     .venv/bin/python bench/memory.py [--sizes 1000 10000 50000] [--trackers jira github]
         [--baseline-first-max 2000] [--github-max-writes 2000] [--service]
@@ -222,6 +223,8 @@ def bench_size(
         measure(
             rows, tracker, size, "priosync", "plan", priosync_argv("plan", config, state), workdir
         )
+        table = priosync_argv("rank", config, state, "--format", "table")  # the default format
+        measure(rows, tracker, size, "priosync", "rank --format table", table, workdir)
         first = "first sync"
         extra: list[str] = []
         if tracker == "github" and size > args.github_max_writes:
