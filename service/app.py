@@ -379,13 +379,14 @@ class Pages:
             return PlainTextResponse("no full sync has completed yet", status_code=503)
         # Ranking thousands of items is CPU work: keep the loop free for webhooks.
         plan = await asyncio.to_thread(plan_reads, self.loaded.config, snapshot)
+        baseline = await asyncio.to_thread(self.service.rescorer.baseline)
         generated = self.clock().isoformat(timespec="seconds")
         page = render_html(
             plan,
             title="priosync: current ranking",
             generated_at=generated,
             settings=ReportSettings.from_config(self.loaded.config),
-            baseline=self.service.rescorer.baseline,
+            baseline=baseline,
         )
         return HTMLResponse(page)
 

@@ -124,8 +124,8 @@ class Rescorer:
         self.settle_dead_runs = settle_dead_runs
         self.snapshot: Reads | None = None
         self.standings = standings
-        #: Where items stood before the last full sync: what the report compares with.
-        self.baseline: Standings | None = None
+        #: The last full sync's run in the audit log (``baseline`` reads what stood before it).
+        self._last_sync_run: int | None = None
         self.ready = asyncio.Event()
         self.runs: deque[RunSummary] = deque(maxlen=keep_runs)
         self.changes: deque[RecentChange] = deque(maxlen=keep_changes)
@@ -143,6 +143,16 @@ class Rescorer:
     @property
     def busy(self) -> bool:
         return self._lock.locked()
+
+    def baseline(self) -> Standings | None:
+        """Where items stood before the last full sync: what the report compares with.
+
+        Read from the standings file when asked: 50,000 items' standings are not held
+        between reports. Blocking file I/O: call it off the event loop.
+        """
+        if self.standings is None:
+            return None
+        return self.standings.before_run(self._last_sync_run)
 
     # ── full sync ────────────────────────────────────────────────────────────────────
 
@@ -188,10 +198,11 @@ class Rescorer:
                 standings=self.standings,
                 on_move=self._on_move(trigger),
                 now=self.clock(),
+                with_baseline=False,  # read when a report asks (``baseline``), not kept
             )
         except PriosyncError as exc:
             return self._sync_failed(trigger, started, began, exc)
-        self.baseline = outcome.baseline
+        self._last_sync_run = outcome.run_id
         report = outcome.report or WriteReport()
         self._keep(settle_reads(outcome.reads, report.written, report.moved), outcome.plan, report)
         for failure in outcome.reads.failures:

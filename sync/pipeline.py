@@ -45,7 +45,7 @@ from sync.input_state import AuditInputState, InputState
 from sync.order import has_order, plan_moves, unordered_warning, with_landed_moves
 from sync.outcomes import resolve_moves, resolve_outcomes
 from sync.plan import PlanRules, plan_changes
-from sync.standings import Standings, StandingsFile, standings_of
+from sync.standings import Standings, StandingsFile
 from sync.writer import WriteReport, apply_plan
 
 if TYPE_CHECKING:
@@ -473,9 +473,7 @@ async def run_sync(
         )
         if standings is not None:
             read = selected & set(reads.items)
-            standings.record(
-                standings_of(plan.ranking, at=_utc_now(), sources=read, run_id=applied.run_id)
-            )
+            standings.record(plan.ranking, at=_utc_now(), sources=read, run_id=applied.run_id)
         if modes and audit is not None and applied.report.written:
             from sync.incremental import snapshot_sources, store_landed
 

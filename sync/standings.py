@@ -30,6 +30,7 @@ MAX_BYTES = 64 * 1024 * 1024
 VERSION = 2
 
 ItemId = tuple[str, str]
+Row = tuple[ItemId, "Standing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +63,13 @@ def standings_of(
 ) -> Standings:
     """The standings of ``ranking`` for the named sources (items of others are left out)."""
     names = frozenset(sources)
-    items = {
-        (r.item.source, r.item.key): Standing(r.rank, r.tier, r.bucket, r.score.value)
-        for r in ranking
-        if r.item.source in names
-    }
-    return Standings(at=at, sources=names, items=items, run_id=run_id)
+    return Standings(at=at, sources=names, items=dict(_rows(ranking, names)), run_id=run_id)
+
+
+def _rows(ranking: Iterable[RankedItem], sources: frozenset[str]) -> Iterator[Row]:
+    for r in ranking:
+        if r.item.source in sources:
+            yield (r.item.source, r.item.key), Standing(r.rank, r.tier, r.bucket, r.score.value)
 
 
 class StandingsFile:
@@ -97,15 +99,41 @@ class StandingsFile:
                 return standings
         return None
 
-    def record(self, standings: Standings) -> None:
-        """Add ``standings`` as the newest and keep the last ``KEEP``; atomic."""
+    def before_run(self, run_id: int | None) -> Standings | None:
+        """What stood before run ``run_id`` recorded its standings: the line after its own
+        (a sync that ran since may have added a newer one). The newest when ``run_id`` is
+        None; None when the run's standings are not in the file or nothing came before."""
+        if run_id is None:
+            return self.latest()
+        lines = self._lines()
+        for line in lines:
+            if _run_id_of(line) == run_id:
+                for earlier in lines:
+                    try:
+                        return _from_json(json.loads(earlier))
+                    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+                        continue
+        return None
+
+    def record(
+        self,
+        ranking: Iterable[RankedItem],
+        *,
+        at: str,
+        sources: Iterable[str],
+        run_id: int | None = None,
+    ) -> None:
+        """Add the standings of ``ranking`` (``standings_of``) as the newest and keep the last
+        ``KEEP``; atomic. Written straight from the ranking, row by row: a sync never holds
+        50,000 standings beside its 50,000 ranked items."""
+        names = frozenset(sources)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(
             dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
         )
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
-                _write_line(file, standings)
+                _write_line(file, at=at, run_id=run_id, sources=names, rows=_rows(ranking, names))
                 for line in self._lines(limit=KEEP - 1):
                     file.write(line if line.endswith("\n") else line + "\n")
             Path(temporary).replace(self.path)
@@ -142,15 +170,26 @@ class StandingsFile:
 _LINE_START = f'{{"version":{VERSION},'
 
 
-def _write_line(file: IO[str], standings: Standings) -> None:
+def _run_id_of(line: str) -> int | None:
+    """The ``run_id`` of a line, read from its head (written before the items) alone."""
+    head, found, _ = line.partition(',"items":[')
+    try:
+        run_id = json.loads(head + "}").get("run_id") if found else None
+    except ValueError:
+        return None
+    return run_id if isinstance(run_id, int) else None
+
+
+def _write_line(
+    file: IO[str], *, at: str, run_id: int | None, sources: frozenset[str], rows: Iterable[Row]
+) -> None:
     """One sync as one line, its items written row by row."""
     head = json.dumps(
-        {"version": VERSION, "at": standings.at, "run_id": standings.run_id,
-         "sources": sorted(standings.sources)},
+        {"version": VERSION, "at": at, "run_id": run_id, "sources": sorted(sources)},
         ensure_ascii=False, separators=(",", ":"),
     )  # fmt: skip
     file.write(head[:-1] + ',"items":[')
-    for n, ((source, key), s) in enumerate(standings.items.items()):
+    for n, ((source, key), s) in enumerate(rows):
         row = [source, key, s.rank, s.tier, s.bucket, s.score]
         file.write(("," if n else "") + json.dumps(row, ensure_ascii=False, separators=(",", ":")))
     file.write("]}\n")

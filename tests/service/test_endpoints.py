@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ import pytest
 from priosync.errors import ConfigError
 from sandbox.jira import catalog
 from service import create_service_app
+from sync.audit import SqliteAuditLog
+from sync.standings import Standings
 
 from .conftest import ENVIRON, SECRET, eventually, load_test_config, running_service
 
@@ -252,6 +255,22 @@ class TestPages:
             assert "priosync_queue_depth 0" in metrics.text
             assert report.status_code == 200
             assert key in report.text
+
+    async def test_the_report_compares_with_the_sync_before_the_last(self, tmp_path: Path) -> None:
+        """With a SQLite state the report shows movement since the full sync before the last
+        one, read from the standings file when asked (the service does not hold them)."""
+        audit = SqliteAuditLog(tmp_path / "state.sqlite3")
+        async with running_service(server={"report": True}, audit=audit) as svc:
+            first = await svc.client.get("/report")
+            assert "No earlier sync is recorded" in first.text
+            key = max(svc.ranking().values(), key=lambda r: r.rank or 0).item.key
+            svc.sandbox.human_edit(key, fields={catalog.REACH: 9_000_000})
+            await svc.service.rescorer.full_sync("schedule")
+            second = await svc.client.get("/report")
+        assert "No earlier sync is recorded" not in second.text
+        assert "<span class=up>↑" in second.text
+        held = vars(svc.service.rescorer).values()
+        assert not any(isinstance(value, Standings) for value in held)
 
     async def test_report_waits_for_the_first_sync(self) -> None:
         """Before any full sync, /report says so with 503 and /healthz still answers."""

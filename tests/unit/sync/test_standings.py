@@ -12,7 +12,7 @@ from config import validate_config
 from priosync.domain import RankedItem, Score, WorkItem
 from sandbox.jira import JiraSandbox, create_jira_app
 from sync.pipeline import run_sync
-from sync.standings import KEEP, Standing, StandingsFile, standings_of
+from sync.standings import KEEP, Standing, StandingsFile
 
 SANDBOX_ENV = {"JIRA_EMAIL": "demo@example.com", "JIRA_API_TOKEN": "sandbox-token"}
 
@@ -31,12 +31,10 @@ class TestStandingsFile:
         store = StandingsFile(tmp_path / "audit.standings.json")
         for n in range(KEEP + 2):
             store.record(
-                standings_of(
-                    [ranked("WEB-1", n + 1), ranked("WEB-2", None), ranked("APP-1", 1, "app")],
-                    at=f"2025-06-0{n + 1}T09:00:00+00:00",
-                    sources=["web"],
-                    run_id=n,
-                )
+                [ranked("WEB-1", n + 1), ranked("WEB-2", None), ranked("APP-1", 1, "app")],
+                at=f"2025-06-0{n + 1}T09:00:00+00:00",
+                sources=["web"],
+                run_id=n,
             )
         loaded = store.load()
         assert [s.run_id for s in loaded] == [KEEP + 1, KEEP, KEEP - 1][:KEEP]
@@ -48,6 +46,20 @@ class TestStandingsFile:
         assert not loaded[0].covers("app")
         assert store.latest(before="2025-06-02T00:00:00+00:00") is None
         assert store.latest(before="2025-06-04T00:00:00+00:00").run_id == 2  # type: ignore[union-attr]
+
+    def test_what_stood_before_a_run(self, tmp_path: Path) -> None:
+        """``before_run`` finds the run's own line by its head and answers the one after it,
+        whatever the clock said (two syncs in one second have the same ``at``)."""
+        store = StandingsFile(tmp_path / "audit.standings.json")
+        for run in (1, 2, 3):
+            store.record(
+                [ranked("WEB-1", run)], at="2025-06-01T09:00:00+00:00", sources=["web"], run_id=run
+            )
+        assert store.before_run(3).run_id == 2  # type: ignore[union-attr]
+        assert store.before_run(2).run_id == 1  # type: ignore[union-attr]
+        assert store.before_run(1) is None
+        assert store.before_run(99) is None
+        assert store.before_run(None).run_id == 3  # type: ignore[union-attr]
 
     def test_a_missing_or_broken_file_means_no_earlier_sync(self, tmp_path: Path) -> None:
         """Nothing to compare with is not an error: no file, bad JSON, a wrong shape."""
