@@ -6,8 +6,18 @@ one ``priosync serve`` process (the real command, SQLite state, default pacing u
 many edits to distinct open issues at once (a person changing Reach), posts the signed
 ``jira:issue_updated`` delivery of each concurrently, and measures for each delivery the
 time from its POST to priosync's first write to that issue (as the sandbox recorded it).
-Prints p50 / p95 / max per batch against the target: p95 ≤ the debounce (the service's
-quiet window, 1 s) + 1 s. Not part of the test suite; run with::
+
+Prints two tables. The first: p50 / p95 / max per batch, the writes the batch caused (bot
+writes in the sandbox's edit log after its first POST: to the edited issues, and ripple
+writes to neighbours pushed across a tier or bucket boundary), their *paced floor* — how
+long the write pacing alone needs for that many writes, ``max(0, writes - burst) / rate``
+with Jira's burst of ``concurrency`` (8) — and p95 minus that floor. One PUT per issue is
+the only way to give each issue its own values (docs/tracker-apis.md §1.6), so the target
+is p95 ≤ debounce (the service's quiet window, 1 s) + 1 s + the paced floor. The second:
+where the time went, from the service's ``rescored …`` log lines: how long the deliveries
+took to post, how long the batch waited in the queue, the re-read, the plan and the
+writes of each rescore the batch became. ``--writes-per-second 1000`` lifts the pacing
+(the sandbox allows it), so what is left is ours. Not part of the test suite; run with::
 
     PYTHONPATH=. .venv/bin/python bench/webhook_latency.py [--batches 1 10 100]
         [--issues 2000] [--latency-ms 20] [--writes-per-second 25]
@@ -19,10 +29,12 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +48,16 @@ from tests.replicas.cluster import SECRET, Replica, free_port, wait_ready
 
 #: The service's quiet window before a rescore (``service.queue``, ``quiet_s``).
 DEBOUNCE_S = 1.0
+#: Jira's default pacing (``connectors.jira.connector``): 25 writes/s, a burst of 8.
+DEFAULT_WRITES_PER_S = 25.0
+BURST = 8
+
+#: The service's log line at the end of each rescore (``service.rescore``).
+RESCORED = re.compile(
+    r"rescored (?P<items>\d+) items: (?P<written>\d+) written, (?P<failed>\d+) failed; "
+    r"waited (?P<waited>[\d.]+) s in the queue, re-read (?P<reread>[\d.]+) s, "
+    r"plan (?P<plan>[\d.]+) s, writes (?P<writes>[\d.]+) s"
+)
 
 CONFIG = """
 [scoring]
@@ -66,6 +88,41 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def paced_floor_s(writes: int, rate_per_s: float, burst: int = BURST) -> float:
+    """How long the pacer alone needs to start ``writes`` writes from a full bucket."""
+    return max(0, writes - burst) / rate_per_s
+
+
+@dataclass(frozen=True, slots=True)
+class Rescore:
+    """One ``rescored …`` line of the service's log."""
+
+    items: int
+    written: int
+    waited_s: float
+    reread_s: float
+    plan_s: float
+    writes_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What one batch of concurrent edits came to."""
+
+    size: int
+    latencies: list[float]
+    #: From the first POST sent to the last delivery answered.
+    posted_over_s: float
+    #: Bot writes after the first POST: to the edited issues, and to others (ripple).
+    edited_writes: int
+    ripple_writes: int
+    rescores: list[Rescore]
+
+    @property
+    def writes(self) -> int:
+        return self.edited_writes + self.ripple_writes
+
+
 class Site:
     def __init__(self, sandbox: JiraSandbox) -> None:
         self.sandbox = sandbox
@@ -82,18 +139,45 @@ class Site:
             changelog_id=str(70000 + self.events),
         )
 
+    def bot_writes_since(self, at: datetime) -> list[str]:
+        """The keys of priosync's writes since ``at``, one per write."""
+        bot = self.sandbox.account.account_id
+        return [
+            e.key
+            for e in list(self.sandbox.edit_log)
+            if e.actor_account_id == bot and e.changes and e.at >= at
+        ]
+
     def first_write_after(self, key: str, at: datetime) -> datetime | None:
         bot = self.sandbox.account.account_id
         times = [
             e.at
-            for e in self.sandbox.edit_log
+            for e in list(self.sandbox.edit_log)
             if e.key == key and e.actor_account_id == bot and e.changes and e.at >= at
         ]
         return min(times) if times else None
 
 
-async def batch(site: Site, replica: Replica, keys: list[str], rng: random.Random) -> list[float]:
-    """Edit ``keys`` at once, post their deliveries concurrently; seconds to each write."""
+def rescores_logged(log: Path, offset: int) -> list[Rescore]:
+    text = log.read_text(encoding="utf-8", errors="replace")[offset:]
+    return [
+        Rescore(
+            items=int(m["items"]),
+            written=int(m["written"]),
+            waited_s=float(m["waited"]),
+            reread_s=float(m["reread"]),
+            plan_s=float(m["plan"]),
+            writes_s=float(m["writes"]),
+        )
+        for m in RESCORED.finditer(text)
+    ]
+
+
+async def batch(
+    site: Site, replica: Replica, keys: list[str], rng: random.Random
+) -> tuple[dict[str, float], float, datetime]:
+    """Edit ``keys`` at once, post their deliveries concurrently; seconds to each write,
+    how long the posting took, and when it began."""
     posted: dict[str, datetime] = {}
     edits = [(key, *site.edit(key, rng.randrange(1, 5_000_000))) for key in keys]
 
@@ -106,7 +190,9 @@ async def batch(site: Site, replica: Replica, keys: list[str], rng: random.Rando
             )
             assert response.status_code == 202, response.text
 
+        began = time.monotonic()
         await asyncio.gather(*(post(k, b, h) for k, b, h in edits))
+        posted_over = time.monotonic() - began
     # An edit whose item scores the same after it (an input still missing, say) is written
     # nothing: wait until no new write came for 10 s, then count what was written.
     latencies: dict[str, float] = {}
@@ -120,7 +206,23 @@ async def batch(site: Site, replica: Replica, keys: list[str], rng: random.Rando
                     last_new = time.monotonic()
         await asyncio.sleep(0.05)
     assert latencies, "no delivery led to a write"
-    return list(latencies.values())
+    return latencies, posted_over, min(posted.values())
+
+
+def measure(site: Site, replica: Replica, keys: list[str], rng: random.Random) -> Measured:
+    offset = len(replica.log.read_text(encoding="utf-8", errors="replace"))
+    latencies, posted_over, began = asyncio.run(batch(site, replica, keys, rng))
+    settle(site.sandbox, quiet_s=2.0)  # the ripple writes after the edited ones, too
+    written = site.bot_writes_since(began)
+    edited = set(keys)
+    return Measured(
+        size=len(keys),
+        latencies=list(latencies.values()),
+        posted_over_s=posted_over,
+        edited_writes=sum(1 for k in written if k in edited),
+        ripple_writes=sum(1 for k in written if k not in edited),
+        rescores=rescores_logged(replica.log, offset),
+    )
 
 
 def settle(sandbox: JiraSandbox, quiet_s: float = 3.0) -> None:
@@ -130,6 +232,39 @@ def settle(sandbox: JiraSandbox, quiet_s: float = 3.0) -> None:
         time.sleep(0.2)
         if len(sandbox.edit_log) != seen:
             seen, since = len(sandbox.edit_log), time.monotonic()
+
+
+def latency_row(m: Measured, rate: float) -> list[str]:
+    p95 = percentile(m.latencies, 0.95)
+    floor = paced_floor_s(m.writes, rate)
+    return [
+        str(m.size),
+        str(len(m.latencies)),
+        f"{percentile(m.latencies, 0.5):.2f} s",
+        f"{p95:.2f} s",
+        f"{max(m.latencies):.2f} s",
+        f"{m.writes} ({m.edited_writes} + {m.ripple_writes})",
+        f"{floor:.2f} s",
+        f"{p95 - floor:.2f} s",
+        "yes" if p95 - floor <= DEBOUNCE_S + 1 else "no",
+    ]
+
+
+def phases_row(m: Measured) -> list[str]:
+    def each(values: list[float]) -> str:
+        return " + ".join(f"{v:.2f}" for v in values) + " s" if values else "—"
+
+    r = m.rescores
+    return [
+        str(m.size),
+        f"{m.posted_over_s:.2f} s",
+        str(len(r)),
+        " + ".join(str(x.items) for x in r) or "—",
+        each([x.waited_s for x in r]),
+        each([x.reread_s for x in r]),
+        each([x.plan_s for x in r]),
+        each([x.writes_s for x in r]),
+    ]
 
 
 def main() -> None:
@@ -150,7 +285,8 @@ def main() -> None:
         if args.writes_per_second
         else ""
     )
-    rows = []
+    rate = args.writes_per_second or DEFAULT_WRITES_PER_S
+    measured: list[Measured] = []
     with serve_in_thread(create_jira_app(sandbox)) as url, tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "priosync.toml"
         config.write_text(CONFIG.format(site=url, pacing=pacing), encoding="utf-8")
@@ -184,25 +320,14 @@ def main() -> None:
             ]
             for size in args.batches:
                 time.sleep(2 * DEBOUNCE_S)  # the previous batch's job is over
-                found = asyncio.run(batch(site, replica, rng.sample(open_keys, size), rng))
-                p95 = percentile(found, 0.95)
-                rows.append(
-                    [
-                        str(size),
-                        str(len(found)),
-                        f"{percentile(found, 0.5):.2f} s",
-                        f"{p95:.2f} s",
-                        f"{max(found):.2f} s",
-                        "yes" if p95 <= DEBOUNCE_S + 1 else "no",
-                    ]
-                )
+                measured.append(measure(site, replica, rng.sample(open_keys, size), rng))
         finally:
             process.terminate()
             process.wait(60)
-    writes = args.writes_per_second or 25.0
     print(
-        f"\n{args.issues:,} issues, {args.latency_ms:g} ms latency, {writes:g} writes/s, "
-        f"debounce {DEBOUNCE_S:g} s"
+        f"\n{args.issues:,} issues, {args.latency_ms:g} ms latency, {rate:g} writes/s "
+        f"(burst {BURST}), debounce {DEBOUNCE_S:g} s; target p95 ≤ {DEBOUNCE_S + 1:g} s + "
+        "paced floor"
     )
     print(
         markdown_table(
@@ -212,9 +337,28 @@ def main() -> None:
                 "p50",
                 "p95",
                 "max",
-                f"p95 ≤ {DEBOUNCE_S + 1:g} s",
+                "writes (edited + ripple)",
+                "paced floor",
+                "p95 − floor",
+                f"p95 − floor ≤ {DEBOUNCE_S + 1:g} s",
             ],
-            rows,
+            [latency_row(m, rate) for m in measured],
+        )
+    )
+    print("\nwhere the time went (one value per rescore the batch became)")
+    print(
+        markdown_table(
+            [
+                "concurrent edits",
+                "deliveries posted in",
+                "rescores",
+                "items",
+                "waited in the queue",
+                "re-read",
+                "plan",
+                "writes",
+            ],
+            [phases_row(m) for m in measured],
         )
     )
 

@@ -30,6 +30,8 @@ class Batch:
     whole: frozenset[str] = frozenset()
     #: How many targets were put to make this batch (before coalescing).
     events: int = 0
+    #: How long its oldest target had waited when the batch was taken.
+    waited_s: float = 0.0
 
     @property
     def sources(self) -> list[str]:
@@ -144,6 +146,7 @@ class CoalescingQueue:
             keys={s: tuple(k) for s, k in self._keys.items()},
             whole=frozenset(self._whole),
             events=self._events,
+            waited_s=self.oldest_s,
         )
         self._keys, self._whole, self._events = {}, set(), 0
         return batch

@@ -249,7 +249,9 @@ class Rescorer:
         reads, asked = await self._reread(batch, sources, reads)
         if self.settle_dead_runs and self.audit is not None:
             self._settle(reads, asked)
+        reread = time.monotonic()
         plan = plan_reads(self.loaded.config, reads, now=self.clock())
+        planned = time.monotonic()
         wanted = self._caused_by_batch(plan, asked)
         moves = self._moves_caused(plan)
         held = held_back(self.loaded.config, reads)
@@ -267,6 +269,7 @@ class Rescorer:
             on_move=self._on_move("webhook"),
         )
         report = applied.report
+        wrote = time.monotonic()
         settled = settle_reads(reads, report.written, report.moved)
         self._keep(settled, plan, report)
         if self.audit is not None and self.loaded.config.sync.incremental and report.written:
@@ -287,11 +290,17 @@ class Rescorer:
             outcome,
             f"{batch.events} events on {batch.size} targets",
         )
+        # The phases in the message: where a webhook's latency goes (bench/webhook_latency.py).
         log.info(
-            "rescored %d items: %d written, %d failed",
+            "rescored %d items: %d written, %d failed; waited %.3f s in the queue, "
+            "re-read %.3f s, plan %.3f s, writes %.3f s",
             len(asked),
             len(report.written),
             len(report.failed),
+            batch.waited_s,
+            reread - began,
+            planned - reread,
+            wrote - planned,
             extra={"events": batch.events, "sources": list(sources)},
         )
         return self._record(summary)
