@@ -104,6 +104,25 @@ class TestRescoring:
                 assert "roadmap:next" in svc.sandbox.issue(key).labels
                 assert "roadmap:now" not in svc.sandbox.issue(key).labels
 
+    async def test_the_edited_item_is_written_before_the_neighbours_it_pushed(self) -> None:
+        """The top item's reach drops to nothing: its own write goes out before the writes to
+        the items that move up into its tier and bucket, though they now rank above it."""
+        async with running_service() as svc:
+            top = min((r for r in svc.ranking().values() if r.rank), key=lambda r: r.rank)
+            assert top.tier == "Highest"
+            assert top.bucket == "now"
+            edits_before = len(svc.bot_edits())
+            svc.sandbox.human_edit(top.item.key, fields={catalog.REACH: 1, catalog.EFFORT: 10})
+            await svc.deliver()
+            await svc.settled()
+            after = svc.ranking()
+            assert after[top.item.key].tier != "Highest"
+            written = [e.key for e in svc.bot_edits()[edits_before:] if e.changes]
+            ripple = [k for k in written if k != top.item.key]
+            assert ripple, "lowering the top item pushed no neighbour across a boundary"
+            assert all(after[k].rank < after[top.item.key].rank for k in ripple)
+            assert written[0] == top.item.key
+
     async def test_shutdown_drains_the_queue(self) -> None:
         """Stopping the server with work queued rescores it before the process ends."""
         async with running_service(quiet_s=30.0) as svc:
