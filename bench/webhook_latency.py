@@ -20,7 +20,7 @@ writes of each rescore the batch became. ``--writes-per-second 1000`` lifts the 
 (the sandbox allows it), so what is left is ours. Not part of the test suite; run with::
 
     PYTHONPATH=. .venv/bin/python bench/webhook_latency.py [--batches 1 10 100]
-        [--issues 2000] [--latency-ms 20] [--writes-per-second 25]
+        [--issues 2000] [--latency-ms 20] [--writes-per-second 25] [--spread-s 0]
 """
 
 from __future__ import annotations
@@ -174,16 +174,18 @@ def rescores_logged(log: Path, offset: int) -> list[Rescore]:
 
 
 async def batch(
-    site: Site, replica: Replica, keys: list[str], rng: random.Random
+    site: Site, replica: Replica, keys: list[str], rng: random.Random, spread_s: float
 ) -> tuple[dict[str, float], float, datetime]:
-    """Edit ``keys`` at once, post their deliveries concurrently; seconds to each write,
-    how long the posting took, and when it began."""
+    """Edit ``keys`` at once, post their deliveries concurrently (evenly over ``spread_s``);
+    seconds to each write, how long the posting took, and when it began."""
     posted: dict[str, datetime] = {}
     edits = [(key, *site.edit(key, rng.randrange(1, 5_000_000))) for key in keys]
+    step_s = spread_s / max(1, len(keys) - 1)
 
     async with httpx.AsyncClient(timeout=30) as client:
 
-        async def post(key: str, body: bytes, headers: dict[str, str]) -> None:
+        async def post(n: int, key: str, body: bytes, headers: dict[str, str]) -> None:
+            await asyncio.sleep(n * step_s)
             posted[key] = datetime.now(UTC)
             response = await client.post(
                 f"{replica.base}/webhooks/jira", content=body, headers=headers
@@ -191,7 +193,7 @@ async def batch(
             assert response.status_code == 202, response.text
 
         began = time.monotonic()
-        await asyncio.gather(*(post(k, b, h) for k, b, h in edits))
+        await asyncio.gather(*(post(n, k, b, h) for n, (k, b, h) in enumerate(edits)))
         posted_over = time.monotonic() - began
     # An edit whose item scores the same after it (an input still missing, say) is written
     # nothing: wait until no new write came for 10 s, then count what was written.
@@ -209,9 +211,11 @@ async def batch(
     return latencies, posted_over, min(posted.values())
 
 
-def measure(site: Site, replica: Replica, keys: list[str], rng: random.Random) -> Measured:
+def measure(
+    site: Site, replica: Replica, keys: list[str], rng: random.Random, spread_s: float
+) -> Measured:
     offset = len(replica.log.read_text(encoding="utf-8", errors="replace"))
-    latencies, posted_over, began = asyncio.run(batch(site, replica, keys, rng))
+    latencies, posted_over, began = asyncio.run(batch(site, replica, keys, rng, spread_s))
     settle(site.sandbox, quiet_s=2.0)  # the ripple writes after the edited ones, too
     written = site.bot_writes_since(began)
     edited = set(keys)
@@ -274,6 +278,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--writes-per-second", type=float, default=None)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--spread-s",
+        type=float,
+        default=0.0,
+        help="post each batch's deliveries evenly over this many seconds (default: at once)",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     sandbox = JiraSandbox.seeded(
@@ -320,14 +330,16 @@ def main() -> None:
             ]
             for size in args.batches:
                 time.sleep(2 * DEBOUNCE_S)  # the previous batch's job is over
-                measured.append(measure(site, replica, rng.sample(open_keys, size), rng))
+                keys = rng.sample(open_keys, size)
+                measured.append(measure(site, replica, keys, rng, args.spread_s))
         finally:
             process.terminate()
             process.wait(60)
     print(
         f"\n{args.issues:,} issues, {args.latency_ms:g} ms latency, {rate:g} writes/s "
-        f"(burst {BURST}), debounce {DEBOUNCE_S:g} s; target p95 ≤ {DEBOUNCE_S + 1:g} s + "
-        "paced floor"
+        f"(burst {BURST}), debounce {DEBOUNCE_S:g} s, deliveries posted "
+        + (f"over {args.spread_s:g} s" if args.spread_s else "at once")
+        + f"; target p95 ≤ {DEBOUNCE_S + 1:g} s + paced floor"
     )
     print(
         markdown_table(
