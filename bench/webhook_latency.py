@@ -11,9 +11,11 @@ Prints two tables. The first: p50 / p95 / max per batch, the writes the batch ca
 writes in the sandbox's edit log after its first POST: to the edited issues, and ripple
 writes to neighbours pushed across a tier or bucket boundary), their *paced floor* — how
 long the write pacing alone needs for that many writes, ``max(0, writes - burst) / rate``
-with Jira's burst of ``concurrency`` (8) — and p95 minus that floor. One PUT per issue is
-the only way to give each issue its own values (docs/tracker-apis.md §1.6), so the target
-is p95 ≤ debounce (the service's quiet window, 1 s) + 1 s + the paced floor. The second:
+with Jira's burst of ``concurrency`` (8) — and p95 minus that floor, and minus the floor of
+the edited items' writes alone (they are written before the ripple, so that is what is paced
+ahead of them; the stricter of the two). One PUT per issue is the only way to give each
+issue its own values (docs/tracker-apis.md §1.6), so the target is p95 ≤ debounce (the
+service's quiet window, 1 s) + 1 s + the paced floor, judged on the stricter. The second:
 where the time went, from the service's ``rescored …`` log lines: how long the deliveries
 took to post, how long the batch waited in the queue, the re-read, the plan and the
 writes of each rescore the batch became. ``--writes-per-second 1000`` lifts the pacing
@@ -241,6 +243,9 @@ def settle(sandbox: JiraSandbox, quiet_s: float = 3.0) -> None:
 def latency_row(m: Measured, rate: float) -> list[str]:
     p95 = percentile(m.latencies, 0.95)
     floor = paced_floor_s(m.writes, rate)
+    # The edited items are written before the ripple, so only their own writes are paced
+    # ahead of them: the stricter floor, and the one the target is judged on.
+    edited_floor = paced_floor_s(m.edited_writes, rate)
     return [
         str(m.size),
         str(len(m.latencies)),
@@ -250,7 +255,8 @@ def latency_row(m: Measured, rate: float) -> list[str]:
         f"{m.writes} ({m.edited_writes} + {m.ripple_writes})",
         f"{floor:.2f} s",
         f"{p95 - floor:.2f} s",
-        "yes" if p95 - floor <= DEBOUNCE_S + 1 else "no",
+        f"{p95 - edited_floor:.2f} s",
+        "yes" if p95 - edited_floor <= DEBOUNCE_S + 1 else "no",
     ]
 
 
@@ -352,7 +358,8 @@ def main() -> None:
                 "writes (edited + ripple)",
                 "paced floor",
                 "p95 − floor",
-                f"p95 − floor ≤ {DEBOUNCE_S + 1:g} s",
+                "p95 − floor of the edited writes",
+                f"that ≤ {DEBOUNCE_S + 1:g} s",
             ],
             [latency_row(m, rate) for m in measured],
         )
