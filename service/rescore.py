@@ -6,7 +6,8 @@ trackers hold it. A webhook batch re-reads only the named items (``read_items``;
 whose event names no item is re-read whole), swaps them into the snapshot
 (``replace_items``), ranks and plans the whole snapshot again — so tiers and buckets that
 depend on rank are recomputed, and neighbours pushed across a boundary are written too —
-and writes what changed. One run at a time: a lock orders syncs and rescores.
+and writes what changed: the items the batch named first (the edits people made), then the
+neighbours. One run at a time: a lock orders syncs and rescores.
 
 A rescore writes only changes this batch caused: a change that was already pending with the
 same target values before the batch (a write that failed earlier, a read-only source) is
