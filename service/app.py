@@ -400,7 +400,6 @@ def create_service_app(
     accept_unsigned: bool = False,
     clock: Clock = utc_now,
     quiet_s: float = 1.0,
-    max_delay_s: float = 5.0,
     schedule_trigger: Any = None,
     sync_at_start: bool = True,
     own_actors: Collection[str] = (),
@@ -414,8 +413,9 @@ def create_service_app(
 
     Raises ``ConfigError`` when an enabled webhook endpoint has no secret and unsigned
     requests are not accepted, or when the schedule is invalid. ``schedule_trigger``
-    replaces the ``[schedule]`` cron (tests use a short interval); ``quiet_s`` and
-    ``max_delay_s`` shape the coalescing window. A PostgreSQL ``state`` makes this app one
+    replaces the ``[schedule]`` cron (tests use a short interval); ``quiet_s`` is the
+    coalescing window, counted from a batch's first delivery (``service.queue``; the
+    replicas' rescore job waits as long). A PostgreSQL ``state`` makes this app one
     replica of several (``service.replicas``; ``audit`` is then the log in that store, and
     ``takeover_after_s`` replaces ``server.takeover_after_s``).
     """
@@ -456,7 +456,7 @@ def create_service_app(
         )
         intake = service.intake
     else:
-        queue = CoalescingQueue(quiet_s=quiet_s, max_delay_s=max_delay_s)
+        queue = CoalescingQueue(quiet_s=quiet_s)
         service = Service(
             rescorer=rescorer,
             queue=queue,

@@ -1,10 +1,15 @@
 """The coalescing work queue between the webhook endpoints and the rescoring worker.
 
 Endpoints ``put`` targets and answer at once; one worker takes ``Batch``es. A batch is taken
-when the queue has been quiet for ``quiet_s`` (a burst of edits to one issue becomes one
-rescore) or when its oldest target has waited ``max_delay_s`` (a steady stream still gets
-served). Targets are sets, so any number of events on one item cost one re-read, and all the
-items of one source in a batch are re-read in one call.
+``quiet_s`` after its *first* target was put — a fixed window that later deliveries do not
+move — and holds every target put until it is taken. So a burst that arrives within the
+window (the several deliveries of one edit, a bulk change of many issues) becomes one
+rescore, and no delivery waits more than ``quiet_s`` for its batch to start, however many
+follow it. A burst on one issue longer than the window becomes more than one rescore; each
+re-reads the issue as it then is. Targets put while the worker is busy with the previous
+batch wait for the next one, which is taken as soon as the worker is free once its window
+has passed. Targets are sets, so any number of events on one item cost one re-read, and
+all the items of one source in a batch are re-read in one call.
 
 Memory is bounded: past ``max_keys`` distinct items of one source, that source is marked for
 a whole re-read instead. ``RecentDeliveries`` remembers delivery ids for de-duplication,
@@ -30,6 +35,8 @@ class Batch:
     whole: frozenset[str] = frozenset()
     #: How many targets were put to make this batch (before coalescing).
     events: int = 0
+    #: How long its oldest target had waited when the batch was taken.
+    waited_s: float = 0.0
 
     @property
     def sources(self) -> list[str]:
@@ -51,25 +58,22 @@ class QueueStats:
 
 
 class CoalescingQueue:
-    """A set of pending targets with debounced, batched takes. Single consumer."""
+    """A set of pending targets with windowed, batched takes. Single consumer."""
 
     def __init__(
         self,
         *,
         quiet_s: float = 1.0,
-        max_delay_s: float = 5.0,
         max_keys: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.quiet_s = quiet_s
-        self.max_delay_s = max_delay_s
         self.max_keys = max_keys
         self._clock = clock
         self._keys: dict[str, dict[str, None]] = {}
         self._whole: set[str] = set()
         self._events = 0
         self._first_put = 0.0
-        self._last_put = 0.0
         self._closed = False
         self._wake = asyncio.Event()
 
@@ -84,18 +88,22 @@ class CoalescingQueue:
         return self._clock() - self._first_put if self.depth else 0.0
 
     @property
+    def due_at(self) -> float | None:
+        """When the pending batch is to be taken (on the queue's clock); None when empty."""
+        return self._first_put + self.quiet_s if self.depth else None
+
+    @property
     def closed(self) -> bool:
         return self._closed
 
     def put(self, targets: Iterable[Target]) -> None:
-        """Add targets; a duplicate of a pending one costs nothing."""
+        """Add targets; a duplicate of a pending one costs nothing and moves no window."""
         now = self._clock()
         for target in targets:
             if self.depth == 0:
                 self._first_put = now
             self._events += 1
             self._add(target)
-        self._last_put = now
         self._wake.set()
 
     def _add(self, target: Target) -> None:
@@ -113,23 +121,25 @@ class CoalescingQueue:
             del self._keys[target.source]
 
     def close(self) -> None:
-        """Stop waiting for bursts to settle: what is pending is handed out at once."""
+        """Stop waiting for windows to pass: what is pending is handed out at once."""
         self._closed = True
         self._wake.set()
 
-    async def next_batch(self) -> Batch | None:
-        """The next batch once the burst settled; None when closed and empty."""
-        while self.depth == 0:
-            if self._closed:
-                return None
-            await self._wait(None)
-        while not self._closed:
-            now = self._clock()
-            wait_s = min(self._last_put + self.quiet_s, self._first_put + self.max_delay_s) - now
-            if wait_s <= 0:
-                break
-            await self._wait(wait_s)
+    def take_due(self) -> Batch | None:
+        """The pending batch if its window has passed (or the queue is closed), else None."""
+        due = self.due_at
+        if due is None or (not self._closed and self._clock() < due):
+            return None
         return self._take()
+
+    async def next_batch(self) -> Batch | None:
+        """The next batch once its window has passed; None when closed and empty."""
+        while (batch := self.take_due()) is None:
+            due = self.due_at
+            if due is None and self._closed:
+                return None
+            await self._wait(None if due is None else due - self._clock())
+        return batch
 
     async def _wait(self, timeout_s: float | None) -> None:
         self._wake.clear()
@@ -144,6 +154,7 @@ class CoalescingQueue:
             keys={s: tuple(k) for s, k in self._keys.items()},
             whole=frozenset(self._whole),
             events=self._events,
+            waited_s=self.oldest_s,
         )
         self._keys, self._whole, self._events = {}, set(), 0
         return batch

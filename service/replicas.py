@@ -6,7 +6,9 @@ itself is queued in PostgreSQL and each job runs once, on one replica:
 - **A delivery** is verified, de-duplicated in the store (``shared_state.deliveries``), its
   items put in ``targets`` and a ``rescore`` job deferred ``quiet_s`` ahead with a
   *queueing lock*: while one job waits, later deliveries only add targets to what it will
-  take, so a burst becomes one job.
+  take, so a burst becomes one job. Its time is set by the first delivery and later ones
+  do not move it: the fixed window of ``service.queue``, plus up to ``poll_s`` until a
+  worker polls for it.
 - **Every job holds one lock**, ``priosync``: rescores and full syncs run one at a time
   across all replicas, as they do in one process (each replans the whole ranking, and a
   neighbour pushed over a tier boundary must be planned from the latest state). A job loads

@@ -6,7 +6,8 @@ trackers hold it. A webhook batch re-reads only the named items (``read_items``;
 whose event names no item is re-read whole), swaps them into the snapshot
 (``replace_items``), ranks and plans the whole snapshot again — so tiers and buckets that
 depend on rank are recomputed, and neighbours pushed across a boundary are written too —
-and writes what changed. One run at a time: a lock orders syncs and rescores.
+and writes what changed: the items the batch named first (the edits people made), then the
+neighbours. One run at a time: a lock orders syncs and rescores.
 
 A rescore writes only changes this batch caused: a change that was already pending with the
 same target values before the batch (a write that failed earlier, a read-only source) is
@@ -24,6 +25,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -94,6 +96,29 @@ class RecentChange:
     url: str
     what: str
     reason: str
+
+
+def named_items(batch: Batch, reads: Reads) -> set[ItemId]:
+    """The items the batch's deliveries named, by key or by ref (a whole source names none)."""
+    named: set[ItemId] = set()
+    for source, keys in batch.keys.items():
+        wanted = set(keys)
+        named.update(
+            (source, i.key)
+            for i in reads.items.get(source, [])
+            if i.key in wanted or (i.ref and f"{REF_PREFIX}{i.ref}" in wanted)
+        )
+    return named
+
+
+def edited_first(changes: Sequence[Change], named: AbstractSet[ItemId]) -> list[Change]:
+    """``changes`` with those of the named items first, each part in plan order.
+
+    The named items are the ones people just edited, whose latency they see; the writes to
+    neighbours pushed across a tier or bucket boundary follow. The writer paces each source
+    in the order it is given, so with a hundred edits at once this is seconds apart.
+    """
+    return sorted(changes, key=lambda c: (c.source, c.key) not in named)
 
 
 class Rescorer:
@@ -260,8 +285,10 @@ class Rescorer:
         reads, asked = await self._reread(batch, sources, reads)
         if self.settle_dead_runs and self.audit is not None:
             self._settle(reads, asked)
+        reread = time.monotonic()
         plan = plan_reads(self.loaded.config, reads, now=self.clock())
-        wanted = self._caused_by_batch(plan, asked)
+        planned = time.monotonic()
+        wanted = edited_first(self._caused_by_batch(plan, asked), named_items(batch, reads))
         moves = self._moves_caused(plan)
         held = held_back(self.loaded.config, reads)
         if held is not None:
@@ -278,6 +305,7 @@ class Rescorer:
             on_move=self._on_move("webhook"),
         )
         report = applied.report
+        wrote = time.monotonic()
         settled = settle_reads(reads, report.written, report.moved)
         self._keep(settled, plan, report)
         if self.audit is not None and self.loaded.config.sync.incremental and report.written:
@@ -298,11 +326,17 @@ class Rescorer:
             outcome,
             f"{batch.events} events on {batch.size} targets",
         )
+        # The phases in the message: where a webhook's latency goes (bench/webhook_latency.py).
         log.info(
-            "rescored %d items: %d written, %d failed",
+            "rescored %d items: %d written, %d failed; waited %.3f s in the queue, "
+            "re-read %.3f s, plan %.3f s, writes %.3f s",
             len(asked),
             len(report.written),
             len(report.failed),
+            batch.waited_s,
+            reread - began,
+            planned - reread,
+            wrote - planned,
             extra={"events": batch.events, "sources": list(sources)},
         )
         return self._record(summary)
@@ -386,7 +420,7 @@ class Rescorer:
         query = [f"{REF_PREFIX}{refs[k]}" if k in refs else k for k in keys]
         return await connector.read_items(query), keys
 
-    def _caused_by_batch(self, plan: Plan, asked: set[ItemId]) -> list[Change]:
+    def _caused_by_batch(self, plan: Plan, asked: AbstractSet[ItemId]) -> list[Change]:
         """The plan's changes, minus those already pending unchanged before this batch."""
         return [
             c

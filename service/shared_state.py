@@ -105,17 +105,24 @@ class SharedState:
         """Take every waiting target for job ``job_id`` (its own from an earlier try too)."""
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
-                "UPDATE targets SET job_id = %s RETURNING source, key", (job_id,)
+                "UPDATE targets SET job_id = %s "
+                "RETURNING source, key, extract(epoch FROM now() - queued_at)",
+                (job_id,),
             )
             rows = await cursor.fetchall()
         if not rows:
             return None
-        whole = frozenset(s for s, k in rows if k == "")
+        whole = frozenset(s for s, k, _ in rows if k == "")
         keys: dict[str, list[str]] = {}
-        for source, key in sorted(rows):
+        for source, key, _ in sorted(rows):
             if key and source not in whole:
                 keys.setdefault(source, []).append(key)
-        return Batch(keys={s: tuple(k) for s, k in keys.items()}, whole=whole, events=len(rows))
+        return Batch(
+            keys={s: tuple(k) for s, k in keys.items()},
+            whole=whole,
+            events=len(rows),
+            waited_s=max(float(w) for _, _, w in rows),
+        )
 
     async def release(self, job_id: int) -> None:
         """The job is done with what it took (targets put back since stay)."""

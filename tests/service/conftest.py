@@ -161,7 +161,6 @@ async def running_service(
         jira_app = wrap(jira_app)
     loaded = load_test_config(outputs, **(server or {}))
     options.setdefault("quiet_s", 0.15)
-    options.setdefault("max_delay_s", 2.0)
     app = create_service_app(
         loaded, environ=environ, transports={"web": httpx.ASGITransport(app=jira_app)}, **options
     )

@@ -64,7 +64,6 @@ class TestGitHubRescoring:
             environ=ENVIRON,
             transports={"app": httpx.ASGITransport(app=github)},
             quiet_s=0.15,
-            max_delay_s=2.0,
         )
 
         def point_webhooks(base: str) -> None:
@@ -137,7 +136,6 @@ class TestGitHubRescoring:
             environ=ENVIRON,
             transports={"app": httpx.ASGITransport(app=github)},
             quiet_s=0.15,
-            max_delay_s=2.0,
         )
 
         def point_webhooks(base: str) -> None:

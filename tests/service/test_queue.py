@@ -8,10 +8,20 @@ from connectors.webhooks import Target
 from service.queue import CoalescingQueue, RecentDeliveries
 
 
+class FakeClock:
+    """The queue's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class TestCoalescingQueue:
     async def test_a_burst_on_one_item_is_one_target(self) -> None:
         """Two hundred events on five items become one batch of five keys."""
-        queue = CoalescingQueue(quiet_s=0.05, max_delay_s=1.0)
+        queue = CoalescingQueue(quiet_s=0.05)
         for n in range(200):
             queue.put([Target("web", f"WEB-{n % 5 + 1}")])
         batch = await asyncio.wait_for(queue.next_batch(), 2)
@@ -20,31 +30,82 @@ class TestCoalescingQueue:
         assert batch.events == 200
         assert queue.depth == 0
 
-    async def test_waits_for_the_burst_to_settle(self) -> None:
-        """Events arriving within the quiet window join the same batch."""
-        queue = CoalescingQueue(quiet_s=0.1, max_delay_s=2.0)
+    async def test_events_within_the_window_join_one_batch(self) -> None:
+        """Events arriving before the window of the first one closes join its batch."""
+        queue = CoalescingQueue(quiet_s=0.3)
         queue.put([Target("web", "WEB-1")])
         taking = asyncio.create_task(queue.next_batch())
         for n in range(2, 6):
-            await asyncio.sleep(0.03)
+            await asyncio.sleep(0.02)
             queue.put([Target("web", f"WEB-{n}")])
         batch = await asyncio.wait_for(taking, 2)
         assert batch is not None
         assert len(batch.keys["web"]) == 5
 
-    async def test_a_steady_stream_is_served_after_max_delay(self) -> None:
-        """A stream that never goes quiet still yields a batch after max_delay_s."""
-        queue = CoalescingQueue(quiet_s=0.2, max_delay_s=0.15)
-        taking = asyncio.create_task(queue.next_batch())
-        for n in range(40):
+    def test_a_stream_is_taken_one_window_after_its_first_target(self) -> None:
+        """Puts every 0.5 s with a 1 s window: each batch is taken 1 s after its first put,
+        not 1 s after the last (the stream never goes quiet), and later puts go to the
+        next batch."""
+        clock = FakeClock()
+        queue = CoalescingQueue(quiet_s=1.0, clock=clock)
+        taken: list[tuple[float, tuple[str, ...]]] = []
+        for n in range(8):
+            clock.now = n * 0.5
+            batch = queue.take_due()
+            if batch is not None:
+                taken.append((clock.now, batch.keys["web"]))
             queue.put([Target("web", f"WEB-{n}")])
-            await asyncio.sleep(0.01)
-            if taking.done():
-                break
-        assert taking.done()
-        batch = taking.result()
+        assert taken == [
+            (1.0, ("WEB-0", "WEB-1")),
+            (2.0, ("WEB-2", "WEB-3")),
+            (3.0, ("WEB-4", "WEB-5")),
+        ]
+        assert queue.due_at == 4.0
+
+    def test_a_repeated_target_does_not_move_the_window(self) -> None:
+        """The same item edited again and again: one batch, due one window after the first."""
+        clock = FakeClock()
+        queue = CoalescingQueue(quiet_s=1.0, clock=clock)
+        for n in range(10):
+            clock.now = n * 0.09
+            queue.put([Target("web", "WEB-1")])
+        assert queue.due_at == 1.0
+        clock.now = 0.99
+        assert queue.take_due() is None
+        clock.now = 1.0
+        batch = queue.take_due()
         assert batch is not None
-        assert 0 < batch.size < 40
+        assert batch.keys == {"web": ("WEB-1",)}
+        assert batch.events == 10
+        assert batch.waited_s == 1.0
+        assert queue.due_at is None
+
+    async def test_the_worker_takes_the_batch_when_the_window_closes(self) -> None:
+        """A waiting worker is not released by a later put, only by the first one's window."""
+        clock = FakeClock()
+        queue = CoalescingQueue(quiet_s=1.0, clock=clock)
+        queue.put([Target("web", "WEB-1")])
+        clock.now = 0.95
+        taking = asyncio.create_task(queue.next_batch())
+        queue.put([Target("web", "WEB-2")])
+        await asyncio.sleep(0.01)
+        assert not taking.done()
+        clock.now = 1.0
+        batch = await asyncio.wait_for(taking, 1)
+        assert batch is not None
+        assert batch.keys == {"web": ("WEB-1", "WEB-2")}
+
+    async def test_a_batch_that_waited_for_the_worker_is_taken_at_once(self) -> None:
+        """Targets put while the worker was busy: their window has passed, no more waiting."""
+        clock = FakeClock()
+        queue = CoalescingQueue(quiet_s=1.0, clock=clock)
+        queue.put([Target("web", "WEB-1")])
+        clock.now = 4.0  # the worker was rescoring the previous batch
+        queue.put([Target("web", "WEB-2")])
+        batch = await asyncio.wait_for(queue.next_batch(), 0.5)
+        assert batch is not None
+        assert batch.keys == {"web": ("WEB-1", "WEB-2")}
+        assert batch.waited_s == 4.0
 
     async def test_many_items_past_the_limit_become_a_whole_source_read(self) -> None:
         """More distinct items than max_keys turn into one whole-source re-read."""
@@ -67,7 +128,7 @@ class TestCoalescingQueue:
 
     async def test_close_hands_out_the_rest_at_once_then_none(self) -> None:
         """After close, pending work comes out without waiting, then None ends the worker."""
-        queue = CoalescingQueue(quiet_s=30.0, max_delay_s=30.0)
+        queue = CoalescingQueue(quiet_s=30.0)
         queue.put([Target("web", "WEB-1")])
         queue.close()
         batch = await asyncio.wait_for(queue.next_batch(), 1)
