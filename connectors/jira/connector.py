@@ -122,6 +122,9 @@ class JiraConnector:
         self._all_fields: list[TrackerField] | None = None
         self._discovering = asyncio.Lock()
         self.ranks = RankWriter(self.client)
+        #: An edit has landed: the site takes this client's edits, so the first edit of a
+        #: later chunk need not go alone (``apply``).
+        self._edits_land = False
 
     @classmethod
     def from_config(
@@ -332,8 +335,9 @@ class JiraConnector:
         """One PUT per change, paced and concurrent after the first; results as they settle.
 
         A refused change (400, 404, retries exhausted) yields an error and the rest go on;
-        ``AuthFailed`` (bad credentials, the notifyUsers refusal) stops everything. The first
-        edit goes alone, so a refusal every edit would meet costs one request, not a burst.
+        ``AuthFailed`` (bad credentials, the notifyUsers refusal) stops everything. Until one
+        edit has landed the first goes alone, so a refusal every edit would meet costs one
+        request, not a burst; after that every chunk is sent concurrently from the start.
         """
         site = await self.discover()
         edits: list[tuple[Change, p.JsonObject]] = []
@@ -345,8 +349,10 @@ class JiraConnector:
                 yield WriteResult(change)
         if not edits:
             return
-        yield await self._write(*edits[0])
-        tasks = [asyncio.create_task(self._write(c, payload)) for c, payload in edits[1:]]
+        if not self._edits_land:
+            yield await self._write(*edits[0])
+            edits = edits[1:]
+        tasks = [asyncio.create_task(self._write(c, payload)) for c, payload in edits]
         try:
             for settled in asyncio.as_completed(tasks):
                 yield await settled
@@ -513,6 +519,7 @@ class JiraConnector:
             raise
         except TrackerError as exc:
             return WriteResult(change, error=exc)
+        self._edits_land = True
         return WriteResult(change)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -325,6 +326,30 @@ class TestWrites:
         assert "Administer Projects" in str(caught.value)
         assert "notify = true" in str(caught.value)
         assert put.call_count == 1  # the first edit goes alone; the others were never sent
+
+    async def test_the_first_edit_goes_alone_only_until_one_lands(self) -> None:
+        """A fresh connector sends one edit and waits for it; once an edit landed, the next
+        chunk's edits start together (a service's connector lives across many chunks)."""
+        router = router_for(SITE)
+        started_before_first_done: list[int] = []
+        state = {"started": 0}
+
+        async def edit(request: httpx.Request) -> httpx.Response:
+            state["started"] += 1
+            if state["started"] == 1:  # the chunk's first edit: see who else starts meanwhile
+                await asyncio.sleep(0.02)
+                started_before_first_done.append(state["started"])
+            return httpx.Response(204)
+
+        router.put(url__regex=r"/rest/api/3/issue/\d+").mock(side_effect=edit)
+        connector = make_connector(httpx.MockTransport(router.async_handler))
+        for _ in range(2):
+            state["started"] = 0
+            changes = [change(f"WEB-{n}", str(10000 + n), score=2.0) for n in range(6)]
+            results = [r async for r in connector.apply(changes)]
+            assert all(r.ok for r in results)
+        # the first chunk: its first edit alone; the second: all six in flight at once
+        assert started_before_first_done == [1, 6]
 
     async def test_401_is_not_retried(self) -> None:
         """Refused credentials are sent once and stop the writes."""
