@@ -10,9 +10,9 @@ to them instead of growing without end.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 #: Distinct label sets kept; past this a set is used as is (correct, only not shared).
 MAX_SHARED_SETS: Final = 4096
@@ -21,6 +21,21 @@ MAX_SHARED_SETS: Final = 4096
 EMPTY_MAPPING: Final[Mapping[str, Any]] = MappingProxyType({})
 
 _label_sets: dict[frozenset[str], frozenset[str]] = {}
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _shared(cache: dict[K, V], key: K, make: Callable[[], V]) -> V:
+    """The one object kept for ``key``; a new one from ``make`` is kept while the cache
+    has room (``MAX_SHARED_SETS``), and past that returned without being kept."""
+    found = cache.get(key)
+    if found is not None:
+        return found
+    value = make()
+    if len(cache) < MAX_SHARED_SETS:
+        cache[key] = value
+    return value
 
 
 def shared_text(text: str) -> str:
@@ -31,12 +46,7 @@ def shared_text(text: str) -> str:
 def shared_labels(labels: Iterable[str]) -> frozenset[str]:
     """The set of ``labels`` (each interned), one object per distinct set."""
     found = frozenset(sys.intern(label) for label in labels)
-    shared = _label_sets.get(found)
-    if shared is not None:
-        return shared
-    if len(_label_sets) < MAX_SHARED_SETS:
-        _label_sets[found] = found
-    return found
+    return _shared(_label_sets, found, lambda: found)
 
 
 _mappings: dict[frozenset[tuple[str, str]], Mapping[str, str]] = {}
@@ -46,13 +56,7 @@ def shared_pairs(pairs: Mapping[str, str]) -> Mapping[str, str]:
     """A read-only view of ``pairs`` (label name → node id), one per distinct content."""
     if not pairs:
         return EMPTY_MAPPING
-    key = frozenset(pairs.items())
-    shared = _mappings.get(key)
-    if shared is None:
-        shared = MappingProxyType(dict(pairs))
-        if len(_mappings) < MAX_SHARED_SETS:
-            _mappings[key] = shared
-    return shared
+    return _shared(_mappings, frozenset(pairs.items()), lambda: MappingProxyType(dict(pairs)))
 
 
 _names: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -67,12 +71,7 @@ class Row(Mapping[str, Any]):
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         names = tuple(sys.intern(name) for name in values)
-        shared = _names.get(names)
-        if shared is None:
-            shared = names
-            if len(_names) < MAX_SHARED_SETS:
-                _names[names] = names
-        self._names: tuple[str, ...] = shared
+        self._names: tuple[str, ...] = _shared(_names, names, lambda: names)
         self._values: tuple[Any, ...] = tuple(values.values())
 
     def __getitem__(self, name: str) -> Any:

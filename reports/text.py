@@ -524,12 +524,7 @@ def _render_cells(
     rows = iter(cells)
     first = list(islice(rows, TABLE_CHUNK))
     if len(first) < TABLE_CHUNK:
-        table = Table(title=literal(title, limit=None), show_lines=False)
-        for name in header:
-            table.add_column(name, overflow="fold")
-        for row in first:
-            table.add_row(*(literal(c) for c in row))
-        console.print(table)
+        console.print(_table(header, first, title=title))
         return
     # A rich table measures every row before it prints the first (50,000 rows: ~440 MiB).
     # A long one is printed TABLE_CHUNK rows at a time, each chunk with the column widths the
@@ -539,22 +534,32 @@ def _render_cells(
         max(cell_len(one_line(c)) for c in (name, *(row[i] for row in first)))
         for i, name in enumerate(header)
     ]
-    chunk: list[list[str]] = first
-    heading = True
+    chunk, heading = first, True
     while chunk:
-        table = Table(
-            title=literal(title, limit=None) if heading else None,
-            show_header=heading,
-            show_edge=False,
-            show_lines=False,
-        )
-        for name, width in zip(header, widths, strict=True):
-            table.add_column(name, width=width, overflow="fold")
-        for row in chunk:
-            table.add_row(*(literal(c) for c in row))
-        console.print(table)
-        heading = False
-        chunk = list(islice(rows, TABLE_CHUNK))
+        console.print(_table(header, chunk, title=title if heading else None, widths=widths))
+        chunk, heading = list(islice(rows, TABLE_CHUNK)), False
+
+
+def _table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    title: str | None,
+    widths: Sequence[int] | None = None,
+) -> Table:
+    """A rich table of text cells; with ``widths``, one chunk of a long table (no frame,
+    fixed column widths, the header only under the title)."""
+    table = Table(
+        title=None if title is None else literal(title, limit=None),
+        show_header=title is not None,
+        show_edge=widths is None,
+        show_lines=False,
+    )
+    for n, name in enumerate(header):
+        table.add_column(name, width=None if widths is None else widths[n], overflow="fold")
+    for row in rows:
+        table.add_row(*(literal(c) for c in row))
+    return table
 
 
 def _md(text: str, *, limit: int | None = MAX_CELL) -> str:

@@ -108,11 +108,7 @@ class StandingsFile:
         lines = self._lines()
         for line in lines:
             if _run_id_of(line) == run_id:
-                for earlier in lines:
-                    try:
-                        return _from_json(json.loads(earlier))
-                    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-                        continue
+                return next(_parsed(lines), None)
         return None
 
     def record(
@@ -159,11 +155,16 @@ class StandingsFile:
             return
 
     def _each(self) -> Iterator[Standings]:
-        for line in self._lines():
-            try:
-                yield _from_json(json.loads(line))
-            except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-                continue
+        return _parsed(self._lines())
+
+
+def _parsed(lines: Iterable[str]) -> Iterator[Standings]:
+    """The standings of each line that parses; a broken line is passed over."""
+    for line in lines:
+        try:
+            yield _from_json(json.loads(line))
+        except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+            continue
 
 
 #: Every line this version writes starts so; anything else (an older file) is not read.
