@@ -107,6 +107,14 @@ def count_requests(log: Iterable[LoggedRequest]) -> RequestCounts:
     )
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (nearest rank); NaN when there are none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Return a GitHub-flavoured Markdown table; numbers should come pre-formatted."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]

@@ -34,16 +34,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import markdown_table
+from bench.common import markdown_table, percentile
 from tests.postgres import PostgresServer, start_server
 from tests.replicas.cluster import Cluster, cluster
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def send(

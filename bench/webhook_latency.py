@@ -42,17 +42,18 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import markdown_table
+from bench.common import markdown_table, percentile
+from connectors.jira.connector import PACING
 from sandbox.jira import EditRecord, Faults, JiraSandbox, catalog, create_jira_app
 from sandbox.jira.webhooks import signed_edit
 from sandbox.loopback import serve_in_thread
-from tests.replicas.cluster import SECRET, Replica, free_port, wait_ready
+from tests.replicas.cluster import SECRET, Replica, free_port, service_config, wait_ready
 
 #: The service's quiet window before a rescore (``service.queue``, ``quiet_s``).
 DEBOUNCE_S = 1.0
-#: Jira's default pacing (``connectors.jira.connector``): 25 writes/s, a burst of 8.
-DEFAULT_WRITES_PER_S = 25.0
-BURST = 8
+#: Jira's default pacing: 25 writes/s after a burst of one per connection (8).
+DEFAULT_WRITES_PER_S = PACING.writes_per_s
+BURST = PACING.concurrency
 
 #: The service's log line at the end of each rescore (``service.rescore``).
 RESCORED = re.compile(
@@ -60,34 +61,6 @@ RESCORED = re.compile(
     r"waited (?P<waited>[\d.]+) s in the queue, re-read (?P<reread>[\d.]+) s, "
     r"plan (?P<plan>[\d.]+) s, writes (?P<writes>[\d.]+) s"
 )
-
-CONFIG = """
-[scoring]
-model = "rice"
-inputs = {{ reach = "Reach", impact = "Impact", confidence = "Confidence", effort = "Effort" }}
-scales.impact = {{ Massive = 3, High = 2, Medium = 1, Low = 0.5, Minimal = 0.25 }}
-scales.confidence = {{ High = 1.0, Medium = 0.8, Low = 0.5 }}
-
-[outputs]
-score_field = "RICE score"
-priority_field = "priority"
-label_prefix = "roadmap:"
-priority = [{{ name = "Highest", top = 5 }}, {{ name = "High", min_score = 100 }}, {{ name = "Low" }}]
-roadmap = [{{ name = "now", capacity = 12 }}, {{ name = "later" }}]
-
-[[sources]]
-name = "web"
-kind = "jira"
-deployment = "cloud"
-url = "{site}"
-jql = "project = WEB AND statusCategory != Done"
-{pacing}
-"""
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def paced_floor_s(writes: int, rate_per_s: float, burst: int = BURST) -> float:
@@ -141,15 +114,6 @@ class Site:
             changelog_id=str(70000 + self.events),
         )
 
-    def bot_writes_since(self, at: datetime) -> list[str]:
-        """The keys of priosync's writes since ``at``, one per write."""
-        bot = self.sandbox.account.account_id
-        return [
-            e.key
-            for e in list(self.sandbox.edit_log)
-            if e.actor_account_id == bot and e.changes and e.at >= at
-        ]
-
     def bot_writes_from(self, start: int) -> tuple[list[EditRecord], int]:
         """priosync's writes in the edit log from index ``start`` on, and the next index.
 
@@ -178,13 +142,13 @@ def rescores_logged(log: Path, offset: int) -> list[Rescore]:
 
 
 async def batch(
-    site: Site, replica: Replica, keys: list[str], rng: random.Random, spread_s: float
-) -> tuple[dict[str, float], float, datetime]:
+    site: Site, replica: Replica, keys: list[str], rng: random.Random, spread_s: float, seen: int
+) -> tuple[dict[str, float], float]:
     """Edit ``keys`` at once, post their deliveries concurrently (evenly over ``spread_s``);
-    seconds to each write, how long the posting took, and when it began."""
+    seconds to each write (priosync's writes from edit log entry ``seen`` on), and how long
+    the posting took."""
     posted: dict[str, datetime] = {}
     edits = [(key, *site.edit(key, rng.randrange(1, 5_000_000))) for key in keys]
-    seen = len(site.sandbox.edit_log)
     step_s = spread_s / max(1, len(keys) - 1)
 
     async with httpx.AsyncClient(timeout=30) as client:
@@ -212,16 +176,17 @@ async def batch(
                 last_new = time.monotonic()
         await asyncio.sleep(0.05)
     assert latencies, "no delivery led to a write"
-    return latencies, posted_over, min(posted.values())
+    return latencies, posted_over
 
 
 def measure(
     site: Site, replica: Replica, keys: list[str], rng: random.Random, spread_s: float
 ) -> Measured:
     offset = len(replica.log.read_text(encoding="utf-8", errors="replace"))
-    latencies, posted_over, began = asyncio.run(batch(site, replica, keys, rng, spread_s))
+    seen = len(site.sandbox.edit_log)
+    latencies, posted_over = asyncio.run(batch(site, replica, keys, rng, spread_s, seen))
     settle(site.sandbox, quiet_s=2.0)  # the ripple writes after the edited ones, too
-    written = site.bot_writes_since(began)
+    written = [e.key for e in site.bot_writes_from(seen)[0]]
     edited = set(keys)
     return Measured(
         size=len(keys),
@@ -307,7 +272,8 @@ def main() -> None:
     measured: list[Measured] = []
     with serve_in_thread(create_jira_app(sandbox)) as url, tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "priosync.toml"
-        config.write_text(CONFIG.format(site=url, pacing=pacing), encoding="utf-8")
+        state = Path(tmp) / "state.sqlite3"
+        config.write_text(service_config(site=url, state=str(state), pacing=pacing), "utf-8")
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
         env.update(
@@ -317,7 +283,7 @@ def main() -> None:
         )
         log = Path(tmp) / "serve.log"
         argv = [sys.executable, "-m", "priosync", "serve", "--config", str(config)]
-        argv += ["--state", str(Path(tmp) / "state.sqlite3"), "--port", str(port)]
+        argv += ["--port", str(port)]
         with log.open("w") as out:
             process = subprocess.Popen(  # noqa: S603 - our own command line
                 argv, env=env, stdout=out, stderr=subprocess.STDOUT, text=True

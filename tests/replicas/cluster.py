@@ -55,8 +55,19 @@ kind = "jira"
 deployment = "cloud"
 url = "{site}"
 jql = "project = WEB AND statusCategory != Done"
-pacing = {{ reads_per_second = 1000, writes_per_second = 1000, concurrency = 8 }}
+{pacing}
 """
+
+#: Replicas write unpaced: what is measured is the store and the lock, not the pacing.
+UNPACED = "pacing = { reads_per_second = 1000, writes_per_second = 1000, concurrency = 8 }"
+
+
+def service_config(*, site: str, state: str, pacing: str = UNPACED) -> str:
+    """The service's config against the sandbox at ``site``: RICE, score, priority tiers and
+    roadmap labels; ``state`` a PostgreSQL URL (replicas) or a SQLite path; ``pacing`` a
+    source ``pacing = …`` line, or empty for the connector's defaults."""
+    return CONFIG.format(site=site, state=state, pacing=pacing)
+
 
 RUN = (
     "import sys; from pathlib import Path; "
@@ -119,7 +130,7 @@ class Cluster:
         """Start ``count`` more replicas at once and wait until each is ready."""
         config = self.tmp / "priosync.toml"
         config.write_text(
-            CONFIG.format(site=self.site, state=self.server.url(self.database)), encoding="utf-8"
+            service_config(site=self.site, state=self.server.url(self.database)), encoding="utf-8"
         )
         started = []
         for _ in range(count):
