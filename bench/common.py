@@ -107,6 +107,18 @@ def count_requests(log: Iterable[LoggedRequest]) -> RequestCounts:
     )
 
 
+#: A developer's own credentials, state path or settings must never reach a measured child.
+OWN_PREFIXES = ("PRIOSYNC_", "JIRA_", "GITHUB_")
+
+
+def child_env(**variables: str) -> dict[str, str]:
+    """This process's environment without any ``PRIOSYNC_*``, ``JIRA_*`` or ``GITHUB_*``
+    variable, plus ``variables`` (and ``NO_COLOR``: outputs are files, not terminals)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
+    env.update(NO_COLOR="1", **variables)
+    return env
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The ``q`` quantile of ``values`` (nearest rank); NaN when there are none."""
     if not values:

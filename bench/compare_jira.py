@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from common import (
     ChildRun,
     RequestCounts,
+    child_env,
     count_requests,
     format_count,
     markdown_table,
@@ -291,10 +292,8 @@ def child_argv(program: str, url: str, config: Path, state: Path) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), "baseline", "--url", url, *naive]
 
 
-def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
-    env.update(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN, NO_COLOR="1")
-    return env
+def sandbox_env() -> dict[str, str]:
+    return child_env(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN)
 
 
 def tracker_state(sandbox: JiraSandbox) -> dict[str, IssueState]:
@@ -325,7 +324,7 @@ def run_phase(
     sandbox.request_log.clear()
     child = run_child(
         child_argv(program, url, config, workdir / "audit.sqlite3"),
-        env=child_env(),
+        env=sandbox_env(),
         workdir=workdir / phase,
         timeout_s=CHILD_TIMEOUT_S,
     )
@@ -389,7 +388,7 @@ def prepare_synced(sandbox: JiraSandbox, url: str, workdir: Path) -> None:
     latency_ms, sandbox.faults.latency_ms = sandbox.faults.latency_ms, 0.0
     try:
         argv = child_argv("priosync", url, config, workdir / "audit.sqlite3")
-        child = run_child(argv, env=child_env(), workdir=workdir, timeout_s=CHILD_TIMEOUT_S)
+        child = run_child(argv, env=sandbox_env(), workdir=workdir, timeout_s=CHILD_TIMEOUT_S)
     finally:
         sandbox.faults.latency_ms = latency_ms
     if child.returncode != 0:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import ChildRun, format_count, markdown_table
+from common import ChildRun, child_env, format_count, markdown_table
 from compare_jira import EMAIL, SEED, TOKEN, priosync_config
 
 CHILD_TIMEOUT_S = 3600.0
@@ -96,11 +96,7 @@ def free_port() -> int:
 
 
 def env_for_children() -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_", "GITHUB_"))
-    }
-    env.update(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN, GITHUB_TOKEN=TOKEN, NO_COLOR="1")
-    return env
+    return child_env(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN, GITHUB_TOKEN=TOKEN)
 
 
 @contextmanager

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import subprocess
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import markdown_table, percentile
+from bench.common import child_env, markdown_table, percentile
 from connectors.jira.connector import PACING
 from sandbox.jira import EditRecord, Faults, JiraSandbox, catalog, create_jira_app
 from sandbox.jira.webhooks import signed_edit
@@ -275,8 +274,7 @@ def main() -> None:
         state = Path(tmp) / "state.sqlite3"
         config.write_text(service_config(site=url, state=str(state), pacing=pacing), "utf-8")
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
-        env.update(
+        env = child_env(
             JIRA_EMAIL=sandbox.email,
             JIRA_API_TOKEN=sandbox.token,
             PRIOSYNC_JIRA_WEBHOOK_SECRET=SECRET,

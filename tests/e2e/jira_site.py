@@ -3,7 +3,6 @@ person left in known states, a config that maps them, and the CLI run as a subpr
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 
 ROOT = Path(__file__).parents[2]
 TOKEN = "tok-SECRET-9f8e7d6c5b4a"
@@ -106,12 +106,7 @@ class Site:
     def run(
         self, *args: str, top_tier: str = "Highest", swap: tuple[str, str] = ("", "")
     ) -> subprocess.CompletedProcess[str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("PRIOSYNC_", "JIRA_", "GITHUB_"))
-        }
-        env.update(
+        env = child_env(
             JIRA_EMAIL=EMAIL,
             JIRA_API_TOKEN=TOKEN,
             PRIOSYNC_STATE=str(self.tmp / "audit.sqlite3"),

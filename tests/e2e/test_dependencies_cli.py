@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from sandbox.github import GitHubSandbox, create_github_app
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 from tests.e2e.jira_site import Site
 
 GITHUB_CONFIG = """
@@ -65,10 +65,7 @@ Search,SHOP-3,103,300,High,100%,2,,
 
 
 def priosync(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_", "GITHUB_"))
-    }
-    env.update(GITHUB_TOKEN="sandbox-token", PRIOSYNC_STATE=str(config.parent / "audit.db"))
+    env = child_env(GITHUB_TOKEN="sandbox-token", PRIOSYNC_STATE=str(config.parent / "audit.db"))
     return subprocess.run(
         [sys.executable, "-m", "priosync", *args, "--config", str(config)],
         capture_output=True,

@@ -3,7 +3,6 @@ exit code, and never talks about tokens when the token is not the problem."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 from tests.e2e.jira_site import EMAIL, TOKEN, Site
 
 CONFIG = """
@@ -32,8 +32,7 @@ jql = "{jql}"
 def plan(tmp: Path, url: str, jql: str = "project = WEB") -> subprocess.CompletedProcess[str]:
     config = tmp / "priosync.toml"
     config.write_text(CONFIG.format(url=url, jql=jql))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
-    env.update(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN, NO_COLOR="1")
+    env = child_env(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN, NO_COLOR="1")
     return subprocess.run(
         [sys.executable, "-m", "priosync", "plan", "--config", str(config)],
         capture_output=True,

@@ -4,7 +4,6 @@ written back to its own tracker (the CLI as a subprocess, both sandboxes on loop
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from sandbox.github import GitHubSandbox, create_github_app
 from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 
 CONFIG = """
 [scoring]
@@ -43,10 +43,7 @@ api_url = "{github}"
 
 
 def priosync(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_", "GITHUB_"))
-    }
-    env.update(
+    env = child_env(
         JIRA_EMAIL="demo@example.com",
         JIRA_API_TOKEN="sandbox-token",
         GITHUB_TOKEN="sandbox-token",

@@ -8,7 +8,6 @@ and counts the requests every command sent, so a change that makes the path cost
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import pytest
 from sandbox.github import GitHubSandbox, create_github_app
 from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 
 ISSUES = 30
 
@@ -53,11 +53,7 @@ class Newcomer:
 
 
 def environment(**variables: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_", "GITHUB_"))
-    }
-    env.update(NO_COLOR="1", **variables)
-    return env
+    return child_env(NO_COLOR="1", **variables)
 
 
 def three_commands(newcomer: Newcomer, *init: str) -> tuple[str, str, str]:

@@ -16,6 +16,7 @@ import pytest
 
 from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 
 ROOT = Path(__file__).parents[2]
 TOKEN = "tok-SECRET-4242"
@@ -68,12 +69,7 @@ class Site:
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         config = self.tmp / "priosync.toml"
         config.write_text(CONFIG.format(url=self.url))
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("PRIOSYNC_", "JIRA_", "GITHUB_"))
-        }
-        env.update(
+        env = child_env(
             JIRA_EMAIL=EMAIL,
             JIRA_API_TOKEN=TOKEN,
             PRIOSYNC_STATE=str(self.tmp / "audit.sqlite3"),

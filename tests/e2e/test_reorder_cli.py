@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.jira import catalog as c
 from sandbox.loopback import serve_in_thread
 from sync.pipeline import run_sync
+from tests.child_env import child_env
 
 RANK = "/rest/agile/1.0/issue/rank"
 
@@ -73,11 +73,7 @@ class Cli:
     config: Path
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("PRIOSYNC_", "JIRA_", "GITHUB_"))
-        }
+        env = child_env()
         env.update(
             self.environ(),
             PRIOSYNC_STATE=str(self.config.parent / "audit.sqlite3"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,17 +18,17 @@ from sandbox.github import GitHubSandbox, create_github_app
 from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.jira import catalog as c
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 
 SECRET = "hook-secret"
 
 
 def edit(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
     return subprocess.run(
         [sys.executable, "-m", "priosync", "sandbox", "edit", *args],
         capture_output=True,
         text=True,
-        env={**env, "NO_COLOR": "1"},
+        env=child_env(NO_COLOR="1"),
         timeout=60,
         check=False,
     )

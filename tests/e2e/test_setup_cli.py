@@ -4,13 +4,13 @@ and a missing permission in one line with exit 2."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 
 CONFIG = """
 [scoring]
@@ -38,8 +38,7 @@ def setup(
 ) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "priosync.toml"
     config.write_text(CONFIG.format(url=url), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
-    env.update(JIRA_EMAIL=sandbox.email, JIRA_API_TOKEN=sandbox.token, NO_COLOR="1")
+    env = child_env(JIRA_EMAIL=sandbox.email, JIRA_API_TOKEN=sandbox.token, NO_COLOR="1")
     return subprocess.run(
         [sys.executable, "-m", "priosync", "setup", "--config", str(config), *args],
         capture_output=True,

@@ -4,13 +4,13 @@ subprocess against the sandbox Jira served by uvicorn on loopback."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 
 import pytest
 
+from tests.child_env import child_env
 from tests.e2e.jira_site import EMAIL, EXPECTED, KEYS, TOKEN, Site
 
 
@@ -250,8 +250,7 @@ class TestSetupCommands:
     def test_init_discovers_the_mapping(self, site: Site) -> None:
         """Given a site and credentials, init asks for the fields and writes a config that checks."""
         target = site.tmp / "new.toml"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
-        env.update(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN)
+        env = child_env(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN)
         result = subprocess.run(
             [
                 sys.executable,

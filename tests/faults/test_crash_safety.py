@@ -24,6 +24,7 @@ import pytest
 from sandbox.jira import JiraSandbox, create_jira_app
 from sandbox.jira.faults import Faults
 from sandbox.loopback import serve_in_thread
+from tests.child_env import child_env
 
 EMAIL, TOKEN = "bot@example.com", "tok-fault-0123456789"
 ISSUES = 60
@@ -71,10 +72,12 @@ class Site:
         return [sys.executable, "-m", "priosync", *args, "--config", str(config)]
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
-        env.update(JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN, PRIOSYNC_STATE=str(self.state_file))
-        env["NO_COLOR"] = "1"
-        return env
+        return child_env(
+            JIRA_EMAIL=EMAIL,
+            JIRA_API_TOKEN=TOKEN,
+            PRIOSYNC_STATE=str(self.state_file),
+            NO_COLOR="1",
+        )
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

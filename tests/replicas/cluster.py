@@ -11,7 +11,6 @@ Used by ``test_replicas.py`` and by ``bench/replicas.py``.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from sandbox.jira import JiraSandbox, catalog, create_jira_app
 from sandbox.jira.faults import Faults
 from sandbox.jira.webhooks import signed_edit
 from sandbox.loopback import bind_free_socket, serve_in_thread
+from tests.child_env import child_env
 from tests.postgres import PASSWORD, PostgresServer
 
 SECRET = "replica-webhook-s3cret"
@@ -116,15 +116,13 @@ class Cluster:
         return self.server.url(self.database, password=True)
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIOSYNC_", "JIRA_"))}
-        env.update(
+        return child_env(
             JIRA_EMAIL=self.sandbox.email,
             JIRA_API_TOKEN=self.sandbox.token,
             PRIOSYNC_JIRA_WEBHOOK_SECRET=SECRET,
             PRIOSYNC_SERVER__TAKEOVER_AFTER_S=str(self.takeover_after_s),
             PGPASSWORD=PASSWORD,
         )
-        return env
 
     def start(self, count: int) -> None:
         """Start ``count`` more replicas at once and wait until each is ready."""
