@@ -46,6 +46,8 @@ from typing import Any
 from common import ChildRun, child_env, format_count, markdown_table
 from compare_jira import EMAIL, SEED, TOKEN, priosync_config
 
+from sandbox.loopback import free_port
+
 CHILD_TIMEOUT_S = 3600.0
 SANDBOX_START_S = 600.0
 
@@ -87,12 +89,6 @@ class Row:
 
 #: The GitHub sandbox's hourly budget here (its default is github.com's 5,000).
 GITHUB_POINTS_PER_HOUR = 100_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def env_for_children() -> dict[str, str]:

@@ -45,8 +45,8 @@ from bench.common import child_env, markdown_table, percentile
 from connectors.jira.connector import PACING
 from sandbox.jira import EditRecord, Faults, JiraSandbox, catalog, create_jira_app
 from sandbox.jira.webhooks import signed_edit
-from sandbox.loopback import serve_in_thread
-from tests.replicas.cluster import SECRET, Replica, free_port, service_config, wait_ready
+from sandbox.loopback import free_port, serve_in_thread
+from tests.replicas.cluster import SECRET, Replica, service_config, wait_ready
 
 #: The service's quiet window before a rescore (``service.queue``, ``quiet_s``).
 DEBOUNCE_S = 1.0

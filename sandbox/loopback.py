@@ -19,6 +19,14 @@ import uvicorn
 _STARTUP_TIMEOUT_S = 10.0
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now, for a child process to bind (it may be taken
+    in between; the callers' children fail to start then, and say so)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def bind_free_socket(host: str = "127.0.0.1") -> socket.socket:
     """Return a listening TCP socket on ``host`` with a port the OS chose."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

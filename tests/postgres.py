@@ -16,12 +16,13 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sandbox.loopback import free_port
 
 USER = "priosync"
 PASSWORD = "pg-s3cret-for-tests"
@@ -37,19 +38,13 @@ def server_binaries() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class PostgresServer:
     """One running cluster; ``database()`` makes a fresh, empty database for a test."""
 
     bindir: Path
     root: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
 
     @property
     def data(self) -> Path:

@@ -6,7 +6,6 @@ restart, and SIGTERM stopping it cleanly. Bounded: each wait has a deadline."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from sandbox.jira import JiraSandbox, create_jira_app
-from sandbox.loopback import serve_in_thread
+from sandbox.loopback import free_port, serve_in_thread
 
 from .conftest import Docker
 
@@ -46,12 +45,6 @@ kind = "jira"
 url = "{url}"
 jql = "project = WEB AND statusCategory != Done"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(what: str, check: object, *, within_s: float) -> None:

@@ -6,7 +6,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from sandbox.github import GitHubSandbox, create_github_app
-from sandbox.loopback import serve_in_thread
+from sandbox.loopback import free_port, serve_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "action.yml"
@@ -63,12 +62,6 @@ def load_runner(name: str = "run_action") -> ModuleType:
 
 run_action = load_runner()
 action_step = load_runner("action_step")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_serving(url: str, proc: subprocess.Popen[bytes]) -> None:

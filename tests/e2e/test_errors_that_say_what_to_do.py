@@ -3,7 +3,6 @@ exit code, and never talks about tokens when the token is not the problem."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from sandbox.loopback import serve_in_thread
+from sandbox.loopback import free_port, serve_in_thread
 from tests.child_env import child_env
 from tests.e2e.jira_site import EMAIL, TOKEN, Site
 
@@ -44,10 +43,7 @@ def plan(tmp: Path, url: str, jql: str = "project = WEB") -> subprocess.Complete
 
 
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # closed again: connecting is refused
+    return free_port()  # nothing listens there: connecting is refused
 
 
 class TestAddresses:

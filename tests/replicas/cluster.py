@@ -27,7 +27,7 @@ import psycopg
 from sandbox.jira import JiraSandbox, catalog, create_jira_app
 from sandbox.jira.faults import Faults
 from sandbox.jira.webhooks import signed_edit
-from sandbox.loopback import bind_free_socket, serve_in_thread
+from sandbox.loopback import free_port, serve_in_thread
 from tests.child_env import child_env
 from tests.postgres import PASSWORD, PostgresServer
 
@@ -77,13 +77,6 @@ RUN = (
     "port=int(sys.argv[2]), accept_unsigned=False, state_path=None, echo=print, "
     "schedule_trigger=CronTrigger(second=sys.argv[3], timezone='UTC')))"
 )
-
-
-def free_port() -> int:
-    sock = bind_free_socket()
-    port = int(sock.getsockname()[1])
-    sock.close()
-    return port
 
 
 @dataclass

@@ -14,7 +14,7 @@ import httpx
 
 from sandbox.jira import JiraSandbox, catalog, create_jira_app
 from sandbox.jira.webhooks import deliver_pending
-from sandbox.loopback import bind_free_socket, serve_in_thread
+from sandbox.loopback import free_port, serve_in_thread
 
 from .conftest import SECRET
 
@@ -49,13 +49,6 @@ RUN = (
     "sys.exit(run_service(load_config(Path(sys.argv[1])), host='127.0.0.1', port=int(sys.argv[2]), "
     "accept_unsigned=False, state_path=Path(sys.argv[3]), echo=print))"
 )
-
-
-def free_port() -> int:
-    sock = bind_free_socket()
-    port = int(sock.getsockname()[1])
-    sock.close()
-    return port
 
 
 def wait_for(url: str, *, key: str, timeout_s: float = 20.0) -> None:
