@@ -23,6 +23,7 @@ from connectors.fields import (
     FieldRules,
     Role,
     TrackerField,
+    output_refs,
     resolve_field,
     type_problem,
 )
@@ -62,15 +63,6 @@ class FieldNeed:
 
 
 @dataclass(frozen=True, slots=True)
-class LabelNeed:
-    """One managed label: a roadmap bucket's or the needs-input label, with its look."""
-
-    name: str
-    color: str
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
 class SetupStep:
     """One thing setup will create or change, and what it needs to do it."""
 
@@ -87,8 +79,6 @@ class SetupStep:
     field_id: str | None = None
     #: Where: the repository of a label, the project of a screen.
     where: str = ""
-    color: str = ""
-    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +147,9 @@ class SetupReport:
 
 def field_needs(outputs: OutputsConfig) -> list[FieldNeed]:
     """The output fields the config names, in settings order, with the tiers as options."""
-    refs: list[tuple[Role, str | None]] = [
-        ("score", outputs.score_field),
-        ("priority", outputs.priority_field if outputs.priority else None),
-        ("explanation", outputs.explain_field),
-        ("rank", outputs.rank_field),
-    ]
+    refs = output_refs(outputs)
+    if not outputs.priority:  # no tiers: nothing to write to a priority field
+        refs["priority"] = None
     return [
         FieldNeed(
             role,
@@ -170,23 +157,18 @@ def field_needs(outputs: OutputsConfig) -> list[FieldNeed]:
             _KIND_OF_ROLE[role],
             tuple(c.name for c in outputs.priority) if role == "priority" else (),
         )
-        for role, ref in refs
+        for role, ref in refs.items()
         if ref
     ]
 
 
-def label_needs(
-    outputs: OutputsConfig, style: Mapping[str, tuple[str, str]] | None = None
-) -> list[LabelNeed]:
-    """The labels priosync manages: one per roadmap bucket, and the needs-input label.
-
-    ``style`` maps a label name to its (colour, description); absent names get none.
-    """
+def label_needs(outputs: OutputsConfig) -> list[str]:
+    """The labels priosync manages: one per roadmap bucket, and the needs-input label. (Their
+    colour and description are the connector's to give when it creates them.)"""
     names = [outputs.bucket_label(c.name) for c in outputs.roadmap]
     if outputs.needs_input_label:
         names.append(outputs.needs_input_label)
-    looks = style or {}
-    return [LabelNeed(n, *looks.get(n, ("", ""))) for n in dict.fromkeys(names)]
+    return list(dict.fromkeys(names))
 
 
 # ── comparing with what the tracker has ──────────────────────────────────────────────────
@@ -300,25 +282,15 @@ def missing_options(found: TrackerField, need: FieldNeed) -> list[str]:
 
 
 def compare_labels(
-    needs: Sequence[LabelNeed], existing: Mapping[str, Sequence[str]]
+    needs: Sequence[str], existing: Mapping[str, Sequence[str]]
 ) -> tuple[list[str], list[SetupStep]]:
     """Per repository (``existing``: repository → its label names), the labels to create."""
     present: list[str] = []
     steps: list[SetupStep] = []
     for repo, names in existing.items():
         have = {n.casefold() for n in names}
-        missing = [n for n in needs if n.name.casefold() not in have]
+        missing = [n for n in needs if n.casefold() not in have]
         if len(missing) < len(needs):
             present.append(f"{repo}: {len(needs) - len(missing)} of {len(needs)} labels")
-        steps += [
-            SetupStep(
-                "create-label",
-                n.name,
-                f"'{n.name}' in {repo}",
-                where=repo,
-                color=n.color,
-                description=n.description,
-            )
-            for n in missing
-        ]
+        steps += [SetupStep("create-label", n, f"'{n}' in {repo}", where=repo) for n in missing]
     return present, steps

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.fields import RULES
-from connectors.github.labels import label_style
 from connectors.github.project import ProjectConnector
 from connectors.setup import (
     NeedKind,
@@ -126,15 +125,8 @@ async def plan_setup(connector: GitHubSourceConnector) -> SetupPlan:
         if isinstance(connector, ProjectConnector)
         else [source.repo or ""]
     )
-    style = {
-        n.name: (
-            label_style(connector.outputs, n.name)["color"],
-            label_style(connector.outputs, n.name)["description"],
-        )
-        for n in label_needs(connector.outputs)
-    }
     existing = {repo: await connector.labels.names(repo) for repo in repos}
-    present_labels, label_steps = compare_labels(label_needs(connector.outputs, style), existing)
+    present_labels, label_steps = compare_labels(label_needs(connector.outputs), existing)
     steps += label_steps
     scopes = connector.client.last_scopes
     lacking = [

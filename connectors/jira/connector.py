@@ -219,15 +219,8 @@ class JiraConnector:
             fetched = await self.client.bulkfetch(unique, fields=wanted)
         members: set[str] = set()
         for part in p.chunk([str(i["key"]) for i in fetched], p.KEYS_PER_JQL):
-            members |= await self._ids_matching(p.restrict_jql(self.source.jql, part), site)
+            members.update(await self._ids_in_order(p.restrict_jql(self.source.jql, part), site))
         return self._to_items([i for i in fetched if str(i.get("id")) in members], site)
-
-    async def _ids_matching(self, jql: str, site: Site) -> set[str]:
-        if site.deployment == "dc":
-            found = await self.client.search_dc(jql, fields=["id"])
-        else:
-            found = await self.client.search_cloud(jql, fields=["id"], page_size=p.IDS_PAGE_MAX)
-        return {str(i["id"]) for i in found}
 
     async def read_signature(self) -> str:
         """Deployment, site and the resolved field ids: an incremental read trusts a

@@ -98,7 +98,7 @@ def build_fields_request(deployment: Deployment) -> ApiRequest:
 def parse_fields(body: Any) -> list[JsonObject]:
     """The field objects of a ``/field`` answer (spec: ``FieldDetails``)."""
     if not isinstance(body, list):
-        raise _malformed("field list")
+        raise malformed("field list")
     return [f for f in body if isinstance(f, dict) and "id" in f]
 
 
@@ -127,7 +127,7 @@ def build_priorities_request(deployment: Deployment) -> ApiRequest:
 def parse_priorities(body: Any) -> list[str]:
     """Priority names from a ``/priority`` list."""
     if not isinstance(body, list):
-        raise _malformed("priority list")
+        raise malformed("priority list")
     return [str(p["name"]) for p in body if isinstance(p, dict) and p.get("name")]
 
 
@@ -355,7 +355,7 @@ def error_for(
 
 def _object(body: Any, what: str) -> JsonObject:
     if not isinstance(body, dict):
-        raise _malformed(what)
+        raise malformed(what)
     return body
 
 
@@ -364,7 +364,7 @@ def _issues(data: JsonObject) -> list[JsonObject]:
     if issues is None:
         return []
     if not isinstance(issues, list):
-        raise _malformed("issue list")
+        raise malformed("issue list")
     return [i for i in issues if isinstance(i, dict)]
 
 
@@ -372,10 +372,6 @@ def _option_name(option: JsonObject) -> str:
     return str(option.get("value") or option.get("name") or "")
 
 
-def _malformed(what: str) -> TrackerUnavailable:
-    return TrackerUnavailable(f"jira answered with a malformed {what}", tracker=TRACKER)
-
-
 def malformed(what: str) -> TrackerUnavailable:
     """The error for an answer that does not have the documented shape."""
-    return _malformed(what)
+    return TrackerUnavailable(f"jira answered with a malformed {what}", tracker=TRACKER)

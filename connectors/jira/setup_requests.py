@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.jira.protocol import ApiRequest, Deployment, api_root
+from connectors.jira.protocol import ApiRequest, Deployment, api_root, malformed
 from connectors.setup import NeedKind
-from priosync.errors import TrackerUnavailable
 
 _CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 #: Output kind → (custom field type, searcher): a float with exact-number search, a
@@ -41,7 +40,7 @@ def build_create_field_request(
 def parse_created_field(body: Any) -> str:
     """The id (``customfield_10100``) of the field ``POST /field`` created."""
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        raise _malformed("created field")
+        raise malformed("created field")
     return str(body["id"])
 
 
@@ -60,7 +59,7 @@ def parse_contexts(body: Any) -> list[Context]:
     """The contexts of a ``PageBeanCustomFieldContext``, global ones flagged."""
     values = body.get("values") if isinstance(body, dict) else None
     if not isinstance(values, list):
-        raise _malformed("context page")
+        raise malformed("context page")
     return [
         Context(str(v["id"]), bool(v.get("isGlobalContext")))
         for v in values
@@ -76,7 +75,7 @@ def build_create_context_request(field_id: str) -> ApiRequest:
 
 def parse_created_context(body: Any) -> str:
     if not isinstance(body, dict) or "id" not in body:
-        raise _malformed("created context")
+        raise malformed("created context")
     return str(body["id"])
 
 
@@ -93,7 +92,7 @@ def parse_options(body: Any) -> list[str]:
     """Option values of a ``PageBeanCustomFieldContextOption`` (disabled ones left out)."""
     values = body.get("values") if isinstance(body, dict) else None
     if not isinstance(values, list):
-        raise _malformed("option page")
+        raise malformed("option page")
     return [
         str(v["value"])
         for v in values
@@ -142,10 +141,6 @@ def field_description(setting: str) -> str:
     return f"Written by priosync ({setting}); people edit the inputs, not this field."
 
 
-def _malformed(what: str) -> TrackerUnavailable:
-    return TrackerUnavailable(f"jira answered with a malformed {what}", tracker="jira")
-
-
 # ── a project's own screens (Cloud) ──────────────────────────────────────────────────────
 
 
@@ -157,7 +152,7 @@ def build_issue_project_request(deployment: Deployment, issue: str) -> ApiReques
 def parse_issue_project_id(body: Any) -> str:
     project = ((body or {}).get("fields") or {}).get("project") if isinstance(body, dict) else None
     if not isinstance(project, dict) or "id" not in project:
-        raise _malformed("issue project")
+        raise malformed("issue project")
     return str(project["id"])
 
 
@@ -203,7 +198,7 @@ def page_values(body: Any) -> list[dict[str, Any]]:
     """The ``values`` of a paged answer."""
     values = body.get("values") if isinstance(body, dict) else None
     if not isinstance(values, list):
-        raise _malformed("page")
+        raise malformed("page")
     return [v for v in values if isinstance(v, dict)]
 
 
