@@ -275,6 +275,11 @@ class Place:
     after: str | None = None
     before: str | None = None
 
+    @property
+    def neighbour(self) -> str | None:
+        """The item the place is named by: ``after``, else ``before``."""
+        return self.after if self.after is not None else self.before
+
     def describe(self) -> str:
         if self.after is not None:
             return f"after {self.after}"

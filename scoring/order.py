@@ -91,7 +91,7 @@ class Order:
 
     def move(self, key: str, to: Place) -> None:
         """Put ``key`` right after ``to.after``, or right before ``to.before``."""
-        anchor = to.after if to.after is not None else to.before
+        anchor = to.neighbour
         if anchor is None or anchor == key:
             raise ValueError(f"cannot place {key} {to.describe()}")
         if anchor not in self._prev or key not in self._prev:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from config.models import FileSource, GitHubSource, JiraSource
 from priosync.domain import Move, RankedItem, WorkItem
 from scoring import explain_ranked
-from scoring.order import Order, fewest_moves
+from scoring.order import apply_steps, fewest_moves
 from sync.plan import PlanRules
 
 
@@ -57,14 +57,14 @@ def plan_moves(
                 if r.item.source == source
                 and r.rank is not None
                 and r.item.key in held
-                and not pinned(r.item, rules)
+                and not rules.pins(r.item)
             ),
             key=lambda r: r.rank or 0,
         )
         by_key = {r.item.key: r for r in ranked}
         for step in fewest_moves(list(held), list(by_key)):
             r = by_key[step.key]
-            anchor = step.to.after if step.to.after is not None else step.to.before
+            anchor = step.to.neighbour
             moves.append(
                 Move(
                     key=step.key,
@@ -80,18 +80,9 @@ def plan_moves(
     return tuple(moves)
 
 
-def pinned(item: WorkItem, rules: PlanRules) -> bool:
-    """A person's override: the item keeps its place as it keeps its priority and bucket."""
-    return rules.pin_label is not None and rules.pin_label in item.current.labels
-
-
 def with_landed_moves(items: Sequence[WorkItem], landed: Sequence[Move]) -> list[WorkItem]:
     """``items`` (one source, tracker order) reordered as the landed moves left them, so a
     plan made from a kept snapshot (the service) starts from the tracker's order."""
-    order = Order(item.key for item in items)
-    for move in landed:
-        anchor = move.to.after if move.to.after is not None else move.to.before
-        if move.key in order and anchor in order:
-            order.move(move.key, move.to)
     by_key = {item.key: item for item in items}
-    return [by_key[key] for key in order]
+    known = [m for m in landed if m.key in by_key and m.to.neighbour in by_key]
+    return [by_key[key] for key in apply_steps(by_key, known)]

@@ -78,6 +78,10 @@ class PlanRules:
     def is_bucket_label(self, label: str) -> bool:
         return self.manage_buckets and label.startswith(self.label_prefix)
 
+    def pins(self, item: WorkItem) -> bool:
+        """A person's override: the item keeps its priority, bucket and place."""
+        return self.pin_label is not None and self.pin_label in item.current.labels
+
 
 def plan_changes(ranking: Iterable[RankedItem], rules: PlanRules) -> Plan:
     """A ``Change`` for every item whose owned values differ, in ranking order."""
@@ -159,7 +163,7 @@ def owned_target(r: RankedItem, rules: PlanRules) -> Outputs:
 
 
 def _owned_target(r: RankedItem, rules: PlanRules, now: Outputs) -> Outputs:
-    pinned = rules.pin_label is not None and rules.pin_label in r.item.current.labels
+    pinned = rules.pins(r.item)
     bucket_labels = frozenset(label for label in now.labels if rules.is_bucket_label(label))
     if r.rank is None:
         needs = {rules.needs_input_label} if rules.needs_input_label else set()
@@ -209,7 +213,7 @@ def reason_for(r: RankedItem, rules: PlanRules) -> str:
     if r.rank is None:
         return "needs input: " + explain_ranked(r)
     text = explain_ranked(r, with_tier=rules.writes_priority)
-    if rules.pin_label is not None and rules.pin_label in r.item.current.labels:
+    if rules.pins(r.item):
         return text + f" · pinned ({rules.pin_label}): priority and bucket kept"
     lifted = lift_change_note(r, with_tier=rules.writes_priority)
     return text if lifted is None else f"{text} ({lifted})"

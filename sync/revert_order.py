@@ -60,7 +60,7 @@ def plan_unmoves(
                     )
                 )
                 continue
-            neighbour = was.after if was.after is not None else was.before
+            neighbour = was.neighbour
             if neighbour not in order or neighbour == write.item:
                 refused.append(
                     Unmovable(write.item, f"its old neighbour {neighbour} is no longer there")

@@ -56,11 +56,11 @@ class WriteReport:
     #: Changes handed to a connector whose outcome is not known (a drain that timed out, a
     #: source that stopped mid-chunk): pending in the audit log, also counted in ``left``.
     unsettled: list[Change] = field(default_factory=list)
-    #: The same for moves (``[outputs] reorder``): landed, refused, not attempted, unknown.
+    #: The same for moves (``[outputs] reorder``): landed, refused, and left (not attempted,
+    #: or handed over with the outcome unknown).
     moved: list[Move] = field(default_factory=list)
     move_failed: list[MoveResult] = field(default_factory=list)
     moves_left: list[Move] = field(default_factory=list)
-    moves_unsettled: list[Move] = field(default_factory=list)
     #: Move requests handed over (a chain of up to ``MOVES_PER_REQUEST`` moves each).
     move_requests: int = 0
 
@@ -231,9 +231,7 @@ async def apply_plan(
                     break
         except PriosyncError as exc:
             report.stopped[name] = exc
-        unsettled = [m for m in moves[:handed] if m.key not in settled]
-        report.moves_unsettled.extend(unsettled)
-        report.moves_left.extend(unsettled)
+        report.moves_left.extend(m for m in moves[:handed] if m.key not in settled)
         report.moves_left.extend(moves[handed:])
 
     async def write_then_move(name: str) -> None:

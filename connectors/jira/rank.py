@@ -106,7 +106,7 @@ def anchor_ref(move: Move, place: Place) -> Place:
     anchor = move.anchor
     if anchor is None or not anchor.handle:
         return place
-    named = place.after if place.after is not None else place.before
+    named = place.neighbour
     if named != anchor.key:
         return place
     ref = str(anchor.handle)
