@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from priosync.domain import Cut, ModelSpec, RankedItem, WorkItem
-from scoring import effort_input_for, score_backlog
+from scoring import capacity_size, effort_input_for, score_backlog
 
 #: Tier → the share of the ranking (cumulative from the top) it ends at; the last takes the rest.
 TIER_SHARES: tuple[tuple[str, float | None], ...] = (
@@ -84,7 +84,7 @@ def _buckets(scored: Sequence[RankedItem], effort: str | None) -> tuple[Cut, ...
     """Capacities summing the efforts of the top shares of the ranking, rounded up."""
     if effort is None:
         return ()
-    sizes = [max(0.0, r.score.terms.get(effort, 0.0)) for r in scored]
+    sizes = [capacity_size(r, effort) for r in scored]
     if not any(sizes):
         return ()
     cuts: list[Cut] = []

@@ -17,14 +17,29 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from config.schedule import build_cron_trigger
 from priosync.domain import Cut, FreshnessSpec, MetricSpec, ModelName, ModelSpec
 from priosync.errors import ConfigError
-from scoring import DEFAULT_EFFORT_INPUT, METRIC_INPUT, MODEL_INPUTS, check_formula, input_names
+from scoring import (
+    DEFAULT_EFFORT_INPUT,
+    METRIC_INPUT,
+    MODEL_INPUTS,
+    check_formula,
+    input_names,
+    metric_key,
+)
 
 #: Inputs read as fractions ("80%" → 0.8) unless the config says otherwise.
 PERCENT_INPUTS: dict[str, tuple[str, ...]] = {"rice": ("confidence",)}
 
 # Jira labels cannot contain spaces; GitHub allows them but a shared rule keeps configs portable.
 _LABEL = re.compile(r"^[^\s]+$")
+
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
+
+
+def label_safe(value: str | None) -> str | None:
+    """A label setting as given; a label with spaces is refused (trackers cannot hold it)."""
+    if value is not None and not _LABEL.match(value):
+        raise ValueError("labels cannot contain spaces")
+    return value
 
 
 class Problem(ValueError):
@@ -144,9 +159,7 @@ class MetricsConfig(Strict):
     @field_validator("label_prefix")
     @classmethod
     def _label_safe(cls, value: str | None) -> str | None:
-        if value is not None and not _LABEL.match(value):
-            raise ValueError("labels cannot contain spaces")
-        return value
+        return label_safe(value)
 
     @field_validator("default", mode="before")
     @classmethod
@@ -168,9 +181,7 @@ class MetricsConfig(Strict):
             raise Problem(
                 "weights are empty", key="weights", expected="{ Revenue = 2.0, Retention = 1.2 }"
             )
-        folded = [
-            " ".join(n.replace("-", " ").replace("_", " ").split()).casefold() for n in self.weights
-        ]
+        folded = [metric_key(n) for n in self.weights]
         dupes = [n for i, n in enumerate(self.weights) if folded[i] in folded[:i]]
         if dupes:
             raise Problem(
@@ -216,9 +227,7 @@ class FreshnessConfig(Strict):
     @field_validator("stale_label")
     @classmethod
     def _label_safe(cls, value: str | None) -> str | None:
-        if value is not None and not _LABEL.match(value):
-            raise ValueError("labels cannot contain spaces")
-        return value
+        return label_safe(value)
 
     def to_spec(self) -> FreshnessSpec:
         return FreshnessSpec(
@@ -359,9 +368,7 @@ class OutputsConfig(Strict):
     @field_validator("label_prefix", "needs_input_label", "pin_label")
     @classmethod
     def _label_safe(cls, value: str | None) -> str | None:
-        if value is not None and not _LABEL.match(value):
-            raise ValueError("labels cannot contain spaces")
-        return value
+        return label_safe(value)
 
     @model_validator(mode="after")
     def _cuts_make_sense(self) -> Self:

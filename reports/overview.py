@@ -6,14 +6,14 @@ or 1 per item without an effort input; a missing, negative or non-finite size co
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from config.models import PriosyncConfig
 from priosync.domain import Cut, RankedItem
+from scoring import capacity_size
 
-__all__ = ["BucketUse", "ReportSettings", "bucket_use", "item_size", "tier_counts"]
+__all__ = ["BucketUse", "ReportSettings", "bucket_use", "tier_counts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +53,6 @@ class BucketUse:
         return self.capacity is not None and self.used > self.capacity
 
 
-def item_size(ranked: RankedItem, effort_input: str | None) -> float:
-    """The size capacity counts for this item."""
-    if effort_input is None:
-        return 1.0
-    size = ranked.score.terms.get(effort_input, 0.0)
-    return size if math.isfinite(size) and size > 0 else 0.0
-
-
 def bucket_use(ranked: Sequence[RankedItem], settings: ReportSettings) -> list[BucketUse]:
     """Every configured bucket in config order (empty ones too), then any the config lacks."""
     names = [c.name for c in settings.buckets]
@@ -70,7 +62,7 @@ def bucket_use(ranked: Sequence[RankedItem], settings: ReportSettings) -> list[B
     count = dict.fromkeys(names, 0)
     for r in ranked:
         if r.bucket is not None:
-            used[r.bucket] += item_size(r, settings.effort_input)
+            used[r.bucket] += capacity_size(r, settings.effort_input)
             count[r.bucket] += 1
     return [BucketUse(n, count[n], used[n], capacity.get(n)) for n in names]
 

@@ -21,8 +21,10 @@ from scoring.metrics import (
     METRIC_INPUT,
     BucketSplit,
     MetricShare,
+    capacity_size,
     capacity_split,
     describe_split,
+    metric_key,
     metric_weight,
 )
 from scoring.models import DEFAULT_EFFORT_INPUT, MODEL_INPUTS, input_names, score_inputs
@@ -38,6 +40,7 @@ __all__ = [
     "Decoded",
     "MetricShare",
     "assign_cuts",
+    "capacity_size",
     "capacity_split",
     "check_formula",
     "cycle_warnings",
@@ -51,6 +54,7 @@ __all__ = [
     "freshness_text",
     "input_names",
     "lift_change_note",
+    "metric_key",
     "natural_key",
     "rank_backlog",
     "round_half_up",

@@ -110,11 +110,12 @@ def _flatten(raw: RawValue) -> list[str]:
 
 
 def _lookup(name: str, weights: Mapping[str, float]) -> str | None:
-    wanted = _key(name)
-    return next((metric for metric in weights if _key(metric) == wanted), None)
+    wanted = metric_key(name)
+    return next((metric for metric in weights if metric_key(metric) == wanted), None)
 
 
-def _key(name: str) -> str:
+def metric_key(name: str) -> str:
+    """A metric name as names are compared: case, spaces, ``-`` and ``_`` aside."""
     return _SEPARATORS.sub(" ", name).strip().casefold()
 
 
@@ -180,7 +181,7 @@ def capacity_split(
     for r in ranking:
         if r.rank is None or r.bucket is None:
             continue
-        size = _size(r, effort_input)
+        size = capacity_size(r, effort_input)
         sizes.setdefault(r.bucket, {})
         counts.setdefault(r.bucket, {})
         sizes[r.bucket][r.score.metric] = sizes[r.bucket].get(r.score.metric, 0.0) + size
@@ -228,7 +229,9 @@ def _percent(fraction: float) -> str:
     return f"{format_number(round_half_up(fraction * 100, 0))} %"
 
 
-def _size(r: RankedItem, effort_input: str | None) -> float:
+def capacity_size(r: RankedItem, effort_input: str | None) -> float:
+    """The size a capacity cut counts for a ranked item: its effort (1 without an effort
+    input), and 0 for an effort that is not a positive finite number."""
     if effort_input is None:
         return 1.0
     size = r.score.terms.get(effort_input, 0.0)
