@@ -8,11 +8,11 @@ from pathlib import Path
 
 from config import load_config
 from config.models import FileSource, PriosyncConfig
-from priosync.domain import CheckResult
+from priosync.domain import CheckResult, Plan
 from priosync.errors import ConfigError, PriosyncError
 from scoring import cycle_warnings
 from sync.pacing import estimate
-from sync.pipeline import Reads, open_connector, plan_reads, rank_reads, read_all, select_sources
+from sync.pipeline import Reads, open_connector, plan_reads, read_all, select_sources
 
 
 async def check_everything(config_path: Path | None, only: Sequence[str]) -> list[CheckResult]:
@@ -52,8 +52,9 @@ async def check_everything(config_path: Path | None, only: Sequence[str]) -> lis
         names = [s.name for s in sources]
         reads = await read_for_checks(loaded.config, names)
         if reads is not None:
-            results.extend(dependency_checks(loaded.config, reads, names))
-            results.extend(write_time_checks(loaded.config, reads, names))
+            plan = plan_reads(loaded.config, reads)  # ranked once for both checks
+            results.extend(dependency_checks(loaded.config, plan, names))
+            results.extend(write_time_checks(loaded.config, plan, names))
     return results
 
 
@@ -70,12 +71,9 @@ async def read_for_checks(config: PriosyncConfig, only: Sequence[str]) -> Reads 
     return None if reads.failures else reads
 
 
-def write_time_checks(
-    config: PriosyncConfig, reads: Reads, only: Sequence[str]
-) -> list[CheckResult]:
+def write_time_checks(config: PriosyncConfig, plan: Plan, only: Sequence[str]) -> list[CheckResult]:
     """For each writable source, how long a sync now (the first one, say) takes to write
     its plan at the configured pacing (``sync.pacing``)."""
-    plan = plan_reads(config, reads)
     lines = []
     for name in only:
         source = config.source(name)
@@ -87,14 +85,12 @@ def write_time_checks(
     return lines
 
 
-def dependency_checks(
-    config: PriosyncConfig, reads: Reads, only: Sequence[str]
-) -> list[CheckResult]:
-    """With dependencies on, rank the backlog: each dependency cycle is a problem line (its
+def dependency_checks(config: PriosyncConfig, plan: Plan, only: Sequence[str]) -> list[CheckResult]:
+    """With dependencies on, from the ranking: each dependency cycle is a problem line (its
     links are ignored for ordering), else one line saying how many blockers are lifted."""
     if config.scoring.dependencies != "lift":
         return []
-    ranking = [r for r in rank_reads(config, reads) if r.item.source in only]
+    ranking = [r for r in plan.ranking if r.item.source in only]
     cycles = cycle_warnings(ranking)
     fix = "remove or reverse one of the links in the tracker"
     if cycles:
