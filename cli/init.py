@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,10 +18,8 @@ from cli.init_fit import (
     read_inputs_only,
     with_api_url,
 )
-from config import validate_config
 from priosync.domain import FieldInfo
 from priosync.errors import ConfigError, PriosyncError
-from sync.pipeline import open_connector
 
 #: What each model input and owned field is usually called in a tracker.
 GUESSES = {
@@ -249,15 +246,3 @@ def can_discover(
     if kind == "github" and project:
         return bool(environ.get("GITHUB_TOKEN") or environ.get("GITHUB_APP_ID"))
     return False
-
-
-async def discover_mapping(
-    kind: str, source: str, *, path: Path, environ: Mapping[str, str]
-) -> dict[str, str | None]:
-    draft = render_config(kind, source, {})
-    loaded = validate_config(tomllib.loads(draft), file=path, environ={})
-    connector = open_connector(loaded.config.sources[0], loaded.config, environ=environ)
-    try:
-        return guess_mapping(await connector.fields())
-    finally:
-        await connector.aclose()

@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from config import validate_config
+from config.models import PriosyncConfig
+from connectors.base import Connector
 from priosync.domain import FieldInfo, ModelSpec, WorkItem
 from priosync.errors import ConfigError
 from sync.pipeline import open_connector
@@ -59,14 +62,23 @@ def with_api_url(source: str, api_url: str | None) -> str:
     return f"{source}\napi_url = {json.dumps(api_url.rstrip('/'))}"
 
 
-async def discover_fields(draft: str, *, path: Path, environ: Mapping[str, str]) -> list[FieldInfo]:
-    """The tracker's fields, asked with the draft config's first source."""
-    loaded = validate_config(tomllib.loads(draft), file=path, environ={})
+@asynccontextmanager
+async def first_source(
+    data: Mapping[str, Any], *, path: Path, environ: Mapping[str, str]
+) -> AsyncIterator[tuple[Connector, PriosyncConfig]]:
+    """The connector of a draft config's first source (and the config), closed after."""
+    loaded = validate_config(data, file=path, environ={})
     connector = open_connector(loaded.config.sources[0], loaded.config, environ=environ)
     try:
-        return await connector.fields()
+        yield connector, loaded.config
     finally:
         await connector.aclose()
+
+
+async def discover_fields(draft: str, *, path: Path, environ: Mapping[str, str]) -> list[FieldInfo]:
+    """The tracker's fields, asked with the draft config's first source."""
+    async with first_source(tomllib.loads(draft), path=path, environ=environ) as (connector, _):
+        return await connector.fields()
 
 
 async def read_inputs_only(
@@ -79,13 +91,8 @@ async def read_inputs_only(
     data: dict[str, Any] = tomllib.loads(text)
     outputs = data.get("outputs") or {}
     data["outputs"] = {"label_prefix": outputs.get("label_prefix", "roadmap:")}
-    loaded = validate_config(data, file=path, environ={})
-    connector = open_connector(loaded.config.sources[0], loaded.config, environ=environ)
-    try:
-        items = await connector.read()
-    finally:
-        await connector.aclose()
-    return items, loaded.config.scoring.to_model_spec()
+    async with first_source(data, path=path, environ=environ) as (connector, config):
+        return await connector.read(), config.scoring.to_model_spec()
 
 
 def missing_inputs(mapping: Mapping[str, str | None]) -> list[str]:
