@@ -158,7 +158,7 @@ def render_movement(movement: Movement | None) -> str:
     if not any(n for n, _ in counts):
         return head + summary + "<p class=none>Nothing moved.</p></section>"
     rows = [*(_move_row(m, "tier/bucket") for m in crossed[:MOVES_SHOWN])]
-    rows += [_move_row(m, "new") for m in new[:MOVES_SHOWN] if m not in crossed]
+    rows += [_move_row(m, "new") for m in new[:MOVES_SHOWN]]  # a new item crossed nothing
     rows += [_move_row(m, "up") for m in up[:MOVES_SHOWN] if not _listed(m, crossed)]
     rows += [_move_row(m, "down") for m in down[:MOVES_SHOWN] if not _listed(m, crossed)]
     rows += [_move_row(m, "needs input") for m in dropped[:MOVES_SHOWN]]
@@ -358,7 +358,7 @@ def ranking_parts(
     changes: Mapping[ItemId, Change],
     movement: Movement | None,
 ) -> Iterator[str]:
-    """``render_ranking`` in pieces: the head, then row by row."""
+    """The ranked backlog section in pieces: the head, then row by row."""
     head = "<section id=backlog><h2>Ranked backlog</h2>" + render_filters(plan)
     if not ranked:
         yield head + "<p class=none>No item could be scored.</p></section>"
@@ -401,7 +401,7 @@ def segment_parts(
     *,
     top: float,
 ) -> Iterator[str]:
-    """``render_segment`` in pieces: the boundary row, then one piece per item."""
+    """One tier/bucket segment in pieces: the boundary row, then one piece per item."""
     first, last = segment[0], segment[-1]
     span = f"ranks {first.rank}–{last.rank}" if len(segment) > 1 else f"rank {first.rank}"
     yield (

@@ -260,9 +260,11 @@ def plan_document(plan: Plan, report: WriteReport | None = None) -> dict[str, An
 def plan_document_stream(plan: Plan, report: WriteReport | None = None) -> dict[str, Any]:
     """``plan_document`` with the per-item lists as iterators, for ``stream.write_json``."""
     wanted = {(s.source, s.key) for s in plan.skipped}
-    held = {(r.item.source, r.item.key): r.item for r in plan.ranking}
-    skipped_items = {k: v for k, v in held.items() if k in wanted}
-    del held
+    skipped_items = {
+        (r.item.source, r.item.key): r.item
+        for r in plan.ranking
+        if (r.item.source, r.item.key) in wanted
+    }
     doc: dict[str, Any] = {
         "changes": (
             {
