@@ -194,7 +194,7 @@ def rank(
 
     setup_logging(verbose)
     loaded = load(config)
-    outcome = run(plan_only(loaded, source, state))
+    outcome = run(plan_only(loaded, source, state, fmt))
     if fmt == Format.html:
         write_html(outcome, loaded, view="rank")
     else:
@@ -209,10 +209,11 @@ def rank(
 
 
 async def plan_only(
-    loaded: LoadedConfig, source: list[str] | None, state: str | Path | None
+    loaded: LoadedConfig, source: list[str] | None, state: str | Path | None, fmt: Format
 ) -> SyncOutcome:
     """Read and plan, writing nothing: the input state (first sightings, cached history) is
-    read, never written, so `plan` and `rank` agree with what `sync` would do."""
+    read, never written, so `plan` and `rank` agree with what `sync` would do. The last
+    sync's standings are read only for the HTML report, the one output that compares."""
     from sync.input_state import open_input_state
     from sync.pipeline import run_sync
     from sync.state import resolve_state
@@ -223,7 +224,11 @@ async def plan_only(
         inputs = open_input_state(location.path, readonly=True)
     try:
         return await run_sync(
-            loaded, only=source or (), standings=standings_at(location), state=inputs
+            loaded,
+            only=source or (),
+            standings=standings_at(location),
+            state=inputs,
+            with_baseline=fmt == Format.html,
         )
     finally:
         if inputs is not None:
@@ -260,7 +265,7 @@ def plan(
     """Read and score, then print the changes a sync would make. Writes nothing."""
     setup_logging(verbose)
     loaded = load(config)
-    outcome = run(plan_only(loaded, source, state))
+    outcome = run(plan_only(loaded, source, state, fmt))
     show_plan(outcome, loaded, fmt, out_console())
     code = report_read_failures(outcome.reads)
     if code == EXIT_OK and detailed_exitcode and (outcome.plan.changes or outcome.plan.moves):
@@ -305,7 +310,7 @@ def sync(
     loaded = load(config)
     console = out_console()
     if dry_run:
-        outcome = run(plan_only(loaded, source, state))
+        outcome = run(plan_only(loaded, source, state, fmt))
         show_plan(outcome, loaded, fmt, console)
         return report_read_failures(outcome.reads)
     location = resolve_state(state, loaded.config.state)
