@@ -331,7 +331,7 @@ def sync(
                 on_result=progress.tick,
                 stop=stop.event,
                 standings=standings,
-                with_baseline=False,  # only the HTML report compares, and sync writes none
+                with_baseline=fmt == Format.html,  # the one output that compares
                 on_move=progress.tick_move,
                 full=full,
             )

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.child_env import child_env
-from tests.e2e.jira_site import EMAIL, EXPECTED, KEYS, TOKEN, Site
+from tests.e2e.jira_site import EMAIL, EXPECTED, KEYS, REACH, TOKEN, Site
 
 
 class TestSync:
@@ -31,6 +31,15 @@ class TestSync:
         assert second.returncode == 0, second.stderr
         assert json.loads(second.stdout)["changes"] == []
         assert site.writes() == writes
+
+    def test_the_html_report_of_a_sync_shows_what_moved_since_the_last(self, site: Site) -> None:
+        """`sync --format html` compares with the sync before it, as `rank --format html` does."""
+        assert site.run("sync").returncode == 0
+        site.sandbox.human_edit("WEB-6", fields={REACH: 100_000})
+        report = site.run("sync", "--format", "html")
+        assert report.returncode == 0, report.stderr
+        assert "No earlier sync is recorded" not in report.stdout
+        assert "<span class=up>↑" in report.stdout
 
     def test_needs_input_reported_with_reason(self, site: Site) -> None:
         """The plan names each item missing input and why."""
