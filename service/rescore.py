@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -350,9 +350,7 @@ class Rescorer:
         for write in self.audit.pending(sources=[s.name for s in self.loaded.config.sources]):
             if write.source not in batch.whole and write.item not in keys.get(write.source, []):
                 keys.setdefault(write.source, []).append(write.item)
-        return Batch(
-            keys={s: tuple(k) for s, k in keys.items()}, whole=batch.whole, events=batch.events
-        )
+        return replace(batch, keys={s: tuple(k) for s, k in keys.items()})
 
     def _settle(self, reads: Reads, asked: set[ItemId]) -> None:
         """Resolve pending writes of dead runs from the items just re-read (before writing)."""
