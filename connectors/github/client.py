@@ -21,10 +21,18 @@ import httpx
 
 from config.models import GitHubSource
 from config.secrets import BearerCredentials, GitHubAppCredentials
+from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.auth import build_auth
 from connectors.http import PacingDefaults, RetryPolicy, TrackerHttp, json_body, open_http
-from priosync.errors import NotFound, NotTheTracker, TrackerUnavailable
+from priosync.errors import (
+    AuthFailed,
+    ChangeRejected,
+    NotFound,
+    NotTheTracker,
+    TrackerError,
+    TrackerUnavailable,
+)
 
 logger = logging.getLogger("priosync.github")
 
@@ -137,6 +145,35 @@ class GitHubClient:
         )
         self.budget = p.parse_rate_budget(result.data) or self.budget
         return result
+
+    async def mutate(self, entries: Sequence[Sequence[g.Mutation]]) -> list[TrackerError | None]:
+        """One document of aliased mutations, ``entries`` in order (an entry's mutations in a
+        row); for each entry the error its aliases met, None when all of them landed. A
+        document refused whole fails every entry with that error; ``AuthFailed`` raises."""
+        mutations = [m for entry in entries for m in entry]
+        document, variables = g.build_mutation_batch(mutations)
+        aliases = [g.mutation_alias(i) for i in range(len(mutations))]
+        try:
+            result = await self.graphql(
+                document, variables, tolerate=aliases, mutations=len(mutations)
+            )
+        except AuthFailed:
+            raise
+        except TrackerError as exc:
+            return [exc for _ in entries]
+        errors: list[TrackerError | None] = []
+        start = 0
+        for entry in entries:
+            found = [
+                e.message for a in aliases[start : start + len(entry)] for e in result.errors_at(a)
+            ]
+            start += len(entry)
+            errors.append(
+                ChangeRejected(f"{p.TRACKER}: {'; '.join(found)}", tracker=p.TRACKER, status=200)
+                if found
+                else None
+            )
+        return errors
 
     async def wait_for_budget(self, cost: int) -> None:
         """When the hourly GraphQL budget cannot pay ``cost``, wait for its reset (logged)."""

@@ -20,7 +20,7 @@ from connectors.github import protocol as p
 from connectors.github.client import GitHubClient
 from connectors.github.mapping import ItemHandle
 from priosync.domain import Move, MoveResult, Place, WorkItem
-from priosync.errors import AuthFailed, ChangeRejected, TrackerError
+from priosync.errors import ChangeRejected
 from scoring.order import Order
 
 Positioned = tuple[Move, g.Mutation]
@@ -57,24 +57,8 @@ def position_mutations(
 
 async def send_positions(client: GitHubClient, batch: Sequence[Positioned]) -> list[MoveResult]:
     """One document of position mutations; each move's result by its alias's errors."""
-    document, variables = g.build_mutation_batch([m for _, m in batch])
-    aliases = [g.mutation_alias(i) for i in range(len(batch))]
-    try:
-        result = await client.graphql(document, variables, tolerate=aliases, mutations=len(batch))
-    except AuthFailed:
-        raise
-    except TrackerError as exc:
-        return [MoveResult(move, error=exc) for move, _ in batch]
-    results = []
-    for (move, _), alias in zip(batch, aliases, strict=True):
-        errors = [e.message for e in result.errors_at(alias)]
-        refused = (
-            ChangeRejected(f"{p.TRACKER}: {'; '.join(errors)}", tracker=p.TRACKER, status=200)
-            if errors
-            else None
-        )
-        results.append(MoveResult(move, error=refused))
-    return results
+    errors = await client.mutate([[m] for _, m in batch])
+    return [MoveResult(move, error=e) for (move, _), e in zip(batch, errors, strict=True)]
 
 
 def not_read(move: Move) -> ChangeRejected:

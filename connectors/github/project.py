@@ -34,7 +34,7 @@ from connectors.github.mapping import (
 from connectors.github.positions import position_mutations, send_positions
 from connectors.webhooks import REF_PREFIX
 from priosync.domain import Change, Move, MoveResult, WorkItem, WriteResult
-from priosync.errors import AuthFailed, ChangeRejected, NotFound, TrackerError
+from priosync.errors import ChangeRejected, NotFound
 from scoring.order import Order
 
 logger = logging.getLogger("priosync.github")
@@ -286,31 +286,8 @@ class ProjectConnector(GitHubSourceConnector):
         return mutations + labels, True
 
     async def _send_batch(self, batch: Sequence[Planned]) -> list[WriteResult]:
-        mutations = [m for _, ms in batch for m in ms]
-        document, variables = g.build_mutation_batch(mutations)
-        aliases = [g.mutation_alias(i) for i in range(len(mutations))]
-        try:
-            result = await self.client.graphql(
-                document, variables, tolerate=aliases, mutations=len(mutations)
-            )
-        except AuthFailed:
-            raise
-        except TrackerError as exc:
-            return [WriteResult(change, error=exc) for change, _ in batch]
-        results = []
-        start = 0
-        for change, ms in batch:
-            errors = [
-                e.message for a in aliases[start : start + len(ms)] for e in result.errors_at(a)
-            ]
-            start += len(ms)
-            refused = (
-                ChangeRejected(f"{p.TRACKER}: {'; '.join(errors)}", tracker=p.TRACKER, status=200)
-                if errors
-                else None
-            )
-            results.append(WriteResult(change, error=refused))
-        return results
+        errors = await self.client.mutate([ms for _, ms in batch])
+        return [WriteResult(c, error=e) for (c, _), e in zip(batch, errors, strict=True)]
 
 
 def pack_batches(planned: Sequence[Planned], limit: int) -> list[list[Planned]]:
