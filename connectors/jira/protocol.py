@@ -33,9 +33,9 @@ DC_PAGE_MAX = 1000
 #: JQL ``key in (…)`` lists are kept short so the query stays far below URL/JQL limits.
 KEYS_PER_JQL = 100
 
-#: Jira's refusal of notifyUsers=false without project admin (docs/tracker-apis.md §1.4).
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 
+#: Jira's refusal of notifyUsers=false without project admin (docs/tracker-apis.md §1.4).
 NOTIFY_REFUSAL_MARKER = "discard the user notification"
 NOTIFY_FIXES = (
     "Jira refuses edits with notifyUsers=false unless the account has project-admin "
@@ -231,12 +231,22 @@ def build_keys_jql(keys: Sequence[str]) -> str:
     return f"key in ({quoted})"
 
 
+def split_order_by(jql: str) -> tuple[str, str]:
+    """A JQL query's condition and its ``ORDER BY …`` clause ("" when it has none)."""
+    match = _ORDER_BY.search(jql)
+    return (jql[: match.start()], jql[match.start() :]) if match else (jql, "")
+
+
+def narrow_jql(jql: str, clause: str) -> str:
+    """``(<condition>) AND <clause>``, the query's ``ORDER BY`` (if any) kept last."""
+    where, order = split_order_by(jql)
+    narrowed = f"({where.strip()}) AND {clause}"
+    return f"{narrowed} {order.strip()}" if order else narrowed
+
+
 def restrict_jql(jql: str, keys: Sequence[str]) -> str:
     """The source's JQL narrowed to named keys; its ``ORDER BY`` (if any) is kept last."""
-    match = _ORDER_BY.search(jql)
-    where, order = (jql[: match.start()], jql[match.start() :]) if match else (jql, "")
-    narrowed = f"({where.strip()}) AND {build_keys_jql(keys)}"
-    return f"{narrowed} {order.strip()}" if order else narrowed
+    return narrow_jql(jql, build_keys_jql(keys))
 
 
 def updated_since_jql(jql: str, minutes: int) -> str:
@@ -246,10 +256,7 @@ def updated_since_jql(jql: str, minutes: int) -> str:
     so neither clock skew nor the searching user's time zone can shift it (an absolute date
     in JQL is read in the user's time zone, to the minute: docs/tracker-apis.md §1.13).
     """
-    match = _ORDER_BY.search(jql)
-    where, order = (jql[: match.start()], jql[match.start() :]) if match else (jql, "")
-    narrowed = f'({where.strip()}) AND updated >= "-{max(int(minutes), 1):d}m"'
-    return f"{narrowed} {order.strip()}" if order else narrowed
+    return narrow_jql(jql, f'updated >= "-{max(int(minutes), 1):d}m"')
 
 
 def chunk(values: Sequence[str], size: int) -> list[list[str]]:

@@ -14,7 +14,6 @@ refused issue does not drag the rest of its chain to its old place.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -35,7 +34,6 @@ RANK_PATH = "/rest/agile/1.0/issue/rank"
 #: budget counts requests of this size.
 RANK_MAX = MOVES_PER_REQUEST
 
-_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 NO_JIRA_SOFTWARE = (
     "the rank endpoint is part of Jira Software; reorder needs Jira Software on this site "
     "(or set reorder = false)"
@@ -44,8 +42,7 @@ NO_JIRA_SOFTWARE = (
 
 def order_by_rank(jql: str) -> str:
     """The source's JQL with its own ``ORDER BY`` replaced by ``ORDER BY Rank ASC``."""
-    match = _ORDER_BY.search(jql)
-    where = jql[: match.start()].strip() if match else jql.strip()
+    where = p.split_order_by(jql)[0].strip()
     return f"{where} ORDER BY Rank ASC" if where else "ORDER BY Rank ASC"
 
 
