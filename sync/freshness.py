@@ -142,9 +142,14 @@ async def _date_source(
             changed = InputsChanged(first_seen, "first-seen")
         else:
             changed = InputsChanged(tracker_at)
-        sighting = Sighting(item.key, digest, first_seen, item.updated_at, tracker_at)
-        if sighting != before:
-            seen.append(sighting)
+        # A new row only when what dating uses moved: an ``updated`` alone (a comment, or
+        # priosync's own write) would rewrite every written item's row on the next sync.
+        if before is None or (before.digest, before.first_seen, before.changed_at) != (
+            digest,
+            first_seen,
+            tracker_at,
+        ):
+            seen.append(Sighting(item.key, digest, first_seen, item.updated_at, tracker_at))
         dated.append(replace(item, inputs_changed=changed))
     if state is not None:
         state.record(source, seen)

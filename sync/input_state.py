@@ -37,8 +37,8 @@ class Sighting:
     digest: str
     #: When priosync first saw inputs with this digest.
     first_seen: datetime
-    #: The item's ``updated`` time at the last read (kept to explain a cached date; the cache
-    #: key is ``digest``).
+    #: The item's ``updated`` time when the row was last written (kept to explain a cached
+    #: date; the cache key is ``digest``, and an ``updated`` alone does not rewrite the row).
     updated_at: datetime | None = None
     #: The last input change by the tracker's record; None when it gave none.
     changed_at: datetime | None = None

@@ -3,6 +3,7 @@ the input values stay as they were, else priosync's first sighting (kept across 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from priosync.errors import TrackerUnavailable
 from sandbox.jira import JiraSandbox, create_jira_app
 from sync.audit import SqliteAuditLog
 from sync.freshness import date_inputs, inputs_digest
-from sync.input_state import SqliteInputState, open_input_state
+from sync.input_state import Sighting, SqliteInputState, open_input_state
 from tests.connectors.jira.conftest import EMAIL, INPUTS, TOKEN, fast_sleep, make_source
 
 NOW = datetime(2025, 5, 20, tzinfo=UTC)
@@ -100,6 +101,30 @@ class TestCaching:
         assert {i.key: i.inputs_changed for i in again.items["web"]} == {
             i.key: i.inputs_changed for i in first.items["web"]
         }
+
+    async def test_an_updated_time_alone_rewrites_no_sighting(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """After priosync's own writes (or a comment) moved ``updated``, the next dating
+        records no row: only a changed digest, first sighting or history date is news."""
+        sandbox = JiraSandbox.seeded(issues=8, seed=3)
+        state = state_at(tmp_path)
+        connector = jira(sandbox)
+        await date_inputs({"web": await connector.read()}, {"web": connector}, state=state, now=NOW)
+        sandbox.now = lambda: datetime(2025, 5, 2, tzinfo=UTC)
+        sandbox.human_edit("WEB-2", fields={"summary": "Checkout, reworded"})
+        sandbox.human_edit("WEB-3", fields={REACH: 4242})
+        recorded: list[str] = []
+        record = state.record
+
+        def spy(source: str, seen: Sequence[Sighting]) -> None:
+            recorded.extend(s.item for s in seen)
+            record(source, seen)
+
+        monkeypatch.setattr(state, "record", spy)
+        await date_inputs({"web": await connector.read()}, {"web": connector}, state=state, now=NOW)
+        await connector.aclose()
+        assert recorded == ["WEB-3"]
 
     async def test_a_failed_history_read_fails_the_source(self, tmp_path: Path) -> None:
         """A history answer the connector cannot use is that source's failure, not a guess."""
