@@ -101,6 +101,18 @@ FIELDS = ("score", "priority", "labels", "explanation", "rank")
 #: neighbour then, ``{"after": key}`` or ``{"before": key}``), ``new`` where it was put.
 POSITION = "position"
 
+#: A source's input sightings, and one sighting kept (``sync.input_state``); the same
+#: statements for SQLite and PostgreSQL, and for a read-only SQLite view.
+SELECT_SIGHTINGS = (
+    "SELECT item, digest, first_seen, updated_at, changed_at FROM input_sightings WHERE source = ?"
+)
+UPSERT_SIGHTINGS = (
+    "INSERT INTO input_sightings (source, item, digest, first_seen, updated_at, changed_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, item) DO UPDATE SET "
+    "digest = excluded.digest, first_seen = excluded.first_seen, "
+    "updated_at = excluded.updated_at, changed_at = excluded.changed_at"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
@@ -329,11 +341,7 @@ class AuditLog(ABC):
 
     def input_sightings(self, source: str) -> list[tuple[str, str, str, str | None, str | None]]:
         """``(item, digest, first_seen, updated_at, changed_at)`` rows kept for ``source``."""
-        rows = self._execute(
-            "SELECT item, digest, first_seen, updated_at, changed_at FROM input_sightings "
-            "WHERE source = ?",
-            (source,),
-        )
+        rows = self._execute(SELECT_SIGHTINGS, (source,))
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def record_input_sightings(
@@ -343,14 +351,7 @@ class AuditLog(ABC):
         if not rows:
             return
         with self._tx():
-            self._executemany(
-                "INSERT INTO input_sightings "
-                "(source, item, digest, first_seen, updated_at, changed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, item) DO UPDATE SET "
-                "digest = excluded.digest, first_seen = excluded.first_seen, "
-                "updated_at = excluded.updated_at, changed_at = excluded.changed_at",
-                [(source, *row) for row in rows],
-            )
+            self._executemany(UPSERT_SIGHTINGS, [(source, *row) for row in rows])
 
     def pending(
         self, *, sources: Sequence[str] | None = None, run_id: int | None = None

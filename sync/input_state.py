@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from priosync.errors import ConfigError
-from sync.audit import AuditLog
+from sync.audit import SELECT_SIGHTINGS, UPSERT_SIGHTINGS, AuditLog
 
 __all__ = [
     "AuditInputState",
@@ -78,39 +78,16 @@ class SqliteInputState:
 
     def sightings(self, source: str) -> dict[str, Sighting]:
         try:
-            rows = self._db.execute(
-                "SELECT item, digest, first_seen, updated_at, changed_at FROM input_sightings "
-                "WHERE source = ?",
-                (source,),
-            ).fetchall()
+            rows = self._db.execute(SELECT_SIGHTINGS, (source,)).fetchall()
         except sqlite3.OperationalError:
             return {}  # a read-only view of a file an older priosync wrote: nothing kept yet
-        return {
-            r[0]: Sighting(r[0], r[1], _time(r[2]) or datetime.min, _time(r[3]), _time(r[4]))
-            for r in rows
-        }
+        return {row[0]: _sighting(row) for row in rows}
 
     def record(self, source: str, sightings: Sequence[Sighting]) -> None:
         if self.readonly or not sightings:
             return
-        rows = [
-            (
-                source,
-                s.item,
-                s.digest,
-                s.first_seen.isoformat(),
-                _iso(s.updated_at),
-                _iso(s.changed_at),
-            )
-            for s in sightings
-        ]
         with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO input_sightings "
-                "(source, item, digest, first_seen, updated_at, changed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            self._db.executemany(UPSERT_SIGHTINGS, [(source, *_row(s)) for s in sightings])
 
     def close(self) -> None:
         self._db.close()
@@ -125,19 +102,10 @@ class AuditInputState:
         self.audit = audit
 
     def sightings(self, source: str) -> dict[str, Sighting]:
-        return {
-            item: Sighting(item, digest, _time(first) or datetime.min, _time(upd), _time(chg))
-            for item, digest, first, upd, chg in self.audit.input_sightings(source)
-        }
+        return {row[0]: _sighting(row) for row in self.audit.input_sightings(source)}
 
     def record(self, source: str, sightings: Sequence[Sighting]) -> None:
-        self.audit.record_input_sightings(
-            source,
-            [
-                (s.item, s.digest, s.first_seen.isoformat(), _iso(s.updated_at), _iso(s.changed_at))
-                for s in sightings
-            ],
-        )
+        self.audit.record_input_sightings(source, [_row(s) for s in sightings])
 
     def close(self) -> None:
         """The audit log is its owner's to close."""
@@ -148,6 +116,19 @@ def open_input_state(path: Path, *, readonly: bool) -> InputState | None:
     if readonly and not path.is_file():
         return None
     return SqliteInputState(path, readonly=readonly)
+
+
+Row = tuple[str, str, str, str | None, str | None]
+
+
+def _sighting(row: Sequence[Any]) -> Sighting:
+    """A stored ``(item, digest, first_seen, updated_at, changed_at)`` row."""
+    item, digest, first, updated, changed = row
+    return Sighting(item, digest, _time(first) or datetime.min, _time(updated), _time(changed))
+
+
+def _row(s: Sighting) -> Row:
+    return (s.item, s.digest, s.first_seen.isoformat(), _iso(s.updated_at), _iso(s.changed_at))
 
 
 def _iso(value: datetime | None) -> str | None:
