@@ -24,7 +24,6 @@ import dataclasses
 import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -36,6 +35,7 @@ from priosync.domain import Outputs, WorkItem
 from priosync.errors import PriosyncError
 from service.queue import Batch, QueueStats
 from sync.pipeline import Reads, SourceFailure
+from sync.snapshot import item_data, item_from_data, outputs_data
 
 ItemId = tuple[str, str]
 #: How long a delivery id is remembered (GitHub and Jira redeliver within hours).
@@ -247,7 +247,7 @@ class SharedState:
                     "v": version,
                     "sha": config_sha256,
                     "f": Jsonb(failures),
-                    "p": Jsonb([[s, k, outputs_to_json(o)] for (s, k), o in pending.items()]),
+                    "p": Jsonb([[s, k, outputs_data(o)] for (s, k), o in pending.items()]),
                     "whole": whole,
                 },
             )
@@ -264,16 +264,6 @@ class SharedState:
 # ── JSON forms ───────────────────────────────────────────────────────────────────────────
 
 
-def outputs_to_json(outputs: Outputs) -> dict[str, Any]:
-    return {
-        "score": outputs.score,
-        "priority": outputs.priority,
-        "labels": sorted(outputs.labels),
-        "explanation": outputs.explanation,
-        "rank": outputs.rank,
-    }
-
-
 def outputs_from_json(data: Mapping[str, Any]) -> Outputs:
     return Outputs(
         score=data.get("score"),
@@ -285,32 +275,29 @@ def outputs_from_json(data: Mapping[str, Any]) -> Outputs:
 
 
 def item_to_json(item: WorkItem) -> dict[str, Any]:
-    return {
-        "key": item.key,
-        "title": item.title,
-        "url": item.url,
-        "source": item.source,
-        "inputs": dict(item.inputs),
-        "current": outputs_to_json(item.current),
-        "updated_at": item.updated_at.isoformat() if item.updated_at else None,
-        "labelable": item.labelable,
-        "handle": handle_to_json(item.handle),
-    }
+    """The snapshot's JSON form of an item (``sync.snapshot``), its handle as
+    ``handle_to_json`` writes it (a GitHub ``ItemHandle`` is an object)."""
+    return item_data(item) | {"handle": handle_to_json(item.handle)}
+
+
+#: What rows written before the snapshot's whole form was shared here lack.
+_OLDER_ROWS: dict[str, Any] = {
+    "updated_at": None,
+    "labelable": True,
+    "ref": None,
+    "held": {},
+    "blocks": [],
+    "blocked_by": [],
+    "done": False,
+    "assignee": None,
+    "inputs_changed": None,
+    "created_at": None,
+}
 
 
 def item_from_json(data: Mapping[str, Any]) -> WorkItem:
-    updated = data.get("updated_at")
-    return WorkItem(
-        key=data["key"],
-        title=data["title"],
-        url=data["url"],
-        source=data["source"],
-        inputs=dict(data["inputs"]),
-        current=outputs_from_json(data["current"]),
-        updated_at=datetime.fromisoformat(updated) if updated else None,
-        labelable=bool(data.get("labelable", True)),
-        handle=handle_from_json(data.get("handle")),
-    )
+    item = item_from_data(_OLDER_ROWS | dict(data) | {"handle": None})
+    return dataclasses.replace(item, handle=handle_from_json(data.get("handle")))
 
 
 def handle_to_json(handle: Any) -> Any:

@@ -55,19 +55,18 @@ def storable(item: WorkItem) -> bool:
 
 
 def item_to_json(item: WorkItem) -> str:
-    data: dict[str, Any] = {
+    return json.dumps(item_data(item), separators=(",", ":"), allow_nan=False)
+
+
+def item_data(item: WorkItem) -> dict[str, Any]:
+    """Every field planning uses, as JSON values (the handle as it is: see ``storable``)."""
+    return {
         "key": item.key,
         "title": item.title,
         "url": item.url,
         "source": item.source,
         "inputs": dict(item.inputs),
-        "current": {
-            "score": item.current.score,
-            "priority": item.current.priority,
-            "labels": sorted(item.current.labels),
-            "explanation": item.current.explanation,
-            "rank": item.current.rank,
-        },
+        "current": outputs_data(item.current),
         "updated_at": item.updated_at.isoformat() if item.updated_at else None,
         "labelable": item.labelable,
         "handle": item.handle,
@@ -84,13 +83,31 @@ def item_to_json(item: WorkItem) -> str:
         ),
         "created_at": item.created_at.isoformat() if item.created_at else None,
     }
-    return json.dumps(data, separators=(",", ":"), allow_nan=False)
+
+
+def outputs_data(outputs: Outputs) -> dict[str, Any]:
+    """Owned values as JSON values (labels sorted)."""
+    return {
+        "score": outputs.score,
+        "priority": outputs.priority,
+        "labels": sorted(outputs.labels),
+        "explanation": outputs.explanation,
+        "rank": outputs.rank,
+    }
 
 
 def item_from_json(text: str) -> WorkItem:
     """The item back; ``SnapshotUnreadable`` for anything that is not what ``item_to_json`` wrote."""
     try:
         data = json.loads(text)
+    except ValueError as exc:
+        raise SnapshotUnreadable(f"a stored item does not decode: {exc}") from None
+    return item_from_data(data)
+
+
+def item_from_data(data: Any) -> WorkItem:
+    """``item_data`` back; ``SnapshotUnreadable`` for anything it did not write."""
+    try:
         current = data["current"]
         updated = data["updated_at"]
         held = _mapping(data["held"])

@@ -3,13 +3,15 @@ and the snapshot it keeps in the store survives a round trip (GitHub handles inc
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import psycopg
 
 from connectors.github.mapping import ItemHandle
-from priosync.domain import Outputs, WorkItem
+from priosync.domain import InputsChanged, Link, Outputs, WorkItem
 from sandbox.jira import JiraSandbox, create_jira_app
 from service import create_service_app
 from service.shared_state import item_from_json, item_to_json
@@ -70,6 +72,47 @@ class TestReplicaApp:
             assert item_from_json(item_to_json(item)) == item
         forged = item_to_json(jira) | {"handle": {"dataclass": "os:system", "fields": {}}}
         assert item_from_json(forged).handle is None
+
+    def test_snapshot_items_keep_links_assignee_and_dates_and_older_rows_load(self) -> None:
+        """A replica replans from the shared snapshot: dependencies, assignee, held values and
+        input dates come back as one process keeps them; a row without them still loads."""
+        item = WorkItem(
+            key="WEB-2",
+            title="t",
+            url="u",
+            source="web",
+            inputs={"reach": 3},
+            handle="10002",
+            ref="r-2",
+            held={"score": "n/a"},
+            blocks=(Link("WEB-3"),),
+            blocked_by=(Link("WEB-1", done=True),),
+            done=False,
+            assignee="Ada L",
+            inputs_changed=InputsChanged(datetime(2025, 5, 1, tzinfo=UTC), "tracker"),
+            created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        )
+        assert item_from_json(item_to_json(item)) == item
+        older = {
+            k: v
+            for k, v in item_to_json(item).items()
+            if k
+            in (
+                "key",
+                "title",
+                "url",
+                "source",
+                "inputs",
+                "current",
+                "updated_at",
+                "labelable",
+                "handle",
+            )
+        }
+        assert item_from_json(older) == replace(
+            item, ref=None, held={}, blocks=(), blocked_by=(), assignee=None,
+            inputs_changed=None, created_at=None,
+        )  # fmt: skip
 
 
 def psycopg_connect(url: str | None) -> psycopg.Connection[Any]:
