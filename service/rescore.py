@@ -382,13 +382,14 @@ class Rescorer:
                 continue
             if isinstance(result, BaseException):
                 raise result
-            fresh, keys = result
+            fresh, keys, whole = result
             dated = await date_reads(
                 self.loaded.config,
                 Reads(items={source: fresh}),
                 connectors,
                 state=self._input_state(),
                 now=self.clock(),
+                some=not whole,
             )
             if dated.failures:
                 self.metrics.inc("priosync_errors_total", stage="read")
@@ -401,8 +402,9 @@ class Rescorer:
 
     async def _read_source(
         self, connector: Connector, batch: Batch, reads: Reads
-    ) -> tuple[list[WorkItem], list[str]]:
-        """The batch's items of one source as read now, and the keys that were asked for."""
+    ) -> tuple[list[WorkItem], list[str], bool]:
+        """The batch's items of one source as read now, the keys that were asked for, and
+        whether the source was read whole."""
         held = reads.items.get(connector.name, [])
         wanted = list(batch.keys.get(connector.name, ()))
         by_ref = {i.ref: i.key for i in held if i.ref}
@@ -411,12 +413,12 @@ class Rescorer:
         ]
         if connector.name in batch.whole or unknown:
             # A whole source, or an item the snapshot does not know yet (just added).
-            return await connector.read(), [i.key for i in held]
+            return await connector.read(), [i.key for i in held], True
         keys = [by_ref[k[len(REF_PREFIX) :]] if k.startswith(REF_PREFIX) else k for k in wanted]
         # Ask by ref where the snapshot knows one: a Project item is then one lookup.
         refs = {i.key: i.ref for i in held if i.ref}
         query = [f"{REF_PREFIX}{refs[k]}" if k in refs else k for k in keys]
-        return await connector.read_items(query), keys
+        return await connector.read_items(query), keys, False
 
     def _caused_by_batch(self, plan: Plan, asked: AbstractSet[ItemId]) -> list[Change]:
         """The plan's changes, minus those already pending unchanged before this batch."""

@@ -106,6 +106,23 @@ POSITION = "position"
 SELECT_SIGHTINGS = (
     "SELECT item, digest, first_seen, updated_at, changed_at FROM input_sightings WHERE source = ?"
 )
+#: Items named in one ``IN (…)`` of ``sightings_queries``.
+SIGHTINGS_PER_QUERY = 500
+
+
+def sightings_queries(
+    source: str, items: Sequence[str] | None
+) -> list[tuple[str, tuple[str, ...]]]:
+    """``SELECT_SIGHTINGS`` for the whole source, or narrowed to ``items`` a chunk at a time."""
+    if items is None:
+        return [(SELECT_SIGHTINGS, (source,))]
+    chunks = [items[i : i + SIGHTINGS_PER_QUERY] for i in range(0, len(items), SIGHTINGS_PER_QUERY)]
+    return [
+        (f"{SELECT_SIGHTINGS} AND item IN ({', '.join('?' * len(c))})", (source, *c))
+        for c in chunks
+    ]
+
+
 UPSERT_SIGHTINGS = (
     "INSERT INTO input_sightings (source, item, digest, first_seen, updated_at, changed_at) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, item) DO UPDATE SET "
@@ -339,9 +356,14 @@ class AuditLog(ABC):
 
     # ── what was seen of items' inputs ([scoring.freshness], sync.input_state) ───────
 
-    def input_sightings(self, source: str) -> list[tuple[str, str, str, str | None, str | None]]:
-        """``(item, digest, first_seen, updated_at, changed_at)`` rows kept for ``source``."""
-        rows = self._execute(SELECT_SIGHTINGS, (source,))
+    def input_sightings(
+        self, source: str, items: Sequence[str] | None = None
+    ) -> list[tuple[str, str, str, str | None, str | None]]:
+        """``(item, digest, first_seen, updated_at, changed_at)`` rows kept for ``source``
+        (only those of ``items`` when given: a rescore dates a few)."""
+        rows: list[tuple[Any, ...]] = []
+        for sql, args in sightings_queries(source, items):
+            rows += self._execute(sql, args)
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def record_input_sightings(

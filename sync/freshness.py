@@ -80,13 +80,15 @@ async def date_inputs(
     *,
     state: InputState | None,
     now: datetime,
+    some: bool = False,
 ) -> Dated:
-    """Every source's items with ``inputs_changed`` set (module rules)."""
+    """Every source's items with ``inputs_changed`` set (module rules). ``some``: the items
+    are a few of their sources' (a rescore's), so only their sightings are loaded."""
     dated = Dated()
     for source, found in items.items():
         try:
             dated.items[source], counts = await _date_source(
-                source, found, connectors.get(source), state=state, now=now
+                source, found, connectors.get(source), state=state, now=now, some=some
             )
         except TrackerError as exc:
             dated.failures[source] = exc
@@ -103,8 +105,10 @@ async def _date_source(
     *,
     state: InputState | None,
     now: datetime,
+    some: bool,
 ) -> tuple[list[WorkItem], DatingCounts]:
-    kept = state.sightings(source) if state is not None else {}
+    wanted = [item.key for item in items] if some else None
+    kept = state.sightings(source, wanted) if state is not None else {}
     digests = {item.key: inputs_digest(item) for item in items}
     history = connector if isinstance(connector, InputHistory) else None
     counts = DatingCounts()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from priosync.errors import ConfigError
-from sync.audit import SELECT_SIGHTINGS, UPSERT_SIGHTINGS, AuditLog
+from sync.audit import UPSERT_SIGHTINGS, AuditLog, sightings_queries
 
 __all__ = [
     "AuditInputState",
@@ -47,8 +47,8 @@ class Sighting:
 class InputState(Protocol):
     """Where sightings are kept: read a source's, record new ones."""
 
-    def sightings(self, source: str) -> dict[str, Sighting]:
-        """Every remembered item of ``source``, by key."""
+    def sightings(self, source: str, items: Sequence[str] | None = None) -> dict[str, Sighting]:
+        """Every remembered item of ``source`` (or of ``items`` only), by key."""
         ...
 
     def record(self, source: str, sightings: Sequence[Sighting]) -> None:
@@ -76,9 +76,13 @@ class SqliteInputState:
                 found=str(path),
             ) from None
 
-    def sightings(self, source: str) -> dict[str, Sighting]:
+    def sightings(self, source: str, items: Sequence[str] | None = None) -> dict[str, Sighting]:
         try:
-            rows = self._db.execute(SELECT_SIGHTINGS, (source,)).fetchall()
+            rows = [
+                row
+                for sql, args in sightings_queries(source, items)
+                for row in self._db.execute(sql, args).fetchall()
+            ]
         except sqlite3.OperationalError:
             return {}  # a read-only view of a file an older priosync wrote: nothing kept yet
         return {row[0]: _sighting(row) for row in rows}
@@ -101,8 +105,8 @@ class AuditInputState:
     def __init__(self, audit: AuditLog) -> None:
         self.audit = audit
 
-    def sightings(self, source: str) -> dict[str, Sighting]:
-        return {row[0]: _sighting(row) for row in self.audit.input_sightings(source)}
+    def sightings(self, source: str, items: Sequence[str] | None = None) -> dict[str, Sighting]:
+        return {row[0]: _sighting(row) for row in self.audit.input_sightings(source, items)}
 
     def record(self, source: str, sightings: Sequence[Sighting]) -> None:
         self.audit.record_input_sightings(source, [_row(s) for s in sightings])

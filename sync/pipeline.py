@@ -234,12 +234,14 @@ async def date_reads(
     *,
     state: InputState | None,
     now: datetime,
+    some: bool = False,
 ) -> Reads:
     """With ``[scoring.freshness]``, the reads with every item's inputs dated
-    (``sync.freshness``); a source whose history could not be read becomes a read failure."""
+    (``sync.freshness``; ``some``: a few items of each source, as a rescore re-reads); a
+    source whose history could not be read becomes a read failure."""
     if config.scoring.freshness is None:
         return reads
-    dated = await date_inputs(reads.items, connectors, state=state, now=now)
+    dated = await date_inputs(reads.items, connectors, state=state, now=now, some=some)
     failures = [SourceFailure(source, error) for source, error in dated.failures.items()]
     return Reads(items=dated.items, failures=[*reads.failures, *failures])
 
