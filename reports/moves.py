@@ -59,23 +59,6 @@ def moves_document(plan: Plan, report: WriteReport | None = None) -> dict[str, A
     return doc
 
 
-def move_rows(plan: Plan, report: WriteReport | None) -> list[list[str]]:
-    """One table row per move: key, source, the move, reason (and its status after a sync)."""
-    failed = {f.move.key: f.error for f in (report.move_failed if report else [])}
-    left = {m.key for m in (report.moves_left if report else [])}
-    rows = []
-    for m in plan.moves:
-        row = [m.key, m.source, describe_move(m), m.reason]
-        if report is not None:
-            row.append(
-                f"failed: {failed[m.key]}"
-                if m.key in failed
-                else ("left" if m.key in left else "moved")
-            )
-        rows.append(row)
-    return rows
-
-
 def moves_count(plan: Plan) -> str:
     """``; 12 to move in 3 requests`` for the counts line ('' without moves)."""
     if not plan.moves:

@@ -40,7 +40,7 @@ from priosync.domain import CheckResult, FieldInfo, Outputs, Plan, RankedItem, W
 from reports import stream
 from reports.literal import MAX_CELL, literal, one_line, shown_key
 from reports.metrics import SourceSplit, split_json, split_lines
-from reports.moves import move_rows, moves_count, moves_document, moves_summary
+from reports.moves import describe_move, moves_count, moves_document, moves_summary
 from scoring import dependency_notes, format_number
 from sync.writer import WriteReport
 
@@ -341,36 +341,35 @@ def render_plan(
         console.file.write(
             "".join(f"> **warning:** {_md(w, limit=None)}\n\n" for w in plan.warnings)
         )
-    failed = {f.change.key: f.error for f in (report.failed if report else [])}
-    left = {c.key for c in (report.left if report else [])}
     header = ["key", "source", "change", "reason"] + (["status"] if report else [])
     if fmt == "csv":
         header[2:2] = ["url", "title"]
 
+    def row(
+        key: str, source: str, url: str, item: WorkItem | None, what: str, reason: str
+    ) -> list[str]:
+        title = item.title if item is not None else ""
+        out = [_key_cell(key, title, url, fmt), source, what, reason]
+        if fmt == "csv":
+            out[2:2] = [url, title]
+        return out
+
     def cells() -> Iterator[list[str]]:
+        failed = {f.change.key: f.error for f in (report.failed if report else [])}
+        left = {c.key for c in (report.left if report else [])}
         for c in plan.changes:
-            title = c.item.title if c.item is not None else ""
-            row = [
-                _key_cell(c.key, title, c.url, fmt),
-                c.source,
-                ", ".join(describe_outputs_change(c.before, c.after)),
-                c.reason,
-            ]
-            if fmt == "csv":
-                row[2:2] = [c.url, title]
+            what = ", ".join(describe_outputs_change(c.before, c.after))
+            out = row(c.key, c.source, c.url, c.item, what, c.reason)
             if report:
-                row.append(
-                    f"failed: {failed[c.key]}"
-                    if c.key in failed
-                    else ("left" if c.key in left else "written")
-                )
-            yield row
-        for move, row in zip(plan.moves, move_rows(plan, report), strict=True):
-            title = move.item.title if move.item is not None else ""
-            row[0] = _key_cell(move.key, title, move.url, fmt)
-            if fmt == "csv":
-                row[2:2] = [move.url, title]
-            yield row
+                out.append(_status(c.key, failed, left, done="written"))
+            yield out
+        failed = {f.move.key: f.error for f in (report.move_failed if report else [])}
+        left = {m.key for m in (report.moves_left if report else [])}
+        for m in plan.moves:
+            out = row(m.key, m.source, m.url, m.item, describe_move(m), m.reason)
+            if report:
+                out.append(_status(m.key, failed, left, done="moved"))
+            yield out
 
     if fmt == "markdown" and not plan.changes and not plan.moves:
         console.file.write(f"**{plan_counts(plan)}**\n\nNothing to change: {_nothing(plan)}\n")
@@ -378,6 +377,11 @@ def render_plan(
     _render_cells(header, cells(), fmt, console, title=plan_counts(plan), raw={0})
     if fmt == "table":
         console.print(literal(plan_summary(plan, report), limit=None))
+
+
+def _status(key: str, failed: Mapping[str, object], left: Collection[str], *, done: str) -> str:
+    """After a sync: ``failed: why``, ``left``, or ``done`` (written, moved)."""
+    return f"failed: {failed[key]}" if key in failed else ("left" if key in left else done)
 
 
 def _nothing(plan: Plan) -> str:
