@@ -114,8 +114,7 @@ class JiraClient:
         latest: dict[str, datetime] = {}
         for part in found:
             for issue, at in part.items():
-                if issue not in latest or at > latest[issue]:
-                    latest[issue] = at
+                h.keep_later(latest, issue, at)
         return latest
 
     async def _changelog_chunk(
@@ -132,8 +131,7 @@ class JiraClient:
             except ValueError:
                 raise p.malformed("changelog bulk fetch") from None
             for issue, at in page.latest.items():
-                if issue not in latest or at > latest[issue]:
-                    latest[issue] = at
+                h.keep_later(latest, issue, at)
             token = page.next_page_token
             if token is None:
                 return latest

@@ -92,6 +92,12 @@ def build_changelog_bulkfetch_request(
     return ApiRequest("POST", "/rest/api/3/changelog/bulkfetch", json=body)
 
 
+def keep_later(latest: dict[str, datetime], issue: str, at: datetime) -> None:
+    """Record ``at`` for ``issue`` unless a later change is recorded already."""
+    if issue not in latest or at > latest[issue]:
+        latest[issue] = at
+
+
 def parse_changelog_bulkfetch(body: Any, wanted: InputFields) -> ChangelogPage:
     """The latest input change per issue id on one page (spec: ``BulkChangelogResponseBean``).
 
@@ -104,9 +110,8 @@ def parse_changelog_bulkfetch(body: Any, wanted: InputFields) -> ChangelogPage:
         if not isinstance(entry, dict) or entry.get("issueId") is None:
             continue
         at = latest_change(entry.get("changeHistories"), wanted)
-        issue = str(entry["issueId"])
-        if at is not None and (issue not in latest or at > latest[issue]):
-            latest[issue] = at
+        if at is not None:
+            keep_later(latest, str(entry["issueId"]), at)
     token = body.get("nextPageToken")
     return ChangelogPage(latest, str(token) if isinstance(token, str) and token else None)
 

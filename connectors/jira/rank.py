@@ -128,16 +128,15 @@ class RankWriter:
                 refused = await self._send([issue_ref(m) for m in group], target)
             except AuthFailed:
                 raise
-            except NotFound as exc:
-                error = NotFound(f"{exc} ({NO_JIRA_SOFTWARE})", tracker="jira", status=exc.status)
+            except TrackerError as exc:
+                error = (
+                    NotFound(f"{exc} ({NO_JIRA_SOFTWARE})", tracker="jira", status=exc.status)
+                    if isinstance(exc, NotFound)
+                    else exc
+                )
                 for move in group:
                     failed_to[move.key] = redirected(move.to, failed_to)
                     yield MoveResult(move, error=error)
-                continue
-            except TrackerError as exc:
-                for move in group:
-                    failed_to[move.key] = redirected(move.to, failed_to)
-                    yield MoveResult(move, error=exc)
                 continue
             for move in group:
                 reason = refused.get(issue_ref(move)) or refused.get(move.key)
