@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from priosync.errors import (
     ChangeRejected,
@@ -12,6 +12,9 @@ from priosync.errors import (
     QueryRejected,
     TrackerError,
 )
+
+if TYPE_CHECKING:
+    from sync.writer import WriteReport
 
 #: Done.
 OK = 0
@@ -36,8 +39,9 @@ def for_error(error: BaseException) -> int:
     return CONFIG
 
 
-def for_writes(stopped: Iterable[BaseException], *, failed: int) -> int:
+def for_writes(report: WriteReport) -> int:
     """A write phase's exit code: a source that stopped says why (refused credentials → 2),
-    single refused items → 3; the most serious wins (1 before 2 before 3)."""
-    codes = {for_error(e) for e in stopped} | ({WRITES} if failed else set())
+    single refused items or moves → 3; the most serious wins (1 before 2 before 3)."""
+    failed = report.failed or report.move_failed
+    codes = {for_error(e) for e in report.stopped.values()} | ({WRITES} if failed else set())
     return min(codes, default=OK)

@@ -359,10 +359,7 @@ def sync(
     code = report_read_failures(outcome.reads)
     if code != EXIT_OK:
         return code
-    report = outcome.report
-    return exit_codes.for_writes(
-        report.stopped.values(), failed=len(report.failed) + len(report.move_failed)
-    )
+    return exit_codes.for_writes(outcome.report)
 
 
 def signal_name(stop: StopOnSignal) -> str:
@@ -783,10 +780,7 @@ def revert(
     show_revert(reverted, console, dry_run=dry_run)
     if reverted.applied is None:
         return EXIT_OK
-    report = reverted.applied.report
-    return exit_codes.for_writes(
-        report.stopped.values(), failed=len(report.failed) + len(report.move_failed)
-    )
+    return exit_codes.for_writes(reverted.applied.report)
 
 
 @app.command()
