@@ -178,7 +178,8 @@ def label_needs(outputs: OutputsConfig) -> list[str]:
 class FieldComparison:
     """What ``compare_fields`` found: fields there, steps to take, problems, and the matches."""
 
-    present: list[str]
+    #: Need → the line that says the tracker meets it already, in needs order.
+    present: dict[FieldNeed, str]
     steps: list[SetupStep]
     problems: list[SetupProblem]
     #: Need → the tracker field that meets it (or will, once its steps are done).
@@ -203,7 +204,7 @@ def compare_fields(
     fields' options could not be read, so option coverage is not judged here. A reference
     that ``looks_like_id`` and matches nothing is a problem, not a field to create.
     """
-    present: list[str] = []
+    present: dict[FieldNeed, str] = {}
     steps: list[SetupStep] = []
     problems: list[SetupProblem] = []
     found: dict[FieldNeed, TrackerField] = {}
@@ -251,7 +252,7 @@ def compare_fields(
         found[need] = match
         missing = missing_options(match, need) if options_known else []
         if not missing:
-            present.append(f"{match.name} ({match.kind} field)")
+            present[need] = f"{match.name} ({match.kind} field)"
         elif match.kind == "priority":
             problems.append(
                 SetupProblem(

@@ -137,7 +137,7 @@ async def plan_setup(connector: GitHubSourceConnector) -> SetupPlan:
         )
         if needed and scopes is not None and s not in scopes
     ]
-    present = (*compared.present, *present_labels)
+    present = (*compared.present.values(), *present_labels)
     tracker = f"{connector.where()} on {source.api_url}"
     if lacking:
         problems.append(

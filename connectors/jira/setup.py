@@ -67,11 +67,11 @@ async def plan_setup(connector: JiraConnector) -> SetupPlan:
     )
     steps = list(compared.steps)
     problems = list(compared.problems)
-    present = list(compared.present)
+    present = dict(compared.present)
     for need, found in compared.found.items():
         if found.custom and found.id not in editable and keys:
             steps.append(_screen_step(need, found))
-            present = [x for x in present if x != f"{found.name} ({found.kind} field)"]
+            present.pop(need, None)
     if deployment == "dc":
         steps, more = _what_dc_cannot(steps)
         problems += more
@@ -87,13 +87,17 @@ async def plan_setup(connector: JiraConnector) -> SetupPlan:
         return SetupPlan(
             connector.name,
             f"{flavour} at {site_url}",
-            tuple(present),
+            tuple(present.values()),
             (),
             tuple(problems),
             blocked=tuple(steps),
         )
     return SetupPlan(
-        connector.name, f"{flavour} at {site_url}", tuple(present), tuple(steps), tuple(problems)
+        connector.name,
+        f"{flavour} at {site_url}",
+        tuple(present.values()),
+        tuple(steps),
+        tuple(problems),
     )
 
 
