@@ -115,7 +115,7 @@ def resolve_field(
         for candidate in fields:
             if candidate.id.casefold() == needle.casefold():
                 return candidate
-    named = [f for f in fields if f.name.casefold() == needle.casefold()]
+    named = fields_named(fields, needle)
     exact = [f for f in named if f.name == needle]
     if len(named) == 1:
         return named[0]
@@ -128,6 +128,7 @@ def resolve_field(
             f"{what}: {where} has {len(shared)} fields named '{ref}': {ids}; use the id instead",
             field=ref,
             candidates=[f.id for f in shared],
+            ambiguous=True,
         )
     close = closest_names(needle, (f.name for f in fields))
     hint = f"; closest: {', '.join(close)}" if close else ""
@@ -136,6 +137,12 @@ def resolve_field(
         field=ref,
         candidates=close,
     )
+
+
+def fields_named(fields: Iterable[TrackerField], name: str) -> list[TrackerField]:
+    """The fields carrying ``name``, ignoring case (Jira and GitHub allow several)."""
+    folded = name.casefold()
+    return [f for f in fields if f.name.casefold() == folded]
 
 
 def closest_names(needle: str, names: Iterable[str], *, limit: int = 3) -> list[str]:
@@ -293,8 +300,7 @@ def field_check(
         found = resolve_field(mapped.ref, fields, rules=rules, what=mapped.what, where=where)
     except FieldMappingError as exc:
         fix = "use a name or id `priosync fields` lists"
-        shared = [f for f in fields if f.name.casefold() == mapped.ref.strip().casefold()]
-        if mapped.input is None and not shared:
+        if mapped.input is None and not exc.ambiguous:
             fix = f"`priosync setup` creates it, or {fix}"  # an output the tracker lacks
         return CheckResult(label, False, str(exc), fix)
     problem = type_problem(found, mapped.role, rules=rules)

@@ -209,11 +209,10 @@ def compare_fields(
     problems: list[SetupProblem] = []
     found: dict[FieldNeed, TrackerField] = {}
     for need in needs:
-        named = [f for f in fields if f.name.casefold() == need.name.strip().casefold()]
         try:
             match = resolve_field(need.name, fields, rules=rules, what=need.setting, where=where)
         except FieldMappingError as exc:
-            if len(named) > 1:
+            if exc.ambiguous:
                 problems.append(
                     SetupProblem(need.setting, str(exc), f"set {need.setting} to one field's id")
                 )

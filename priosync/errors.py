@@ -94,9 +94,13 @@ class ConfigErrors(ConfigError):
 class FieldMappingError(PriosyncError):
     """A configured field name or id does not resolve to exactly one usable tracker field."""
 
-    def __init__(self, message: str, *, field: str, candidates: Sequence[str] = ()) -> None:
+    def __init__(
+        self, message: str, *, field: str, candidates: Sequence[str] = (), ambiguous: bool = False
+    ) -> None:
         self.field = field
         self.candidates = tuple(candidates)
+        #: Several fields carry the name (else none does).
+        self.ambiguous = ambiguous
         super().__init__(message)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from connectors.fields import fields_named
 from connectors.github import graphql as g
 from connectors.github import protocol as p
 from connectors.github.fields import RULES
@@ -275,7 +276,7 @@ async def _check_fields(
     problems = []
     for result in report.results:
         if result.ok and result.step.action == "create-field":
-            same = [f for f in fields if f.name.casefold() == result.step.target.casefold()]
+            same = fields_named(fields, result.step.target)
             if len(same) != 1:
                 problems.append(
                     SetupProblem(

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connectors.fields import TrackerField
+from connectors.fields import TrackerField, fields_named
 from connectors.jira import protocol as p
 from connectors.jira import setup_requests as r
 from connectors.jira.fields import RULES, WHERE, with_options
@@ -295,7 +295,7 @@ async def _check_reachable(
     problems: list[SetupProblem] = []
     listed = await connector.client.fields()
     for field_id, name in touched.items():
-        same = [f.id for f in listed if f.name.casefold() == name.casefold()]
+        same = [f.id for f in fields_named(listed, name)]
         if len(same) > 1:
             problems.append(
                 SetupProblem(
